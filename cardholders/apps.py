@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class CardholdersConfig(AppConfig):
+    name = "cardholders"
+    verbose_name = "Cardholders and cards"

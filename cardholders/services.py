@@ -1,0 +1,73 @@
+"""Write use cases for cardholders and cards."""
+
+from django.db import transaction
+
+from audit.services import audit_event_record
+from cardholders import vault
+from cardholders.models import Card, Cardholder
+from issuer_portal.selectors import account_range_start_for
+
+
+class CardNotInAccountRange(ValueError):
+    """The card number lies in none of the issuer's configured account ranges."""
+
+
+@transaction.atomic
+def card_create(
+    *,
+    card_number: str,
+    expiry_month: int,
+    expiry_year: int,
+    product_kind: str,
+    product_name: str,
+    cardholder: Cardholder | None = None,
+    state: str = Card.State.ACTIVE,
+) -> Card:
+    """Register a card: its number is sealed at once and only the sealed form and first 6/last 4 are kept."""
+    sealed = vault.seal(card_number)
+    range_start = account_range_start_for(card_number.replace(" ", "").replace("-", ""))
+    if range_start is None:
+        raise CardNotInAccountRange(f"Card {sealed.first_six}…{sealed.last_four} is in no configured account range")
+    card = Card(
+        cardholder=cardholder,
+        product_kind=product_kind,
+        product_name=product_name,
+        state=state,
+        first_six=sealed.first_six,
+        last_four=sealed.last_four,
+        expiry_month=expiry_month,
+        expiry_year=expiry_year,
+        account_range_start=range_start,
+        number_ciphertext=sealed.ciphertext,
+        number_key_id=sealed.key_id,
+        number_fingerprint=sealed.fingerprint,
+    )
+    card.full_clean()
+    card.save()
+    audit_event_record(
+        action="card.created",
+        target=card,
+        after={"state": card.state, "product_kind": card.product_kind, "masked_number": card.masked_number},
+    )
+    return card
+
+
+def card_vault_reseal_batch(*, batch_size: int = 500) -> int:
+    """Move up to `batch_size` cards sealed under an older key to the active key. Returns how many moved."""
+    with transaction.atomic():
+        cards = list(
+            Card.objects.select_for_update(skip_locked=True)
+            .exclude(number_key_id=vault.active_key_id())
+            .order_by("pk")[:batch_size]
+        )
+        for card in cards:
+            previous_key = card.number_key_id
+            vault.reseal(card)
+            card.save(update_fields=["number_ciphertext", "number_key_id", "updated_at"])
+            audit_event_record(
+                action="card.resealed",
+                target=card,
+                before={"key_id": previous_key},
+                after={"key_id": card.number_key_id},
+            )
+    return len(cards)

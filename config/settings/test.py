@@ -1,0 +1,24 @@
+"""Test overrides only. Keys are made afresh for every run; DATABASE_URL/REDIS_URL still choose the services."""
+
+import base64
+import os
+import secrets
+
+os.environ.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(50))
+os.environ.setdefault("CARD_VAULT_KEYS", f"test-1:{base64.b64encode(secrets.token_bytes(32)).decode()}")
+os.environ.setdefault("CARD_VAULT_ACTIVE_KEY_ID", "test-1")
+os.environ.setdefault("CARD_VAULT_FINGERPRINT_KEY", base64.b64encode(secrets.token_bytes(32)).decode())
+os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
+
+from config.settings.base import *  # noqa: E402,F403
+from config.settings.base import CACHES, REDIS_URL  # noqa: E402
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only; production uses PBKDF2
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+if REDIS_URL:
+    # Every run gets its own key space on the shared Redis.
+    CACHES["default"]["KEY_PREFIX"] = f"portal-test-{secrets.token_hex(4)}"

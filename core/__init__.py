@@ -1,0 +1,1 @@
+"""Small shared kernel: card-number masking, logging, middleware and the state-machine base for models."""

@@ -1,0 +1,11 @@
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest
+
+
+def portal(request: HttpRequest) -> dict[str, Any]:
+    return {
+        "portal_issuer_name": settings.PORTAL_ISSUER_NAME,
+        "portal_environment_label": settings.PORTAL_ENVIRONMENT_LABEL,
+    }

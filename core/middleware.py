@@ -1,0 +1,69 @@
+"""Cross-cutting HTTP behaviour: request ids, headers Django does not set, absolute session lifetime."""
+
+import time
+import uuid
+from collections.abc import Callable
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import resolve_url
+from django.utils.cache import add_never_cache_headers
+
+from core.request_context import set_request_id
+
+SESSION_AUTHENTICATED_AT_KEY = "portal_authenticated_at"
+
+Handler = Callable[[HttpRequest], HttpResponse]
+
+
+class RequestIdMiddleware:
+    """Gives every request an id (never taken from the client) for logs, audit events and the response."""
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request_id = uuid.uuid4().hex
+        set_request_id(request_id)
+        try:
+            response = self.get_response(request)
+        finally:
+            set_request_id("")
+        response["X-Request-ID"] = request_id
+        return response
+
+
+class SecurityHeadersMiddleware:
+    """Headers SecurityMiddleware does not set, and no caching unless a view asks for it."""
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        response.setdefault("Cross-Origin-Resource-Policy", "same-origin")
+        if not response.has_header("Cache-Control"):
+            # Pages may show card data or receipts; a view that serves something cacheable says so itself.
+            add_never_cache_headers(response)
+        return response
+
+
+class AbsoluteSessionLifetimeMiddleware:
+    """Ends a signed-in session a fixed time after sign-in, however active it was (ASVS 7.3.2).
+
+    The idle timeout is Django's sliding SESSION_COOKIE_AGE; this is the upper bound on top of it.
+    """
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.user.is_authenticated:
+            started = request.session.setdefault(SESSION_AUTHENTICATED_AT_KEY, time.time())
+            if time.time() - float(started) > settings.PORTAL_SESSION_ABSOLUTE_SECONDS:
+                logout(request)
+                messages.info(request, "Your session has ended. Please sign in again.")
+                return HttpResponseRedirect(resolve_url(settings.LOGIN_URL))
+        return self.get_response(request)

@@ -1,0 +1,39 @@
+"""Endpoints every deployment needs: a health probe and the CSP violation report sink."""
+
+import json
+import logging
+
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+logger = logging.getLogger("portal.csp")
+
+_MAX_REPORT_BYTES = 16 * 1024
+
+
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"status": "ok"})
+
+
+@csrf_exempt  # browsers send CSP reports without a CSRF token; the view changes no state, it only logs
+@require_POST
+def csp_report(request: HttpRequest) -> HttpResponse:
+    body = request.body[:_MAX_REPORT_BYTES]
+    try:
+        report = json.loads(body).get("csp-report", {})
+    except (ValueError, AttributeError):
+        return HttpResponse(status=400)
+    logger.warning(
+        "CSP violation",
+        extra={
+            "blocked_uri": str(report.get("blocked-uri", ""))[:200],
+            "violated_directive": str(report.get("violated-directive", ""))[:100],
+            "document_uri": str(report.get("document-uri", ""))[:200],
+        },
+    )
+    return HttpResponse(status=204)

@@ -1,0 +1,41 @@
+"""The staff admin site: staff status alone is not enough, the session must have passed a second factor."""
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+from django.utils.http import urlencode
+
+from allauth.account.authentication import get_authentication_records
+from allauth.mfa.models import Authenticator
+
+
+def session_passed_second_factor(request: HttpRequest) -> bool:
+    return any(record.get("method") == "mfa" for record in get_authentication_records(request, request.user))
+
+
+class StaffAdminSite(admin.AdminSite):
+    site_header = "Push Provisioning Portal — issuer staff"
+    site_title = "Issuer staff"
+    index_title = "Operations"
+
+    def has_permission(self, request: HttpRequest) -> bool:
+        return super().has_permission(request) and session_passed_second_factor(request)
+
+    def login(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        """Staff sign in through allauth, whose login flow includes the TOTP step; never a password-only form."""
+        next_url = request.GET.get("next") or reverse("admin:index")
+        if not next_url.startswith("/") or next_url.startswith("//"):
+            next_url = reverse("admin:index")
+        user = request.user
+        if not user.is_authenticated:
+            return HttpResponseRedirect(f"{reverse('account_login')}?{urlencode({'next': next_url})}")
+        if not (user.is_active and user.is_staff):
+            messages.error(request, "This account has no access to the staff area.")
+            return HttpResponseRedirect(reverse("home"))
+        if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
+            messages.warning(request, "The staff area requires a second factor. Set up an authenticator app first.")
+            return HttpResponseRedirect(f"{reverse('mfa_activate_totp')}?{urlencode({'next': next_url})}")
+        messages.info(request, "Confirm it is you with a code from your authenticator app.")
+        return HttpResponseRedirect(f"{reverse('mfa_reauthenticate')}?{urlencode({'next': next_url})}")

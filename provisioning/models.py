@@ -1,0 +1,206 @@
+"""Token requestors (wallets and merchants) as MDES reports them, and the pushes made to them."""
+
+import uuid
+
+from django.db import models
+from django.db.models import Q
+
+from core.states import StatefulModel
+
+
+class LogoAsset(models.Model):
+    """A token requestor logo fetched once with getAsset. An asset id never changes content."""
+
+    asset_id = models.CharField(max_length=64, unique=True)
+    svg = models.TextField(blank=True)
+    png = models.BinaryField(blank=True)
+    png_width = models.PositiveSmallIntegerField(null=True, blank=True)
+    png_height = models.PositiveSmallIntegerField(null=True, blank=True)
+    fetched_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.asset_id
+
+
+class TokenRequestor(models.Model):
+    """A wallet or merchant eligible for the issuer's account ranges (from getEligibleTokenRequestors)."""
+
+    class Type(models.TextChoices):
+        WALLET = "WALLET", "Wallet"
+        MERCHANT = "MERCHANT", "Merchant"
+
+    trid = models.CharField("token requestor id", max_length=11, unique=True)
+    name = models.CharField(max_length=64, help_text="Legal name.")
+    consumer_facing_name = models.CharField(max_length=100, help_text="The name cardholders see, shown in full.")
+    requestor_type = models.CharField(max_length=16, choices=Type.choices)
+    wallet_id = models.CharField(max_length=3, blank=True)
+    image_asset_id = models.CharField(max_length=64, blank=True)
+    logo = models.ForeignKey(LogoAsset, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    push_methods = models.JSONField(default=list, blank=True, help_text="availablePushMethods: [{type, uri}].")
+    supports_multiple_pushed_cards = models.BooleanField(default=False)
+    supported_account_holder_data = models.JSONField(default=list, blank=True)
+    supports_cardholder_authentication = models.BooleanField(default=False)
+    supports_token_connect = models.BooleanField(default=False)
+    supports_issuer_initiated_digitization_data = models.BooleanField(default=False)
+    offered = models.BooleanField(default=False, help_text="Shown to cardholders (a staff choice).")
+    display_order = models.PositiveIntegerField(default=0, help_text="Lower comes first.")
+    first_seen_at = models.DateTimeField(auto_now_add=True)
+    last_seen_at = models.DateTimeField(null=True, blank=True)
+    retired_at = models.DateTimeField(
+        null=True, blank=True, help_text="Set when MDES stopped returning it; a retired requestor is never offered."
+    )
+
+    class Meta:
+        ordering = ("display_order", "consumer_facing_name")
+        constraints = [
+            models.CheckConstraint(condition=Q(trid__regex=r"^[0-9]{11}$"), name="trid_eleven_digits"),
+            models.CheckConstraint(
+                condition=Q(retired_at__isnull=True) | Q(offered=False), name="retired_requestor_not_offered"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.consumer_facing_name} ({self.trid})"
+
+
+class EnabledAccountRange(models.Model):
+    """An account range start (19 digits) MDES enabled for a token requestor."""
+
+    token_requestor = models.ForeignKey(TokenRequestor, on_delete=models.CASCADE, related_name="enabled_ranges")
+    range_start = models.CharField(max_length=19, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["token_requestor", "range_start"], name="unique_enabled_range"),
+            models.CheckConstraint(condition=Q(range_start__regex=r"^[0-9]{19}$"), name="enabled_range_19_digits"),
+        ]
+
+    def __str__(self) -> str:
+        return self.range_start
+
+
+class DeviceEnvironment(models.TextChoices):
+    ANDROID = "ANDROID", "Android"
+    IOS = "IOS", "iOS"
+    WEB = "WEB", "Web"
+
+
+class PushRequest(StatefulModel):
+    """One push of one or more cards to one token requestor, from the cardholder's choice to their return."""
+
+    class State(models.TextChoices):
+        STARTED = "started", "Started"
+        PUSHED = "pushed", "Receipts issued"
+        REDIRECTED = "redirected", "Sent to the token requestor"
+        RETURNED = "returned", "Returned"
+        FAILED = "failed", "Failed"
+        EXPIRED = "expired", "Expired without return"
+
+    class Channel(models.TextChoices):
+        WEB = "web", "Cardholder website"
+        LANDING = "landing", "Landing link"
+        API = "api", "API"
+
+    TRANSITIONS = {
+        State.STARTED: frozenset({State.PUSHED, State.FAILED}),
+        # From PUSHED straight to RETURNED when an app, not the portal, performed the redirect.
+        State.PUSHED: frozenset({State.REDIRECTED, State.RETURNED, State.FAILED, State.EXPIRED}),
+        State.REDIRECTED: frozenset({State.RETURNED, State.EXPIRED}),
+        State.RETURNED: frozenset(),
+        State.FAILED: frozenset(),
+        State.EXPIRED: frozenset(),
+    }
+    INITIAL_STATES = frozenset({State.STARTED})
+    FINAL_STATES = frozenset({State.RETURNED, State.FAILED, State.EXPIRED})
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    cardholder = models.ForeignKey(
+        "cardholders.Cardholder", null=True, blank=True, on_delete=models.PROTECT, related_name="pushes"
+    )
+    token_requestor = models.ForeignKey(TokenRequestor, on_delete=models.PROTECT, related_name="pushes")
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    device_environment = models.CharField(max_length=8, choices=DeviceEnvironment.choices)
+    locale = models.CharField(max_length=5)
+    network_environment = models.CharField(max_length=16, help_text="sandbox, mtf or production, at push time.")
+    request_id = models.CharField(max_length=64, unique=True, help_text="requestId sent to MDES.")
+    idempotency_key = models.CharField(max_length=64, unique=True, help_text="One per form render or API call.")
+    state = models.CharField(max_length=16, choices=State.choices, default=State.STARTED)
+    error_code = models.CharField(max_length=100, blank=True)
+    error_description = models.CharField(max_length=256, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    pushed_at = models.DateTimeField(null=True, blank=True)
+    redirected_at = models.DateTimeField(null=True, blank=True)
+    returned_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        indexes = [models.Index(fields=["state", "created_at"], name="push_state_created_idx")]
+
+    def __str__(self) -> str:
+        return f"Push {self.public_id} to {self.token_requestor_id} ({self.state})"
+
+
+class PushReceipt(StatefulModel):
+    """One card of a push: MDES's pushAccountReceipt for it, or the per-account error that replaced it.
+
+    The receipt is a bearer value for up to 15 minutes: only its SHA-256 digest (to match the callback) and a
+    short hint (for people) are stored, never the value itself.
+    """
+
+    class State(models.TextChoices):
+        ISSUED = "issued", "Issued"
+        REFUSED = "refused", "Refused by MDES"
+        USED = "used", "Used (returned)"
+        EXPIRED = "expired", "Expired"
+
+    class Result(models.TextChoices):
+        APPROVED = "APPROVED", "Added"
+        DUPLICATE_REQUEST = "DUPLICATE_REQUEST", "Already there"
+        DECLINED = "DECLINED", "Declined"
+        CANCELLED = "CANCELLED", "Cancelled"
+        REQUIRE_ADDITIONAL_AUTHENTICATION = "REQUIRE_ADDITIONAL_AUTHENTICATION", "Needs more verification"
+        ERROR = "ERROR", "Error at the token requestor"
+        UNKNOWN = "UNKNOWN", "Unknown"
+
+    TRANSITIONS = {
+        State.ISSUED: frozenset({State.USED, State.EXPIRED}),
+        State.REFUSED: frozenset(),
+        State.USED: frozenset(),
+        State.EXPIRED: frozenset(),
+    }
+    INITIAL_STATES = frozenset({State.ISSUED, State.REFUSED})
+
+    push = models.ForeignKey(PushRequest, on_delete=models.PROTECT, related_name="receipts")
+    card = models.ForeignKey("cardholders.Card", on_delete=models.PROTECT, related_name="push_receipts")
+    push_account_id = models.CharField(max_length=36)
+    state = models.CharField(max_length=16, choices=State.choices)
+    receipt_digest = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    receipt_hint = models.CharField(max_length=24, blank=True, help_text="Prefix and last characters only.")
+    expires_at = models.DateTimeField(null=True, blank=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+    result = models.CharField(max_length=40, choices=Result.choices, blank=True)
+    error_code = models.CharField(max_length=100, blank=True)
+    error_description = models.CharField(max_length=256, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("push_id", "id")
+        constraints = [
+            models.UniqueConstraint(fields=["push", "card"], name="one_receipt_per_card_per_push"),
+            models.UniqueConstraint(fields=["push", "push_account_id"], name="unique_push_account_id"),
+            models.CheckConstraint(
+                condition=Q(state="refused") | Q(receipt_digest__isnull=False, expires_at__isnull=False),
+                name="receipt_has_digest_and_expiry",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state="used") | (Q(used_at__isnull=False) & ~Q(result="")),
+                name="used_receipt_has_result",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["expires_at"], condition=Q(state="issued"), name="receipt_issued_expiry_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.receipt_hint or self.push_account_id} ({self.state})"

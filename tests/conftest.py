@@ -1,0 +1,59 @@
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, generate_totp_secret, hotp_value
+
+from cardholders.models import Card, Cardholder
+from issuer_portal.models import NetworkConfiguration
+from tests import factories
+from tests.https_client import HttpsClient
+from users.models import User
+
+
+@pytest.fixture
+def network_config(db: Any) -> NetworkConfiguration:
+    return factories.NetworkConfigurationFactory()
+
+
+@pytest.fixture
+def cardholder(db: Any) -> Cardholder:
+    return factories.CardholderFactory()
+
+
+@pytest.fixture
+def card(network_config: NetworkConfiguration, cardholder: Cardholder) -> Card:
+    return factories.make_card(cardholder=cardholder)
+
+
+@pytest.fixture
+def staff_user(db: Any) -> User:
+    return factories.StaffUserFactory()
+
+
+@pytest.fixture
+def totp_secret() -> str:
+    return generate_totp_secret()
+
+
+@pytest.fixture
+def staff_user_with_totp(staff_user: User, totp_secret: str) -> User:
+    TOTP.activate(staff_user, totp_secret)
+    return staff_user
+
+
+@pytest.fixture
+def totp_code(totp_secret: str) -> Callable[[int], str]:
+    """The authenticator app's code for the current time step (offset by `step` periods)."""
+    import time
+
+    def code(step: int = 0) -> str:
+        return format_hotp_value(hotp_value(totp_secret, int(time.time()) // 30 + step))
+
+    return code
+
+
+@pytest.fixture
+def client() -> HttpsClient:
+    """A test client that speaks HTTPS, as every real visitor does (the portal redirects plain HTTP)."""
+    return HttpsClient()

@@ -1,0 +1,88 @@
+"""factory_boy factories for the portal's models. Card numbers here are public test numbers."""
+
+from typing import Any
+
+import factory
+from allauth.account.models import EmailAddress
+from factory.django import DjangoModelFactory
+
+from cardholders.models import Card, Cardholder
+from cardholders.services import card_create
+from issuer_portal.models import AccountRange, NetworkConfiguration
+from users.models import User
+
+TEST_PASSWORD = "correct horse battery staple"
+# Luhn-valid test numbers inside the account ranges of NetworkConfigurationFactory.
+TEST_CARD_NUMBERS = ("5555555555554444", "5105105105105100", "5200828282828210", "2223000048400011")
+
+
+class UserFactory(DjangoModelFactory[User]):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"person{n}@example.test")
+    first_name = "Susan"
+    last_name = "Example"
+
+    @factory.post_generation
+    def password(self, create: bool, extracted: str | None, **kwargs: Any) -> None:
+        self.set_password(extracted or TEST_PASSWORD)
+        if create:
+            self.save()
+            EmailAddress.objects.create(user=self, email=self.email, verified=True, primary=True)
+
+
+class StaffUserFactory(UserFactory):
+    is_staff = True
+    is_superuser = True
+
+
+class CardholderFactory(DjangoModelFactory[Cardholder]):
+    class Meta:
+        model = Cardholder
+
+    user = factory.SubFactory(UserFactory)
+    phone_number = "+15555550100"
+    preferred_locale = "en_US"
+
+
+class NetworkConfigurationFactory(DjangoModelFactory[NetworkConfiguration]):
+    class Meta:
+        model = NetworkConfiguration
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"config-{n}")
+    is_active = True
+    environment = NetworkConfiguration.Environment.SANDBOX
+    base_url = "http://127.0.0.1:8001/mdes"
+    consumer_key = "demo-consumer-key"
+    signing_key_path = "/nonexistent/signing.p12"
+    encryption_certificate_path = "/nonexistent/encryption.pem"
+    callback_base_url = "http://127.0.0.1:8000"
+
+    @factory.post_generation
+    def ranges(self, create: bool, extracted: list[str] | None, **kwargs: Any) -> None:
+        if create:
+            for start in extracted or ["555555555", "510510510", "520082828", "222300004"]:
+                AccountRange.objects.create(configuration=self, start=start)
+
+
+def make_card(
+    *,
+    cardholder: Cardholder | None = None,
+    card_number: str = TEST_CARD_NUMBERS[0],
+    product_kind: str = Card.ProductKind.DEBIT,
+    product_name: str = "Everyday Debit",
+    expiry_month: int = 12,
+    expiry_year: int = 2030,
+) -> Card:
+    """Cards are made through the real service, so their numbers are sealed exactly as in production."""
+    return card_create(
+        card_number=card_number,
+        expiry_month=expiry_month,
+        expiry_year=expiry_year,
+        product_kind=product_kind,
+        product_name=product_name,
+        cardholder=cardholder,
+    )

@@ -1,0 +1,52 @@
+import hashlib
+import secrets
+from datetime import timedelta
+
+from django.utils import timezone
+
+from cardholders.models import Card
+from provisioning.models import DeviceEnvironment, PushReceipt, PushRequest, TokenRequestor
+
+
+def make_token_requestor(**fields: object) -> TokenRequestor:
+    defaults: dict[str, object] = {
+        "trid": "50123456789",
+        "name": "DemoPay Ltd",
+        "consumer_facing_name": "DemoPay",
+        "requestor_type": TokenRequestor.Type.WALLET,
+        "push_methods": [{"type": "WEB", "uri": "https://wallet.example/push"}],
+        "supports_token_connect": True,
+    }
+    defaults.update(fields)
+    return TokenRequestor.objects.create(**defaults)
+
+
+def make_push(*, card: Card, token_requestor: TokenRequestor | None = None, state: str = "pushed") -> PushRequest:
+    """A push whose MDES call succeeded, with one issued receipt for `card`, created step by step."""
+    push = PushRequest.objects.create(
+        cardholder=card.cardholder,
+        token_requestor=token_requestor or make_token_requestor(),
+        channel=PushRequest.Channel.WEB,
+        device_environment=DeviceEnvironment.WEB,
+        locale="en_US",
+        network_environment="sandbox",
+        request_id=secrets.token_hex(16),
+        idempotency_key=secrets.token_hex(16),
+    )
+    receipt = "MCC-" + secrets.token_hex(16).upper()
+    PushReceipt.objects.create(
+        push=push,
+        card=card,
+        push_account_id="CA-" + secrets.token_hex(16),
+        state=PushReceipt.State.ISSUED,
+        receipt_digest=hashlib.sha256(receipt.encode()).hexdigest(),
+        receipt_hint=f"MCC…{receipt[-4:]}",
+        expires_at=timezone.now() + timedelta(minutes=15),
+    )
+    if state != PushRequest.State.STARTED:
+        push.transition_to(PushRequest.State.PUSHED)
+        push.save()
+    if state == PushRequest.State.REDIRECTED:
+        push.transition_to(PushRequest.State.REDIRECTED)
+        push.save()
+    return push

@@ -1,0 +1,44 @@
+"""The expiry sweep: receipts past their validity become expired, pushes that cannot come back are closed."""
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from audit.models import AuditEvent
+from cardholders.models import Card
+from provisioning.models import PushReceipt, PushRequest
+from provisioning.services import push_receipts_expire
+from tests.provisioning.factories import make_push
+
+pytestmark = pytest.mark.django_db
+
+
+def test_sweep_expires_only_receipts_past_their_validity(card: Card) -> None:
+    push = make_push(card=card, state="redirected")
+    with time_machine.travel(timezone.now() + timedelta(minutes=14, seconds=59)):
+        assert push_receipts_expire() == 0
+    with time_machine.travel(timezone.now() + timedelta(minutes=15, seconds=1)):
+        assert push_receipts_expire() == 1
+        assert push_receipts_expire() == 0  # idempotent
+    assert push.receipts.get().state == PushReceipt.State.EXPIRED
+    push.refresh_from_db()
+    assert push.state == PushRequest.State.EXPIRED
+    assert AuditEvent.objects.filter(action="receipt.expired").count() == 1
+    assert AuditEvent.objects.filter(action="push.expired", object_id=str(push.pk)).exists()
+
+
+def test_sweep_leaves_returned_pushes_alone(card: Card) -> None:
+    push = make_push(card=card, state="redirected")
+    receipt = push.receipts.get()
+    receipt.transition_to(PushReceipt.State.USED)
+    receipt.result = PushReceipt.Result.APPROVED
+    receipt.used_at = timezone.now()
+    receipt.save()
+    push.transition_to(PushRequest.State.RETURNED)
+    push.save()
+    with time_machine.travel(timezone.now() + timedelta(hours=1)):
+        assert push_receipts_expire() == 0
+    push.refresh_from_db()
+    assert push.state == PushRequest.State.RETURNED

@@ -1,0 +1,11 @@
+from django.conf import settings
+from django.http import HttpRequest
+
+from allauth.account.adapter import DefaultAccountAdapter
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    """Cardholders are the issuer's customers: accounts are provisioned by the issuer, not self-registered."""
+
+    def is_open_for_signup(self, request: HttpRequest) -> bool:
+        return bool(settings.PORTAL_SIGNUP_OPEN)

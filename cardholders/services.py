@@ -8,7 +8,7 @@ from cardholders.models import Card, Cardholder
 from issuer_portal.selectors import account_range_start_for
 
 
-class CardNotInAccountRange(ValueError):
+class CardNotInAccountRangeError(ValueError):
     """The card number lies in none of the issuer's configured account ranges."""
 
 
@@ -27,7 +27,9 @@ def card_create(
     sealed = vault.seal(card_number)
     range_start = account_range_start_for(card_number.replace(" ", "").replace("-", ""))
     if range_start is None:
-        raise CardNotInAccountRange(f"Card {sealed.first_six}…{sealed.last_four} is in no configured account range")
+        raise CardNotInAccountRangeError(
+            f"Card {sealed.first_six}…{sealed.last_four} is in no configured account range"
+        )
     card = Card(
         cardholder=cardholder,
         product_kind=product_kind,

@@ -35,7 +35,7 @@ class VaultError(Exception):
     """A sealed card number could not be opened (unknown key id, or the ciphertext was altered)."""
 
 
-class InvalidCardNumber(ValueError):
+class InvalidCardNumberError(ValueError):
     """The input is not a 13-19 digit number passing the Luhn check."""
 
 
@@ -125,7 +125,7 @@ def seal(card_number: str) -> SealedCardNumber:
     """Seal a card number under the active key. The caller keeps only the returned value."""
     digits = card_number.replace(" ", "").replace("-", "")
     if not is_card_number(digits):
-        raise InvalidCardNumber("A card number has 13 to 19 digits and passes the Luhn check")
+        raise InvalidCardNumberError("A card number has 13 to 19 digits and passes the Luhn check")
     key_id = active_key_id()
     number_fingerprint = fingerprint(digits)
     return SealedCardNumber(

@@ -36,4 +36,5 @@ class JsonFormatter(_BaseJsonFormatter):
     """python-json-logger's formatter with the masked exception text as well."""
 
     def formatException(self, ei: Any) -> str:  # noqa: N802 - logging's own method name
-        return mask_card_numbers_in(super().formatException(ei))
+        text = super().formatException(ei)
+        return mask_card_numbers_in(text if isinstance(text, str) else "\n".join(text))

@@ -2,13 +2,12 @@
 
 from typing import Any
 
+from allauth.account.authentication import get_authentication_records
+from allauth.mfa.models import Authenticator
 from django.contrib import admin, messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.http import urlencode
-
-from allauth.account.authentication import get_authentication_records
-from allauth.mfa.models import Authenticator
 
 
 def session_passed_second_factor(request: HttpRequest) -> bool:

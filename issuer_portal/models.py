@@ -33,7 +33,9 @@ class NetworkConfiguration(models.Model):
     signing_key_password_env = models.CharField(
         max_length=100,
         default="MDES_SIGNING_KEY_PASSWORD",
-        validators=[RegexValidator(r"^[A-Z][A-Z0-9_]*$", "An environment variable name, e.g. MDES_SIGNING_KEY_PASSWORD")],
+        validators=[
+            RegexValidator(r"^[A-Z][A-Z0-9_]*$", "An environment variable name, e.g. MDES_SIGNING_KEY_PASSWORD")
+        ],
         help_text="Name of the environment variable holding the .p12 password (never the password itself).",
     )
     encryption_certificate_path = models.CharField(
@@ -68,7 +70,9 @@ class NetworkConfiguration(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["is_active"], condition=Q(is_active=True), name="one_active_network_config"),
+            models.UniqueConstraint(
+                fields=["is_active"], condition=Q(is_active=True), name="one_active_network_config"
+            ),
             models.CheckConstraint(
                 condition=Q(receipt_validity_minutes__gte=5, receipt_validity_minutes__lte=15),
                 name="receipt_validity_5_to_15_minutes",
@@ -95,7 +99,9 @@ class AccountRange(models.Model):
         ordering = ("start",)
         constraints = [
             models.UniqueConstraint(fields=["configuration", "start"], name="unique_account_range_per_config"),
-            models.CheckConstraint(condition=Q(start__regex=ACCOUNT_RANGE_PATTERN), name="account_range_9_to_19_digits"),
+            models.CheckConstraint(
+                condition=Q(start__regex=ACCOUNT_RANGE_PATTERN), name="account_range_9_to_19_digits"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -1,5 +1,7 @@
 """Write use cases of push provisioning."""
 
+from datetime import datetime
+
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -46,7 +48,7 @@ def push_receipts_expire(*, batch_size: int = 10_000) -> int:
     return expired_total
 
 
-def _close_pushes_without_live_receipts(now: timezone.datetime) -> None:
+def _close_pushes_without_live_receipts(now: datetime) -> None:
     open_states = [PushRequest.State.PUSHED, PushRequest.State.REDIRECTED]
     live = Q(receipts__state__in=[PushReceipt.State.ISSUED, PushReceipt.State.USED])
     with transaction.atomic():

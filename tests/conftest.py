@@ -13,12 +13,12 @@ from users.models import User
 
 @pytest.fixture
 def network_config(db: Any) -> NetworkConfiguration:
-    return factories.NetworkConfigurationFactory()
+    return factories.NetworkConfigurationFactory.create()
 
 
 @pytest.fixture
 def cardholder(db: Any) -> Cardholder:
-    return factories.CardholderFactory()
+    return factories.CardholderFactory.create()
 
 
 @pytest.fixture
@@ -28,7 +28,7 @@ def card(network_config: NetworkConfiguration, cardholder: Cardholder) -> Card:
 
 @pytest.fixture
 def staff_user(db: Any) -> User:
-    return factories.StaffUserFactory()
+    return factories.StaffUserFactory.create()
 
 
 @pytest.fixture

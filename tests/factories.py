@@ -26,11 +26,11 @@ class UserFactory(DjangoModelFactory[User]):
     last_name = "Example"
 
     @factory.post_generation
-    def password(self, create: bool, extracted: str | None, **kwargs: Any) -> None:
-        self.set_password(extracted or TEST_PASSWORD)
+    def password(obj: User, create: bool, extracted: str | None, **kwargs: Any) -> None:  # noqa: N805
+        obj.set_password(extracted or TEST_PASSWORD)
         if create:
-            self.save()
-            EmailAddress.objects.create(user=self, email=self.email, verified=True, primary=True)
+            obj.save()
+            EmailAddress.objects.create(user=obj, email=obj.email, verified=True, primary=True)
 
 
 class StaffUserFactory(UserFactory):
@@ -62,10 +62,10 @@ class NetworkConfigurationFactory(DjangoModelFactory[NetworkConfiguration]):
     callback_base_url = "http://127.0.0.1:8000"
 
     @factory.post_generation
-    def ranges(self, create: bool, extracted: list[str] | None, **kwargs: Any) -> None:
+    def ranges(obj: NetworkConfiguration, create: bool, extracted: list[str] | None, **kwargs: Any) -> None:  # noqa: N805
         if create:
             for start in extracted or ["555555555", "510510510", "520082828", "222300004"]:
-                AccountRange.objects.create(configuration=self, start=start)
+                AccountRange.objects.create(configuration=obj, start=start)
 
 
 def make_card(

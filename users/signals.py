@@ -3,14 +3,14 @@
 import time
 from typing import Any
 
+from allauth.mfa.signals import authenticator_added, authenticator_removed, authenticator_reset
+from axes.signals import user_locked_out
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 from django.http import HttpRequest
 
-from allauth.mfa.signals import authenticator_added, authenticator_removed, authenticator_reset
 from audit.models import AuditEvent
 from audit.services import audit_event_record
-from axes.signals import user_locked_out
 from core.middleware import SESSION_AUTHENTICATED_AT_KEY
 from users.lockout import username_from_credentials
 

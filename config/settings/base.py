@@ -205,7 +205,7 @@ CONTENT_SECURITY_POLICY = {
         "report-uri": [env.str("PORTAL_CSP_REPORT_URI", default="/csp-report/")],
     }
 }
-PERMISSIONS_POLICY = {
+PERMISSIONS_POLICY: dict[str, list[str]] = {
     "accelerometer": [],
     "camera": [],
     "geolocation": [],

@@ -10,8 +10,8 @@ os.environ.setdefault("CARD_VAULT_ACTIVE_KEY_ID", "test-1")
 os.environ.setdefault("CARD_VAULT_FINGERPRINT_KEY", base64.b64encode(secrets.token_bytes(32)).decode())
 os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 
-from config.settings.base import *  # noqa: E402,F403
-from config.settings.base import CACHES, REDIS_URL  # noqa: E402
+from config.settings.base import *  # noqa: F403
+from config.settings.base import CACHES, REDIS_URL
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only; production uses PBKDF2
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

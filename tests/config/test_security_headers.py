@@ -19,7 +19,9 @@ PAGES = ["/", "/accounts/login/", "/accounts/password/reset/", "/admin/", "/no-s
 def test_hardening_headers_on_every_response(client: Client, path: str) -> None:
     response = client.get(path)
     hsts = response["Strict-Transport-Security"]
-    assert int(re.search(r"max-age=(\d+)", hsts).group(1)) >= 31_536_000
+    max_age = re.search(r"max-age=(\d+)", hsts)
+    assert max_age
+    assert int(max_age.group(1)) >= 31_536_000
     assert "includeSubDomains" in hsts
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["X-Frame-Options"] == "DENY"

@@ -37,7 +37,7 @@ def test_card_number_in_message_args_extra_and_traceback_is_masked(portal_log: i
 
 
 def test_injected_newlines_stay_inside_one_json_record(portal_log: io.StringIO) -> None:
-    logging.getLogger("portal.test").warning('user said: %s', 'hi\r\n{"levelname": "CRITICAL", "forged": true}')
+    logging.getLogger("portal.test").warning("user said: %s", 'hi\r\n{"levelname": "CRITICAL", "forged": true}')
     lines = portal_log.getvalue().splitlines()
     assert len(lines) == 1
     record = json.loads(lines[0])

@@ -4,7 +4,7 @@ import pytest
 from django.db import IntegrityError, transaction
 
 from cardholders.models import Card
-from core.states import IllegalTransition
+from core.states import IllegalTransitionError
 from provisioning.models import PushReceipt, PushRequest
 from tests.provisioning.factories import make_push, make_token_requestor
 
@@ -25,14 +25,14 @@ def test_push_moves_forward_along_the_funnel(card: Card) -> None:
 )
 def test_push_refuses_illegal_transitions(card: Card, start: str, target: str) -> None:
     push = make_push(card=card, state=start)
-    with pytest.raises(IllegalTransition):
+    with pytest.raises(IllegalTransitionError):
         push.transition_to(target)
 
 
 def test_a_stray_assignment_cannot_skip_a_state_either(card: Card) -> None:
     push = make_push(card=card, state="started")
     push.state = PushRequest.State.RETURNED
-    with pytest.raises(IllegalTransition):
+    with pytest.raises(IllegalTransitionError):
         push.save()
     assert PushRequest.objects.get(pk=push.pk).state == PushRequest.State.STARTED
 
@@ -43,7 +43,7 @@ def test_final_states_are_final(card: Card) -> None:
     push.save()
     reloaded = PushRequest.objects.get(pk=push.pk)
     for target in PushRequest.State.values:
-        with pytest.raises(IllegalTransition):
+        with pytest.raises(IllegalTransitionError):
             reloaded.transition_to(target)
 
 
@@ -52,7 +52,7 @@ def test_a_push_is_created_only_in_its_initial_state(card: Card) -> None:
     push.pk = None
     push._state.adding = True
     del push._loaded_state
-    with pytest.raises(IllegalTransition):
+    with pytest.raises(IllegalTransitionError):
         push.save()
 
 
@@ -62,7 +62,7 @@ def test_used_or_expired_receipts_never_go_back_to_issued(card: Card) -> None:
     receipt.save()
     receipt = PushReceipt.objects.get(pk=receipt.pk)
     receipt.state = PushReceipt.State.ISSUED
-    with pytest.raises(IllegalTransition):
+    with pytest.raises(IllegalTransitionError):
         receipt.save()
 
 

@@ -25,7 +25,7 @@ def _is_signed_in(client: Client) -> bool:
 
 @pytest.fixture
 def person() -> User:
-    return UserFactory()
+    return UserFactory.create()
 
 
 def test_ten_failures_lock_the_account_for_thirty_minutes_even_with_the_right_password(

@@ -1,24 +1,12 @@
 import time
-from datetime import timedelta
+from datetime import datetime
 from typing import Any
 
-from celery.schedules import schedule as celery_schedule
+from celery.schedules import BaseSchedule, maybe_schedule
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from config.celery import app
-
-
-def _interval(entry: dict[str, Any]) -> timedelta:
-    value = entry["schedule"]
-    if isinstance(value, int | float):
-        return timedelta(seconds=value)
-    if isinstance(value, timedelta):
-        return value
-    if isinstance(value, celery_schedule):
-        return value.run_every
-    # crontab and other schedules: ask how long until the next run from now
-    return timedelta(seconds=max(1.0, value.remaining_estimate(value.now()).total_seconds()))
 
 
 class Command(BaseCommand):
@@ -32,16 +20,22 @@ class Command(BaseCommand):
         parser.add_argument("--tick", type=float, default=5.0, help="Seconds between checks for due jobs.")
 
     def handle(self, *args: Any, once: bool, tick: float, **options: Any) -> None:
-        schedule: dict[str, dict[str, Any]] = settings.CELERY_BEAT_SCHEDULE
-        last_run: dict[str, float] = {}
-        self.stdout.write(f"Periodic jobs: {', '.join(schedule) or 'none'}")
+        app.loader.import_default_modules()  # registers every app's tasks, as a worker would at start
+        entries: dict[str, dict[str, Any]] = settings.CELERY_BEAT_SCHEDULE
+        schedules: dict[str, BaseSchedule] = {}
+        for name, entry in entries.items():
+            parsed = maybe_schedule(entry["schedule"], app=app)
+            if not isinstance(parsed, BaseSchedule):
+                raise CommandError(f"{name}: unsupported schedule {entry['schedule']!r}")
+            schedules[name] = parsed
+        last_run: dict[str, datetime] = {}
+        self.stdout.write(f"Periodic jobs: {', '.join(entries) or 'none'}\n")
         try:
             while True:
-                now = time.monotonic()
-                for name, entry in schedule.items():
-                    due = name not in last_run or now - last_run[name] >= _interval(entry).total_seconds()
-                    if due:
-                        last_run[name] = now
+                for name, entry in entries.items():
+                    # Celery beat's own rule: a job is due when its schedule says so since its last run.
+                    if name not in last_run or schedules[name].is_due(last_run[name]).is_due:
+                        last_run[name] = app.now()
                         self._run(name, entry["task"])
                 if once:
                     return

@@ -3,7 +3,7 @@
 import time
 from typing import Any
 
-from allauth.mfa.signals import authenticator_added, authenticator_removed, authenticator_reset
+from allauth.mfa.signals import authentication_failed, authenticator_added, authenticator_removed, authenticator_reset
 from axes.signals import user_locked_out
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
@@ -72,4 +72,16 @@ def on_authenticator_removed(sender: Any, request: HttpRequest, user: Any, authe
 def on_authenticator_reset(sender: Any, request: HttpRequest, user: Any, authenticator: Any, **kw: Any) -> None:
     audit_event_record(
         action="auth.second_factor_reset", actor=user, target=user, after={"type": authenticator.type}, request=request
+    )
+
+
+@receiver(authentication_failed)
+def on_second_factor_failed(sender: Any, request: HttpRequest, user: Any, authenticator: Any, **kw: Any) -> None:
+    audit_event_record(
+        action="auth.second_factor_failed",
+        actor_label=str(user),
+        target=user,
+        outcome=AuditEvent.Outcome.FAILURE,
+        after={"type": authenticator.type},
+        request=request,
     )

@@ -51,6 +51,9 @@ INSTALLED_APPS = [
     "cardholders",
     "provisioning",
 ]
+PORTAL_DEMO = env.bool("PORTAL_DEMO", default=False)
+if PORTAL_DEMO:
+    INSTALLED_APPS.append("demo")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

@@ -7,6 +7,7 @@ from django.contrib import admin
 from django.test import Client
 from django.urls import reverse
 
+from audit.models import AuditEvent
 from issuer_portal.admin_site import StaffAdminSite
 from tests.users.helpers import pass_second_factor, sign_in
 from users.models import User
@@ -69,6 +70,7 @@ def test_wrong_totp_code_keeps_the_admin_closed(client: Client, staff_user_with_
     sign_in(client, staff_user_with_totp.email)
     pass_second_factor(client, "000000")
     assert client.get(reverse("admin:index")).status_code == 302
+    assert AuditEvent.objects.filter(action="auth.second_factor_failed", outcome="failure").exists()
 
 
 def test_cardholder_accounts_cannot_enter_the_staff_area(client: Client, cardholder, totp_secret: str) -> None:

@@ -1,0 +1,42 @@
+# The two commands: `make demo` runs the portal and the MDES sandbox; `make test` runs the whole suite.
+PYTHON ?= $(shell command -v python3.11 || command -v python3.12 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: demo demo-totp test lint ci-checks clean
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if (3, 11) <= sys.version_info[:2] < (3, 13) else 1)' || \
+		{ echo "Python 3.11 or 3.12 is required (Mastercard's signer does not support 3.13); set PYTHON=..."; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed-base: requirements/base.txt | $(BIN)/python
+	$(BIN)/pip install --quiet --require-hashes -r requirements/base.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements/dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet --require-hashes -r requirements/dev.txt
+	touch $@ $(VENV)/.installed-base
+
+demo: $(VENV)/.installed-base
+	$(BIN)/python scripts/demo.py
+
+demo-totp:
+	@$(PYTHON) scripts/demo_totp.py
+
+test: $(VENV)/.installed-dev
+	$(BIN)/python -m pytest
+
+# Static checks CI runs besides the tests (see .ci/run).
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy .
+	$(BIN)/bandit -q -r config core users audit issuer_portal cardholders provisioning demo sandbox -ll -ii
+	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/detect-secrets-hook --baseline .secrets.baseline $$(git ls-files)
+	@if git ls-files | grep -E '\.(p12|pfx|pem|key|cer|crt)$$'; then echo "key or certificate files are tracked"; exit 1; fi
+
+clean:
+	rm -rf $(VENV) .demo

@@ -1,0 +1,181 @@
+"""Run the demo: the portal and the MDES sandbox on loopback, seeded, with sign-in details printed.
+
+Started by `make demo`. Ctrl-C stops every process it started. State lives in .demo/ (git-ignored):
+generated keys, the SQLite database and the demo credentials, so a second run resumes where the first ended.
+"""
+
+import base64
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO_DIR = ROOT / ".demo"
+HOST = "127.0.0.1"
+PORTAL_PORT = int(os.environ.get("PORTAL_PORT", "8000"))
+SANDBOX_PORT = int(os.environ.get("SANDBOX_PORT", "8001"))
+PORTAL_URL = f"http://{HOST}:{PORTAL_PORT}"
+SANDBOX_URL = f"http://{HOST}:{SANDBOX_PORT}"
+
+sys.path.insert(0, str(ROOT))
+from sandbox.keys import ensure_demo_keys  # noqa: E402 - the demo tooling, not the portal, uses the sandbox
+
+
+def _portal_secrets() -> dict[str, str]:
+    """Secrets of the demo portal, made once and kept in .demo/portal-secrets.json."""
+    path = DEMO_DIR / "portal-secrets.json"
+    if path.exists():
+        return dict(json.loads(path.read_text()))
+    values = {
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "CARD_VAULT_KEYS": f"demo-1:{base64.b64encode(secrets.token_bytes(32)).decode()}",
+        "CARD_VAULT_ACTIVE_KEY_ID": "demo-1",
+        "CARD_VAULT_FINGERPRINT_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
+    }
+    path.write_text(json.dumps(values, indent=2))
+    path.chmod(0o600)
+    return values
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex((HOST, port)) != 0
+
+
+def _wait_for(url: str, name: str, processes: list[subprocess.Popen[bytes]], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for process in processes:
+            if process.poll() is not None:
+                raise SystemExit(f"{name} did not start: a process exited with code {process.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback URL we built
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    raise SystemExit(f"{name} did not answer at {url} within {timeout:.0f} s")
+
+
+def main() -> None:
+    DEMO_DIR.mkdir(exist_ok=True)
+    for port, name, variable in ((PORTAL_PORT, "portal", "PORTAL_PORT"), (SANDBOX_PORT, "sandbox", "SANDBOX_PORT")):
+        if not _port_free(port):
+            raise SystemExit(f"Port {port} for the {name} is in use. Stop what uses it, or set {variable}=<port>.")
+
+    keys = ensure_demo_keys(DEMO_DIR / "keys")
+    env = {
+        **os.environ,
+        **_portal_secrets(),
+        "DJANGO_SETTINGS_MODULE": "config.settings.base",
+        "DJANGO_DEBUG": "1",
+        "DJANGO_ALLOWED_HOSTS": f"{HOST},localhost",
+        "DJANGO_SECURE_SSL_REDIRECT": "0",
+        "DJANGO_SECURE_COOKIES": "0",
+        "DJANGO_SECURE_HSTS_SECONDS": "0",
+        "PORTAL_DEMO": "1",
+        "PORTAL_ISSUER_NAME": os.environ.get("PORTAL_ISSUER_NAME", "Demo Bank"),
+        "PORTAL_ENVIRONMENT_LABEL": "Demo · local MDES sandbox",
+        "MDES_SIGNING_KEY_PASSWORD": keys.client_signing_p12_password,
+        "PYTHONUNBUFFERED": "1",
+    }
+    env.setdefault("DATABASE_URL", f"sqlite:///{DEMO_DIR / 'db.sqlite3'}")
+    python = sys.executable
+    manage = [python, str(ROOT / "manage.py")]
+    credentials_file = DEMO_DIR / "credentials.json"
+
+    print("Preparing the demo database…", flush=True)
+    subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
+    subprocess.run(
+        [
+            *manage,
+            "seed_demo",
+            "--credentials-file",
+            str(credentials_file),
+            "--sandbox-url",
+            SANDBOX_URL,
+            "--portal-url",
+            PORTAL_URL,
+            "--consumer-key",
+            keys.consumer_key,
+            "--signing-key-path",
+            str(keys.client_signing_p12),
+            "--encryption-certificate-path",
+            str(keys.encryption_certificate),
+        ],
+        cwd=ROOT,
+        env=env,
+        check=True,
+    )
+
+    commands = {
+        "sandbox": [
+            python,
+            "-m",
+            "sandbox",
+            "--host",
+            HOST,
+            "--port",
+            str(SANDBOX_PORT),
+            "--keys-dir",
+            str(keys.directory),
+            "--portal-origin",
+            PORTAL_URL,
+        ],
+        "portal": [*manage, "runserver", f"{HOST}:{PORTAL_PORT}", "--noreload"],
+    }
+    if env.get("REDIS_URL") or env.get("CELERY_BROKER_URL"):
+        commands["worker"] = [python, "-m", "celery", "-A", "config", "worker", "--beat", "--loglevel", "INFO"]
+    else:
+        commands["periodic jobs"] = [*manage, "run_periodic_jobs"]
+
+    processes: list[subprocess.Popen[bytes]] = []
+    try:
+        for command in commands.values():
+            processes.append(subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True))
+        _wait_for(f"{SANDBOX_URL}/healthz", "The sandbox", processes)
+        _wait_for(f"{PORTAL_URL}/healthz", "The portal", processes)
+        credentials = json.loads(credentials_file.read_text())
+        print(
+            f"""
+==========================================================================================
+ Push Provisioning Portal demo is running. Ctrl-C stops it.
+
+ Portal (cardholders)  {PORTAL_URL}/
+   sign in as          alice@demo.example  /  {credentials["cardholder_password"]}
+                       bob@demo.example    /  {credentials["cardholder_password"]}
+ Staff area            {PORTAL_URL}/admin/
+   sign in as          ops@demo.example    /  {credentials["staff_password"]}
+   authenticator code  make demo-totp   (in another terminal; or add the TOTP secret
+                       {credentials["staff_totp_secret"]} to an authenticator app)
+ MDES sandbox          {SANDBOX_URL}/        one-time codes "sent" by the portal: {SANDBOX_URL}/inbox
+ Data                  {env["DATABASE_URL"]}
+==========================================================================================
+""",
+            flush=True,
+        )
+        while all(process.poll() is None for process in processes):
+            time.sleep(0.5)
+        print("A demo process stopped; stopping the others.", file=sys.stderr)
+    except KeyboardInterrupt:
+        print("\nStopping…", flush=True)
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in processes:
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,101 @@
+"""Browser tests: Playwright driving Debian's Chromium (never a downloaded browser) against a live server."""
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CHROMIUM = os.environ.get("PORTAL_CHROMIUM", "/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+# Collects CSP violations and errors for the assertions below (runs before any page script, outside the page's CSP).
+WATCH_PAGE = """
+window.__problems = [];
+document.addEventListener('securitypolicyviolation', e => window.__problems.push(
+  'CSP ' + e.violatedDirective + ' blocked ' + e.blockedURI));
+window.addEventListener('error', e => window.__problems.push('error ' + e.message));
+"""
+
+# Playwright's sync API runs an event loop in this thread; the tests still use the ORM synchronously.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/e2e/" in str(item.fspath):
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    if not shutil.which(CHROMIUM):
+        if os.environ.get("CI"):
+            pytest.fail(f"Chromium not found at {CHROMIUM}; .ci/run installs Debian's chromium")
+        pytest.skip(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="session")
+def live_server(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """pytest-django's live server, started over plain HTTP on loopback.
+
+    SecurityMiddleware reads the HTTPS redirect and HSTS settings once, when the server builds its handler,
+    so they are switched off just while it starts; the rest of the suite keeps the production values.
+    """
+    from django.test import override_settings
+    from pytest_django.live_server_helper import LiveServer
+
+    with override_settings(SECURE_SSL_REDIRECT=False, SECURE_HSTS_SECONDS=0):
+        server = LiveServer("127.0.0.1")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def plain_http_settings(settings: Any) -> Any:
+    """Cookies without the Secure flag and the __Host- prefix, which browsers refuse over plain HTTP."""
+    settings.SESSION_COOKIE_SECURE = False
+    settings.CSRF_COOKIE_SECURE = False
+    settings.SESSION_COOKIE_NAME = "sessionid"
+    settings.CSRF_COOKIE_NAME = "csrftoken"
+    return settings
+
+
+@pytest.fixture
+def page(browser: Any, live_server: Any, plain_http_settings: Any) -> Iterator[Any]:
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.add_init_script(WATCH_PAGE)
+    console_errors: list[str] = []
+    page.on("console", lambda message: message.type == "error" and console_errors.append(message.text))
+    page.console_errors = console_errors
+    yield page
+    context.close()
+
+
+def page_problems(page: Any) -> list[str]:
+    """CSP violations, script errors and console errors seen on the current page."""
+    return list(page.evaluate("window.__problems || []")) + list(page.console_errors)
+
+
+def screenshot(page: Any, name: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path

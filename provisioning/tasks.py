@@ -2,9 +2,9 @@
 
 from celery import shared_task
 
-from provisioning import services
+from provisioning import expiry
 
 
 @shared_task(name="provisioning.expire_push_receipts", acks_late=True)
 def expire_push_receipts() -> int:
-    return services.push_receipts_expire()
+    return expiry.push_receipts_expire()

@@ -1,4 +1,5 @@
 import hashlib
+import itertools
 import secrets
 from datetime import timedelta
 
@@ -8,9 +9,12 @@ from cardholders.models import Card
 from provisioning.models import DeviceEnvironment, PushReceipt, PushRequest, TokenRequestor
 
 
+_trids = itertools.count(50123456789)
+
+
 def make_token_requestor(**fields: object) -> TokenRequestor:
     defaults: dict[str, object] = {
-        "trid": "50123456789",
+        "trid": str(next(_trids)),
         "name": "DemoPay Ltd",
         "consumer_facing_name": "DemoPay",
         "requestor_type": TokenRequestor.Type.WALLET,

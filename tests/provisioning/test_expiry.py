@@ -9,7 +9,7 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from cardholders.models import Card
 from provisioning.models import PushReceipt, PushRequest
-from provisioning.services import push_receipts_expire
+from provisioning.expiry import push_receipts_expire
 from tests.provisioning.factories import make_push
 
 pytestmark = pytest.mark.django_db

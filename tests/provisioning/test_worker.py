@@ -1,0 +1,141 @@
+"""H3: a real Celery worker on Redis; a worker killed mid-task leaves nothing half done and nothing lost.
+
+Needs PostgreSQL and Redis (DATABASE_URL/REDIS_URL), as in CI; skipped on the embedded default.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from celery import Celery
+from django.db import connection, connections
+from django.utils import timezone
+
+from audit.models import AuditEvent
+from cardholders.models import Card
+from provisioning.models import PushReceipt, PushRequest
+from tests.provisioning.factories import make_push
+
+ROOT = Path(__file__).resolve().parents[2]
+VISIBILITY_TIMEOUT = 5
+BROKER = os.environ.get("REDIS_URL", "").rsplit("/", 1)[0] + "/15"  # a database of its own on the shared Redis
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        not (os.environ.get("REDIS_URL") and os.environ.get("DATABASE_URL", "").startswith("postgres")),
+        reason="needs PostgreSQL and Redis (set DATABASE_URL and REDIS_URL)",
+    ),
+]
+
+
+def _worker_env() -> dict[str, str]:
+    database = connection.settings_dict
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}",
+        "CELERY_BROKER_URL": BROKER,
+        "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
+    }
+
+
+def _start_worker() -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo", "--loglevel", "WARNING"],
+        cwd=ROOT,
+        env=_worker_env(),
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+@pytest.fixture
+def producer() -> Iterator[Celery]:
+    app = Celery(broker=BROKER)
+    with app.connection_for_write() as conn:
+        conn.default_channel.client.flushdb()
+    yield app
+    app.close()
+
+
+def _wait_until(condition: object, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():  # type: ignore[operator]
+            return True
+        time.sleep(0.25)
+    return False
+
+
+def _due_receipts(card: Card, count: int) -> list[PushReceipt]:
+    receipts = []
+    for _ in range(count):
+        push = make_push(card=card, state="redirected")
+        receipt = push.receipts.get()
+        receipt.expires_at = timezone.now() - timedelta(minutes=1)
+        receipt.save()
+        receipts.append(receipt)
+    return receipts
+
+
+def test_worker_runs_the_expiry_task(card: Card, producer: Celery) -> None:
+    _due_receipts(card, 3)
+    worker = _start_worker()
+    try:
+        producer.send_task("provisioning.expire_push_receipts")
+        assert _wait_until(lambda: not PushReceipt.objects.filter(state="issued").exists(), timeout=30)
+    finally:
+        os.killpg(worker.pid, signal.SIGTERM)
+        worker.wait(timeout=20)
+    assert PushRequest.objects.filter(state="expired").count() == 3
+
+
+def test_a_worker_killed_mid_task_is_replaced_and_the_task_runs_once_to_completion(
+    card: Card, producer: Celery
+) -> None:
+    _due_receipts(card, 5)
+    blocker = connections.create_connection("default")  # a second session that holds the table
+    blocker.set_autocommit(False)
+    with blocker.cursor() as cursor:
+        cursor.execute("LOCK TABLE provisioning_pushreceipt IN ACCESS EXCLUSIVE MODE")
+    first = _start_worker()
+    second = None
+    try:
+        producer.send_task("provisioning.expire_push_receipts")
+        # The worker has taken the task when its query waits on our lock.
+        assert _wait_until(lambda: _waiting_on_lock(), timeout=30)
+        os.killpg(first.pid, signal.SIGKILL)
+        first.wait(timeout=10)
+        blocker.rollback()
+        blocker.close()
+        assert PushReceipt.objects.filter(state="issued").count() == 5  # nothing half done
+
+        # A worker starting after the visibility timeout (5 s here) takes the unacknowledged task back.
+        time.sleep(VISIBILITY_TIMEOUT + 1)
+        second = _start_worker()
+        assert _wait_until(lambda: not PushReceipt.objects.filter(state="issued").exists(), timeout=45)
+    finally:
+        for worker in (first, second):
+            if worker and worker.poll() is None:
+                os.killpg(worker.pid, signal.SIGTERM)
+                worker.wait(timeout=20)
+    assert PushReceipt.objects.filter(state="expired").count() == 5
+    assert AuditEvent.objects.filter(action="receipt.expired").count() == 5  # exactly once each
+
+
+def _waiting_on_lock() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE %s",
+            ["%provisioning_pushreceipt%"],
+        )
+        return bool(cursor.fetchone()[0])

@@ -21,7 +21,7 @@ _PG_EXPIRE_RECEIPTS = """
 WITH due AS (
     SELECT id FROM provisioning_pushreceipt
     WHERE state = 'issued' AND expires_at <= %(now)s
-    ORDER BY expires_at LIMIT %(batch)s FOR UPDATE SKIP LOCKED
+    LIMIT %(batch)s FOR UPDATE SKIP LOCKED
 ), expired AS (
     UPDATE provisioning_pushreceipt r SET state = 'expired'
     FROM due WHERE r.id = due.id AND r.state = 'issued'
@@ -53,7 +53,7 @@ FROM closed
 """
 
 
-def push_receipts_expire(*, batch_size: int = 50_000) -> int:
+def push_receipts_expire(*, batch_size: int = 100_000) -> int:
     """Expire due receipts and close pushes without a live receipt. Returns how many receipts it expired."""
     now = timezone.now()
     if connection.vendor == "postgresql":

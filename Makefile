@@ -20,7 +20,7 @@ $(VENV)/.installed-dev: requirements/dev.txt | $(BIN)/python
 	touch $@ $(VENV)/.installed-base
 
 demo: $(VENV)/.installed-base
-	$(BIN)/python scripts/demo.py
+	$(BIN)/python scripts/run_demo.py
 
 demo-totp:
 	@$(PYTHON) scripts/demo_totp.py

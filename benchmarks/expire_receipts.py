@@ -17,7 +17,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
@@ -25,8 +25,8 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection, reset_queries  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
-from provisioning.models import TokenRequestor  # noqa: E402
 from provisioning.expiry import push_receipts_expire  # noqa: E402
+from provisioning.models import TokenRequestor  # noqa: E402
 
 FILL_SQL = """
 INSERT INTO cardholders_card (public_id, product_kind, product_name, card_art, state, first_six, last_four,
@@ -46,7 +46,8 @@ INSERT INTO provisioning_pushreceipt (push_id, card_id, push_account_id, state, 
     expires_at, result, error_code, error_description, created_at)
 SELECT p.id, c.id, 'CA-' || p.id || '-' || c.id, 'issued', md5(p.id || '-' || c.id) || md5(c.id || '-' || p.id),
        'MCC…0000',
-       CASE WHEN (p.id * {cards} + c.id) % 10 = 0 THEN now() - interval '1 minute' ELSE now() + interval '10 minutes' END,
+       CASE WHEN (p.id * {cards} + c.id) % 10 = 0
+            THEN now() - interval '1 minute' ELSE now() + interval '10 minutes' END,
        '', '', '', now()
 FROM (SELECT id FROM provisioning_pushrequest) p CROSS JOIN (SELECT id FROM cardholders_card) c;
 ANALYZE;

@@ -9,6 +9,7 @@ urlpatterns = [
     path("", cardholder_views.HomeView.as_view(), name="home"),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
+    path("", include("provisioning.urls")),
     path("healthz", core_views.healthz, name="healthz"),
     path("csp-report/", core_views.csp_report, name="csp_report"),
     # Browsers ask for /favicon.ico on pages that name no icon (the admin's).

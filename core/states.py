@@ -7,6 +7,7 @@ neither a service nor an admin form nor a stray assignment can skip a step.
 
 from typing import Any, ClassVar, Self
 
+from django.core.exceptions import ValidationError
 from django.db import models
 
 
@@ -35,6 +36,13 @@ class StatefulModel(models.Model):
             raise IllegalTransitionError(type(self).__name__, loaded, self.state)
         super().save(*args, **kwargs)
         self._loaded_state = self.state
+
+    def clean(self) -> None:
+        """Forms (the admin's included) show an illegal transition as a field error instead of failing on save."""
+        super().clean()
+        loaded: str | None = getattr(self, "_loaded_state", None)
+        if loaded is not None and loaded != self.state and self.state not in self.TRANSITIONS.get(loaded, ()):
+            raise ValidationError({"state": f"Cannot change from {loaded!r} to {self.state!r}."})
 
     @classmethod
     def from_db(cls, db: str | None, field_names: Any, values: Any) -> Self:

@@ -1,9 +1,11 @@
 """Token requestors (wallets and merchants) as MDES reports them, and the pushes made to them."""
 
 import uuid
+from typing import Any
 
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from core.states import StatefulModel
 
@@ -42,6 +44,23 @@ class TokenRequestor(models.Model):
     supports_cardholder_authentication = models.BooleanField(default=False)
     supports_token_connect = models.BooleanField(default=False)
     supports_issuer_initiated_digitization_data = models.BooleanField(default=False)
+    # How the redirect to this requestor is formed: Mastercard's readable material leaves both open, so they
+    # are per-requestor settings with the most common convention as default.
+    receipts_separator = models.CharField(
+        max_length=4,
+        default=",",
+        help_text="Joins several push receipts in the pushAccountReceipts parameter of the redirect.",
+    )
+    signature_param_name = models.CharField(
+        max_length=64,
+        default="signature",
+        help_text="Query parameter of the redirect that carries the JWS MDES signed for this requestor.",
+    )
+    supports_signature = models.BooleanField(
+        null=True,
+        blank=True,
+        help_text="tokenRequestorSignatureSupport from the last push response; unknown before the first push.",
+    )
     offered = models.BooleanField(default=False, help_text="Shown to cardholders (a staff choice).")
     display_order = models.PositiveIntegerField(default=0, help_text="Lower comes first.")
     first_seen_at = models.DateTimeField(auto_now_add=True)
@@ -56,6 +75,11 @@ class TokenRequestor(models.Model):
             models.CheckConstraint(condition=Q(trid__regex=r"^[0-9]{11}$"), name="trid_eleven_digits"),
             models.CheckConstraint(
                 condition=Q(retired_at__isnull=True) | Q(offered=False), name="retired_requestor_not_offered"
+            ),
+            models.CheckConstraint(condition=~Q(receipts_separator=""), name="receipts_separator_not_empty"),
+            models.CheckConstraint(
+                condition=Q(signature_param_name__regex=r"^[A-Za-z][A-Za-z0-9_.-]{0,63}$"),
+                name="signature_param_name_is_a_name",
             ),
         ]
 
@@ -204,3 +228,45 @@ class PushReceipt(StatefulModel):
 
     def __str__(self) -> str:
         return f"{self.receipt_hint or self.push_account_id} ({self.state})"
+
+
+class JobRun(StatefulModel):
+    """One run of a background job (refresh, expiry): when, how it ended, what it did."""
+
+    class State(models.TextChoices):
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        PARTIAL = "partial", "Succeeded with errors"
+        FAILED = "failed", "Failed"
+        SKIPPED = "skipped", "Skipped"
+
+    TRANSITIONS = {
+        State.RUNNING: frozenset({State.SUCCEEDED, State.PARTIAL, State.FAILED, State.SKIPPED}),
+        State.SUCCEEDED: frozenset(),
+        State.PARTIAL: frozenset(),
+        State.FAILED: frozenset(),
+        State.SKIPPED: frozenset(),
+    }
+    INITIAL_STATES = frozenset({State.RUNNING})
+
+    job = models.CharField(max_length=64)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.RUNNING)
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    counts = models.JSONField(default=dict, blank=True)
+    detail = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ("-started_at", "-id")
+        indexes = [models.Index(fields=["job", "-started_at"], name="jobrun_job_started_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.job} at {self.started_at:%Y-%m-%d %H:%M} ({self.state})"
+
+    def finish(self, *, state: str, counts: dict[str, Any] | None = None, detail: str = "") -> "JobRun":
+        self.transition_to(state)
+        self.finished_at = timezone.now()
+        self.counts = counts or {}
+        self.detail = detail[:2000]
+        self.save()
+        return self

@@ -1,10 +1,37 @@
-"""Celery tasks of push provisioning: thin wrappers that take ids (or nothing) and call a service."""
+"""Celery tasks of push provisioning: thin wrappers that take ids (or nothing) and call a service.
+
+Retries with backoff and jitter happen here, only for errors worth retrying (MDES unavailable); every attempt
+leaves its own JobRun record, so a final failure is on record too.
+"""
 
 from celery import shared_task
 
-from provisioning import expiry
+from provisioning import expiry, refresh
+from provisioning.mdes.errors import MdesUnavailable
 
 
 @shared_task(name="provisioning.expire_push_receipts", acks_late=True)
 def expire_push_receipts() -> int:
     return expiry.push_receipts_expire()
+
+
+@shared_task(
+    name="provisioning.refresh_token_requestors",
+    acks_late=True,  # idempotent: upserts by TRID, single-flight by lock
+    autoretry_for=(MdesUnavailable,),
+    retry_backoff=30,
+    retry_backoff_max=1800,
+    retry_jitter=True,
+    max_retries=5,
+)
+def refresh_token_requestors() -> str:
+    return str(refresh.token_requestors_refresh().state)
+
+
+@shared_task(name="provisioning.refresh_token_requestors_if_due", acks_late=True)
+def refresh_token_requestors_if_due() -> bool:
+    """Run by beat every hour; refreshes when the staff-configured interval has passed since the last good run."""
+    if refresh.refresh_due():
+        refresh_token_requestors.delay()
+        return True
+    return False

@@ -10,6 +10,8 @@ from tests import factories
 from tests.https_client import HttpsClient
 from users.models import User
 
+pytest_plugins = ["tests.fixtures.sandbox_server"]
+
 
 @pytest.fixture
 def network_config(db: Any) -> NetworkConfiguration:

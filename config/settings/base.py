@@ -91,7 +91,8 @@ TEMPLATES = [
 
 # --- Database and cache -------------------------------------------------------------------------------------
 # Embedded default: SQLite beside the code. Production: DATABASE_URL=postgres://...
-DATABASES = {"default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+DATABASE_URL = env.str("DATABASE_URL", default="") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
+DATABASES = {"default": env.db_url_config(DATABASE_URL)}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False  # views never hold a transaction open across a network call
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DJANGO_CONN_MAX_AGE", default=0))
 
@@ -252,6 +253,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": 60.0,  # every minute: cleanup only, expiry is enforced when a receipt is used
         "options": {"expires": 60},
     },
+    "refresh-token-requestors-if-due": {
+        "task": "provisioning.refresh_token_requestors_if_due",
+        # hourly check; the interval itself (default 14 days) is the staff's, in the network configuration
+        "schedule": 3600.0,
+        "options": {"expires": 3600},
+    },
 }
 
 # --- REST framework ----------------------------------------------------------------------------------------------
@@ -260,6 +267,16 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
 }
+
+# --- Provisioning ---------------------------------------------------------------------------------------------
+# The MDES client: seconds to connect and to read, retries of connections that never reached MDES, and how long
+# the encrypted funding-account data stays valid (dataValidUntilTimestamp; Mastercard recommends 30 minutes).
+MDES_CONNECT_TIMEOUT_SECONDS = env.float("MDES_CONNECT_TIMEOUT_SECONDS", default=3.05)
+MDES_READ_TIMEOUT_SECONDS = env.float("MDES_READ_TIMEOUT_SECONDS", default=10.0)
+MDES_CONNECT_RETRIES = env.int("MDES_CONNECT_RETRIES", default=2)
+MDES_PAYLOAD_VALIDITY_MINUTES = env.int("MDES_PAYLOAD_VALIDITY_MINUTES", default=30)
+# Whether a token requestor MDES lists for the first time is offered to cardholders before staff review it.
+PROVISIONING_OFFER_NEW_TOKEN_REQUESTORS = env.bool("PROVISIONING_OFFER_NEW_TOKEN_REQUESTORS", default=False)
 
 # --- Portal ------------------------------------------------------------------------------------------------------
 PORTAL_ISSUER_NAME = env.str("PORTAL_ISSUER_NAME", default="Push Provisioning Portal")

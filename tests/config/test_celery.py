@@ -13,7 +13,8 @@ def test_tasks_are_acknowledged_late_one_at_a_time_and_json_only() -> None:
     assert conf.task_serializer == "json"
     assert conf.result_serializer == "json"
     assert list(conf.accept_content) == ["json"]
-    assert conf.task_soft_time_limit and conf.task_time_limit
+    assert conf.task_soft_time_limit
+    assert conf.task_time_limit
     assert conf.task_soft_time_limit < conf.task_time_limit
     # Redis redelivers an unacknowledged task after the visibility timeout: it must outlast the longest task.
     assert conf.broker_transport_options["visibility_timeout"] > conf.task_time_limit
@@ -22,7 +23,8 @@ def test_tasks_are_acknowledged_late_one_at_a_time_and_json_only() -> None:
 def test_receipt_expiry_sweeps_at_least_every_minute() -> None:
     entry = settings.CELERY_BEAT_SCHEDULE["expire-push-receipts"]
     assert entry["task"] == "provisioning.expire_push_receipts"
-    assert float(entry["schedule"]) <= 60
+    assert isinstance(entry["schedule"], float)
+    assert entry["schedule"] <= 60
 
 
 def test_periodic_job_runner_runs_the_schedule_in_process(db, capsys) -> None:

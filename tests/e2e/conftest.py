@@ -83,7 +83,7 @@ def page(browser: Any, live_server: Any, plain_http_settings: Any) -> Iterator[A
     page = context.new_page()
     page.add_init_script(WATCH_PAGE)
     console_errors: list[str] = []
-    page.on("console", lambda message: message.type == "error" and console_errors.append(message.text))
+    page.on("console", lambda message: console_errors.extend([message.text] if message.type == "error" else []))
     page.console_errors = console_errors
     yield page
     context.close()

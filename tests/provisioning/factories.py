@@ -8,7 +8,6 @@ from django.utils import timezone
 from cardholders.models import Card
 from provisioning.models import DeviceEnvironment, PushReceipt, PushRequest, TokenRequestor
 
-
 _trids = itertools.count(50123456789)
 
 

@@ -8,8 +8,8 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from cardholders.models import Card
-from provisioning.models import PushReceipt, PushRequest
 from provisioning.expiry import push_receipts_expire
+from provisioning.models import PushReceipt, PushRequest
 from tests.provisioning.factories import make_push
 
 pytestmark = pytest.mark.django_db

@@ -62,7 +62,7 @@ def _start_worker() -> subprocess.Popen[bytes]:
 def producer() -> Iterator[Celery]:
     app = Celery(broker=BROKER)
     with app.connection_for_write() as conn:
-        conn.default_channel.client.flushdb()
+        conn.default_channel.client.flushdb()  # type: ignore[attr-defined]
     yield app
     app.close()
 
@@ -139,3 +139,18 @@ def _waiting_on_lock() -> bool:
             ["%provisioning_pushreceipt%"],
         )
         return bool(cursor.fetchone()[0])
+
+
+def test_worker_refreshes_token_requestors_from_the_sandbox(
+    sandbox_network_config: object, producer: Celery
+) -> None:
+    from provisioning.models import JobRun, TokenRequestor
+
+    worker = _start_worker()
+    try:
+        producer.send_task("provisioning.refresh_token_requestors")
+        assert _wait_until(lambda: JobRun.objects.filter(state="succeeded").exists(), timeout=30)
+    finally:
+        os.killpg(worker.pid, signal.SIGTERM)
+        worker.wait(timeout=20)
+    assert TokenRequestor.objects.filter(logo__isnull=False).count() >= 3

@@ -81,6 +81,7 @@ def main() -> None:
         "DJANGO_SECURE_COOKIES": "0",
         "DJANGO_SECURE_HSTS_SECONDS": "0",
         "PORTAL_DEMO": "1",
+        "PROVISIONING_OFFER_NEW_TOKEN_REQUESTORS": "1",
         "PORTAL_ISSUER_NAME": os.environ.get("PORTAL_ISSUER_NAME", "Demo Bank"),
         "PORTAL_ENVIRONMENT_LABEL": "Demo · local MDES sandbox",
         "MDES_SIGNING_KEY_PASSWORD": keys.client_signing_p12_password,
@@ -141,6 +142,8 @@ def main() -> None:
         for command in commands.values():
             processes.append(subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True))
         _wait_for(f"{SANDBOX_URL}/healthz", "The sandbox", processes)
+        print("Fetching the token requestors and their logos from the sandbox MDES…", flush=True)
+        subprocess.run([*manage, "refresh_token_requestors"], cwd=ROOT, env=env, check=True)
         _wait_for(f"{PORTAL_URL}/healthz", "The portal", processes)
         credentials = json.loads(credentials_file.read_text())
         print(

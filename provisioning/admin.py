@@ -1,0 +1,193 @@
+from typing import Any
+
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
+
+from audit.admin_mixins import AuditedAdminMixin
+from provisioning.models import PushReceipt, PushRequest, TokenRequestor
+
+# What MDES says about a requestor; staff cannot change it (the next refresh would undo it anyway).
+MDES_FIELDS = (
+    "trid",
+    "name",
+    "consumer_facing_name",
+    "requestor_type",
+    "wallet_id",
+    "image_asset_id",
+    "push_methods",
+    "supports_multiple_pushed_cards",
+    "supported_account_holder_data",
+    "supports_cardholder_authentication",
+    "supports_token_connect",
+    "supports_issuer_initiated_digitization_data",
+    "supports_signature",
+    "first_seen_at",
+    "last_seen_at",
+    "retired_at",
+)
+
+
+def mask_email(email: str) -> str:
+    local, _, domain = email.partition("@")
+    return f"{local[:1]}•••@{domain}" if domain else "•••"
+
+
+@admin.register(TokenRequestor)
+class TokenRequestorAdmin(AuditedAdminMixin):
+    list_display = (
+        "logo_thumbnail",
+        "consumer_facing_name",
+        "requestor_type",
+        "push_method_types",
+        "enabled_range_list",
+        "supports_multiple_pushed_cards",
+        "supports_signature",
+        "last_seen_at",
+        "is_retired",
+        "offered",
+        "display_order",
+    )
+    list_display_links = ("consumer_facing_name",)
+    list_editable = ("offered", "display_order")
+    list_filter = ("offered", "requestor_type", ("retired_at", admin.EmptyFieldListFilter))
+    search_fields = ("consumer_facing_name", "name", "trid")
+    ordering = ("display_order", "consumer_facing_name")
+    readonly_fields = (*MDES_FIELDS, "logo_thumbnail", "enabled_range_list")
+    fieldsets = (
+        ("Shown to cardholders", {"fields": ("offered", "display_order", "logo_thumbnail")}),
+        ("As MDES reports it", {"fields": (*MDES_FIELDS, "enabled_range_list")}),
+        (
+            "Redirect conventions",
+            {
+                "fields": ("receipts_separator", "signature_param_name"),
+                "description": "Mastercard's readable material leaves these open; agree them with the token requestor.",
+            },
+        ),
+    )
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[TokenRequestor]:
+        return super().get_queryset(request).select_related("logo").prefetch_related("enabled_ranges")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # requestors come from MDES (refresh), not from staff
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # retired, never deleted: pushes refer to them
+
+    @admin.display(description="Logo")
+    def logo_thumbnail(self, requestor: TokenRequestor) -> str:
+        if requestor.logo is None:
+            return "—"
+        url = reverse("provisioning:logo", args=[requestor.logo.asset_id, "png" if requestor.logo.png else "svg"])
+        return format_html('<img src="{}" alt="{} logo" width="32" height="32">', url, requestor.consumer_facing_name)
+
+    @admin.display(description="Push methods")
+    def push_method_types(self, requestor: TokenRequestor) -> str:
+        return ", ".join(method.get("type", "?") for method in requestor.push_methods) or "none"
+
+    @admin.display(description="Enabled account ranges")
+    def enabled_range_list(self, requestor: TokenRequestor) -> str:
+        return ", ".join(r.range_start.rstrip("0") or r.range_start for r in requestor.enabled_ranges.all()) or "—"
+
+    @admin.display(description="Retired", boolean=True)
+    def is_retired(self, requestor: TokenRequestor) -> bool:
+        return requestor.retired_at is not None
+
+
+class PushReceiptInline(admin.TabularInline):
+    model = PushReceipt
+    extra = 0
+    can_delete = False
+    fields = ("card_last_four", "push_account_id", "state", "receipt_hint", "expires_at", "used_at", "result", "error")
+    readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[PushReceipt]:
+        return super().get_queryset(request).select_related("card")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description="Card")
+    def card_last_four(self, receipt: PushReceipt) -> str:
+        return f"•••• {receipt.card.last_four}"
+
+    @admin.display(description="Error")
+    def error(self, receipt: PushReceipt) -> str:
+        return f"{receipt.error_code}: {receipt.error_description}" if receipt.error_code else ""
+
+
+@admin.register(PushRequest)
+class PushRequestAdmin(admin.ModelAdmin):
+    """Pushes as they happened: read-only for everyone."""
+
+    list_display = (
+        "created_at",
+        "masked_cardholder",
+        "token_requestor",
+        "channel",
+        "device_environment",
+        "state",
+        "card_count",
+        "returned_at",
+    )
+    list_filter = (
+        "state",
+        "channel",
+        "device_environment",
+        "token_requestor",
+        ("created_at", admin.DateFieldListFilter),
+    )
+    date_hierarchy = "created_at"
+    search_fields = ("public_id", "request_id")
+    inlines = (PushReceiptInline,)
+    fields = (
+        "public_id",
+        "masked_cardholder",
+        "token_requestor",
+        "channel",
+        "device_environment",
+        "locale",
+        "network_environment",
+        "request_id",
+        "state",
+        "error_code",
+        "error_description",
+        "created_at",
+        "pushed_at",
+        "redirected_at",
+        "returned_at",
+    )
+    readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[PushRequest]:
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("token_requestor", "cardholder__user")
+            .prefetch_related("receipts")
+        )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description="Cardholder")
+    def masked_cardholder(self, push: PushRequest) -> str:
+        if push.cardholder is None:
+            return "landing link"
+        return mask_email(push.cardholder.user.email)
+
+    @admin.display(description="Cards")
+    def card_count(self, push: PushRequest) -> int:
+        return len(push.receipts.all())

@@ -1,0 +1,125 @@
+"""System checks for the MDES connection: no local sandbox outside development, keys present and readable.
+
+They read the active NetworkConfiguration from the database; before the tables exist (a fresh database, e.g.
+`check --deploy` before `migrate`) there is nothing to check yet.
+"""
+
+import ipaddress
+import os
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import urlsplit
+
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import pkcs12
+from django.apps import AppConfig
+from django.conf import settings
+from django.core.checks import CheckMessage, Error
+from django.db import DatabaseError
+
+from issuer_portal.models import NetworkConfiguration
+from issuer_portal.selectors import network_configuration_active
+from provisioning.mdes.client import configured_path
+
+# Host names that only ever mean a local simulator (the loopback, or the sandbox's service name in compose).
+LOCAL_HOST_NAMES = frozenset({"localhost", "sandbox"})
+
+
+def is_local_sandbox_host(host: str) -> bool:
+    host = host.lower().rstrip(".")
+    if host in LOCAL_HOST_NAMES or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _base_url_messages(config: NetworkConfiguration) -> list[CheckMessage]:
+    if settings.DEBUG:
+        return []
+    host = urlsplit(config.base_url).hostname or ""
+    if not is_local_sandbox_host(host):
+        return []
+    return [
+        Error(
+            f"The active network configuration {config.name!r} points at a local sandbox ({host}) while DEBUG is off.",
+            hint="Use Mastercard's sandbox, MTF or production base URL outside development.",
+            obj=config,
+            id="provisioning.E001",
+        )
+    ]
+
+
+def _unreadable(path: str) -> bool:
+    return not (os.path.isfile(path) and os.access(path, os.R_OK))
+
+
+def _signing_key_messages(config: NetworkConfiguration) -> list[CheckMessage]:
+    path = configured_path(config.signing_key_path)
+    if _unreadable(path):
+        return [
+            Error(
+                f"The OAuth signing key {config.signing_key_path!r} is missing or unreadable.",
+                obj=config,
+                id="provisioning.E002",
+            )
+        ]
+    password = os.environ.get(config.signing_key_password_env)
+    if password is None:
+        return [
+            Error(
+                f"The environment variable {config.signing_key_password_env} (signing key password) is not set.",
+                obj=config,
+                id="provisioning.E003",
+            )
+        ]
+    try:
+        with open(path, "rb") as handle:
+            pkcs12.load_key_and_certificates(handle.read(), password.encode())
+    except (OSError, ValueError):
+        return [
+            Error(
+                f"The OAuth signing key {config.signing_key_path!r} cannot be opened with the password from "
+                f"{config.signing_key_password_env}.",
+                obj=config,
+                id="provisioning.E002",
+            )
+        ]
+    return []
+
+
+def _encryption_certificate_messages(config: NetworkConfiguration) -> list[CheckMessage]:
+    path = configured_path(config.encryption_certificate_path)
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+        if data.startswith(b"-----BEGIN"):
+            x509.load_pem_x509_certificate(data)
+        else:
+            x509.load_der_x509_certificate(data)
+    except (OSError, ValueError):
+        return [
+            Error(
+                f"The MDES encryption certificate {path!r} is missing, unreadable or not a certificate.",
+                obj=config,
+                id="provisioning.E004",
+            )
+        ]
+    return []
+
+
+def check_network_configuration(app_configs: Sequence[AppConfig] | None = None, **kwargs: Any) -> list[CheckMessage]:
+    if app_configs is not None and not any(app.name == "provisioning" for app in app_configs):
+        return []
+    try:
+        config = network_configuration_active()
+    except DatabaseError:
+        return []
+    if config is None:
+        return []
+    return [
+        *_base_url_messages(config),
+        *_signing_key_messages(config),
+        *_encryption_certificate_messages(config),
+    ]

@@ -1,0 +1,522 @@
+"""TokenConnectClient: the only code of the portal that speaks to MDES.
+
+Every call is OAuth 1.0a-signed with Mastercard's own signer over exactly the bytes sent; the funding accounts of
+a push are encrypted with Mastercard's own field-level encryption library before anything else happens (encrypt
+first, then sign). Transport discipline: one requests Session, connect and read timeouts on every call, TLS
+verification on, redirects never followed, retries only for connection failures (the request never left), and
+the target host pinned to the configured base URL's host.
+
+Optional settings (defaults in brackets): MDES_CONNECT_TIMEOUT_SECONDS [3.05], MDES_READ_TIMEOUT_SECONDS [10],
+MDES_CONNECT_RETRIES [2], MDES_PAYLOAD_VALIDITY_MINUTES [30, Mastercard's recommended dataValidUntilTimestamp].
+"""
+
+import base64
+import binascii
+import dataclasses
+import functools
+import json
+import logging
+import os
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import requests
+from client_encryption.encryption_exception import (  # type: ignore[import-untyped]
+    CertificateError,
+    EncryptionError,
+    HashAlgorithmError,
+    KeyWrappingError,
+)
+from client_encryption.field_level_encryption import encrypt_payload  # type: ignore[import-untyped]
+from client_encryption.field_level_encryption_config import FieldLevelEncryptionConfig  # type: ignore[import-untyped]
+from cryptography.hazmat.primitives.asymmetric import rsa
+from django.conf import settings
+from oauth1.authenticationutils import load_signing_key  # type: ignore[import-untyped]
+from oauth1.oauth import OAuth  # type: ignore[import-untyped]
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from issuer_portal import selectors
+from issuer_portal.models import NetworkConfiguration
+from provisioning.mdes.errors import (
+    ErrorDetail,
+    MdesApplicationError,
+    MdesConfigurationError,
+    MdesGatewayError,
+    MdesProtocolError,
+    MdesUnavailable,
+)
+from provisioning.mdes.types import (
+    Asset,
+    EligibleTokenRequestor,
+    MediaContent,
+    PushedAccount,
+    PushFundingAccount,
+    PushMethod,
+    PushResult,
+    SignatureData,
+    error_details,
+    ordered_accounts,
+)
+
+logger = logging.getLogger(__name__)
+
+ELIGIBLE_PATH = "/connect/1/0/getEligibleTokenRequestors"
+ASSET_PATH = "/issuer-assets/1/0/asset/tokenrequestor/{asset_id}"
+PUSH_PATH = "/connect/1/0/pushMultipleAccounts"
+MAX_RANGES_PER_CALL = 25
+DEFAULT_TIMEOUT = (3.05, 10.0)  # seconds: connect, read
+DEFAULT_CONNECT_RETRIES = 2
+# Mastercard recommends "current time + 30 minutes" for dataValidUntilTimestamp.
+DEFAULT_DATA_VALIDITY_MINUTES = 30
+_USER_AGENT = "push-provisioning-portal/1 (Token Connect)"
+
+
+def _encryption_config(certificate_path: str, fingerprint: str | None) -> FieldLevelEncryptionConfig:
+    """Mastercard's documented configuration for Token Connect (mdes-token-connect.md section 5.2)."""
+    config: dict[str, Any] = {
+        "paths": {
+            "$": {
+                "toEncrypt": {
+                    "pushFundingAccounts.encryptedPayload.encryptedData": "pushFundingAccounts.encryptedPayload"
+                },
+                "toDecrypt": {},
+            }
+        },
+        "ivFieldName": "iv",
+        "encryptedKeyFieldName": "encryptedKey",
+        "encryptedValueFieldName": "encryptedData",
+        "dataEncoding": "hex",
+        "oaepPaddingDigestAlgorithm": "SHA-512",
+        "encryptionCertificateFingerprintFieldName": "publicKeyFingerprint",
+        "oaepPaddingDigestAlgorithmFieldName": "oaepHashingAlgorithm",
+        "encryptionCertificate": certificate_path,
+    }
+    if fingerprint:
+        config["encryptionCertificateFingerprint"] = fingerprint
+    try:
+        return FieldLevelEncryptionConfig(config)
+    except (CertificateError, HashAlgorithmError, OSError, ValueError) as exc:
+        raise MdesConfigurationError("The MDES encryption certificate cannot be loaded") from exc
+
+
+def configured_path(path: str) -> str:
+    """A key or certificate path from the configuration; a relative one is relative to the project directory."""
+    return str(Path(settings.BASE_DIR, path)) if not os.path.isabs(path) else path
+
+
+def _signing_key(path: str, password: str) -> rsa.RSAPrivateKey:
+    try:
+        modified = os.stat(path).st_mtime_ns
+    except OSError as exc:
+        raise MdesConfigurationError("The OAuth signing key (.p12) cannot be read") from exc
+    return _load_signing_key(path, modified, password)
+
+
+@functools.lru_cache(maxsize=4)
+def _load_signing_key(path: str, modified: int, password: str) -> rsa.RSAPrivateKey:
+    """Opening a .p12 costs tens of milliseconds; a replaced file (new mtime) is read again."""
+    try:
+        key = load_signing_key(path, password)
+    except (OSError, ValueError) as exc:
+        raise MdesConfigurationError("The OAuth signing key (.p12) cannot be read with the given password") from exc
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise MdesConfigurationError("The OAuth signing key must be an RSA key")
+    return key
+
+
+def _new_session(connect_retries: int) -> requests.Session:
+    session = requests.Session()
+    # No proxies or .netrc from the environment: .netrc could even replace the OAuth Authorization header.
+    session.trust_env = False
+    # Only connection failures are retried: the request never reached MDES. Reads, statuses and redirects never.
+    retry = Retry(
+        total=None,
+        connect=connect_retries,
+        read=False,
+        redirect=False,
+        status=0,
+        other=0,
+        backoff_factor=0.2,
+        raise_on_status=False,
+    )
+    adapter = HTTPAdapter(max_retries=retry)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    return session
+
+
+def _format_timestamp(moment: datetime) -> str:
+    """ISO 8601 as MDES wants it: YYYY-MM-DDThh:mm:ss.sssZ."""
+    utc = moment.astimezone(UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+def _gateway_errors(payload: object) -> tuple[ErrorDetail, ...]:
+    if not isinstance(payload, dict) or not isinstance(payload.get("Errors"), dict):
+        return ()
+    items = payload["Errors"].get("Error")
+    if isinstance(items, dict):
+        items = [items]
+    if not isinstance(items, list):
+        return ()
+    return tuple(
+        ErrorDetail(
+            source=str(item.get("Source", "")),
+            reason_code=str(item.get("ReasonCode", "")),
+            description=str(item.get("Description", "")),
+            recoverable=item.get("Recoverable") if isinstance(item.get("Recoverable"), bool) else None,
+        )
+        for item in items
+        if isinstance(item, dict)
+    )
+
+
+def _mdes_errors(payload: object) -> tuple[ErrorDetail, ...]:
+    if not isinstance(payload, dict) or not isinstance(payload.get("errors"), list):
+        return ()
+    try:
+        return error_details(payload["errors"])
+    except MdesProtocolError:
+        return ()
+
+
+def _summary(errors: Sequence[ErrorDetail]) -> str:
+    return "; ".join(f"{error.reason_code} ({error.description})" for error in errors) or "no details"
+
+
+def _decode_jws_payload(token: str) -> dict[str, Any]:
+    parts = token.split(".")
+    if len(parts) != 3:
+        raise MdesProtocolError("The signature MDES returned is not a compact JWS")
+    try:
+        payload = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+    except (binascii.Error, ValueError) as exc:
+        raise MdesProtocolError("The payload of the signature MDES returned cannot be read") from exc
+    if not isinstance(payload, dict):
+        raise MdesProtocolError("The payload of the signature MDES returned is not an object")
+    return payload
+
+
+def _check_signed_payload(payload: Mapping[str, Any], receipts: Sequence[str], sent: SignatureData | None) -> None:
+    """The JWS is MDES's echo of the request: its receipts and values must be those of this push."""
+    signed_receipts = payload.get("pushAccountReceipts")
+    if not isinstance(signed_receipts, list) or sorted(map(str, signed_receipts)) != sorted(receipts):
+        raise MdesProtocolError("The signature MDES returned covers other receipts than it issued")
+    sent_values = sent.to_json() if sent else {}
+    for name, value in sent_values.items():
+        if name in payload and payload[name] != value:
+            raise MdesProtocolError(f"The signature MDES returned covers another {name} than was sent")
+
+
+class TokenConnectClient:
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        consumer_key: str,
+        signing_key: rsa.RSAPrivateKey,
+        encryption_certificate_path: str,
+        encryption_key_fingerprint: str | None = None,
+        timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+        connect_retries: int = DEFAULT_CONNECT_RETRIES,
+        data_valid_for: timedelta = timedelta(minutes=DEFAULT_DATA_VALIDITY_MINUTES),
+        allow_plain_http: bool = False,
+        session: requests.Session | None = None,
+    ) -> None:
+        parts = urlsplit(base_url)
+        if parts.scheme != "https" and not (allow_plain_http and parts.scheme == "http"):
+            raise MdesConfigurationError("The MDES base URL must use https")
+        if not parts.netloc or parts.query or parts.fragment:
+            raise MdesConfigurationError("The MDES base URL must be scheme://host/path, without query or fragment")
+        self._base_url = base_url.rstrip("/")
+        self._scheme_and_host = (parts.scheme, parts.netloc.lower())
+        self._consumer_key = consumer_key
+        self._signing_key = signing_key
+        self._encryption = _encryption_config(encryption_certificate_path, encryption_key_fingerprint)
+        self._timeout = timeout
+        self._data_valid_for = data_valid_for
+        self._session = session or _new_session(connect_retries)
+
+    @classmethod
+    def from_configuration(cls, config: NetworkConfiguration) -> "TokenConnectClient":
+        """A client for `config`; the .p12 password comes from the environment variable the config names."""
+        password = os.environ.get(config.signing_key_password_env)
+        if password is None:
+            raise MdesConfigurationError(
+                f"The environment variable {config.signing_key_password_env} (signing key password) is not set"
+            )
+        return cls(
+            base_url=config.base_url,
+            consumer_key=config.consumer_key,
+            signing_key=_signing_key(configured_path(config.signing_key_path), password),
+            encryption_certificate_path=configured_path(config.encryption_certificate_path),
+            encryption_key_fingerprint=config.encryption_key_fingerprint or None,
+            timeout=(
+                float(settings.MDES_CONNECT_TIMEOUT_SECONDS),
+                float(settings.MDES_READ_TIMEOUT_SECONDS),
+            ),
+            connect_retries=int(settings.MDES_CONNECT_RETRIES),
+            data_valid_for=timedelta(minutes=float(settings.MDES_PAYLOAD_VALIDITY_MINUTES)),
+            # Plain HTTP only reaches a local sandbox; MTF and production are https-only.
+            allow_plain_http=config.environment == NetworkConfiguration.Environment.SANDBOX,
+        )
+
+    # --- operations ------------------------------------------------------------------------------------------------
+    def get_eligible_token_requestors(
+        self, account_ranges: Sequence[str], *, request_id: str | None = None
+    ) -> tuple[EligibleTokenRequestor, ...]:
+        """Token requestors enabled for any of the ranges, asked 25 ranges at a time and merged by TRID."""
+        ranges = list(dict.fromkeys(account_ranges))
+        batches = [ranges[start : start + MAX_RANGES_PER_CALL] for start in range(0, len(ranges), MAX_RANGES_PER_CALL)]
+        base_id = (request_id or str(uuid.uuid4()))[:60]
+        merged: dict[str, EligibleTokenRequestor] = {}
+        for number, batch in enumerate(batches, start=1):
+            batch_id = base_id if len(batches) == 1 else f"{base_id}-{number}"
+            payload = self._call("POST", ELIGIBLE_PATH, {"requestId": batch_id, "accountRanges": batch}, batch_id)
+            for item in self._result_list(payload, "tokenRequestors", batch_id):
+                token_requestor = EligibleTokenRequestor.from_json(item)
+                merged[token_requestor.token_requestor_id] = _merge(
+                    merged.get(token_requestor.token_requestor_id), token_requestor
+                )
+        return tuple(merged.values())
+
+    def get_asset(self, asset_id: str) -> Asset:
+        """A token requestor logo (or other asset). Assets never change: cache them forever by id."""
+        path = ASSET_PATH.format(asset_id=quote(asset_id, safe=""))
+        payload = self._call("GET", path, None, None)
+        items = self._result_list(payload, "mediaContents", None)
+        return Asset(asset_id=asset_id, media_contents=tuple(MediaContent.from_json(item) for item in items))
+
+    def push_multiple_accounts(
+        self,
+        *,
+        token_requestor_id: str,
+        funding_accounts: Sequence[PushFundingAccount],
+        signature_data: SignatureData | None = None,
+        request_issuer_initiated_digitization_data: bool = False,
+        receipts_validity_minutes: int | None = None,
+        authentication_code: str | None = None,
+        request_id: str | None = None,
+    ) -> PushResult:
+        """Push cards to one token requestor. Each account gets a receipt or its own errors (partial success)."""
+        request_id = request_id or str(uuid.uuid4())
+        body = self._encrypted_push_body(
+            request_id=request_id,
+            token_requestor_id=token_requestor_id,
+            funding_accounts=funding_accounts,
+            signature_data=signature_data,
+            request_issuer_initiated_digitization_data=request_issuer_initiated_digitization_data,
+            receipts_validity_minutes=receipts_validity_minutes,
+            authentication_code=authentication_code,
+        )
+        payload = self._call("POST", PUSH_PATH, body, request_id)
+        result = self._push_result(payload, request_id, [a.push_account_id for a in funding_accounts], signature_data)
+        logger.info(
+            "MDES push: %d receipt(s), %d refused",
+            len(result.succeeded),
+            len(result.failed),
+            extra={
+                "mdes_request_id": request_id,
+                "token_requestor_id": token_requestor_id,
+                "receipt_hints": [account.receipt_hint for account in result.succeeded],
+                "refusals": [code for account in result.failed for code in (e.reason_code for e in account.errors)],
+            },
+        )
+        return result
+
+    # --- request building --------------------------------------------------------------------------------------------
+    def _funding_account_json(self, account: PushFundingAccount) -> dict[str, Any]:
+        valid_until = account.data_valid_until or datetime.now(UTC) + self._data_valid_for
+        data: dict[str, Any] = {
+            "dataValidUntilTimestamp": _format_timestamp(valid_until),
+            "cardAccountData": dict(account.card_account_data),
+        }
+        if account.account_holder_data is not None:
+            data["accountHolderData"] = account.account_holder_data.to_json()
+        return {"pushAccountId": account.push_account_id, "fundingAccountData": data}
+
+    def _encrypted_push_body(
+        self,
+        *,
+        request_id: str,
+        token_requestor_id: str,
+        funding_accounts: Sequence[PushFundingAccount],
+        signature_data: SignatureData | None,
+        request_issuer_initiated_digitization_data: bool,
+        receipts_validity_minutes: int | None,
+        authentication_code: str | None,
+    ) -> dict[str, Any]:
+        clear: dict[str, Any] = {
+            "requestId": request_id,
+            "tokenRequestorId": token_requestor_id,
+            "pushFundingAccounts": {
+                "encryptedPayload": {"encryptedData": [self._funding_account_json(a) for a in funding_accounts]}
+            },
+        }
+        if signature_data is not None:
+            clear["signatureData"] = signature_data.to_json()
+        if request_issuer_initiated_digitization_data:
+            clear["requestIssuerInitiatedDigitizationData"] = True
+        if receipts_validity_minutes is not None:
+            clear["pushAccountReceiptsValidityPeriod"] = receipts_validity_minutes
+        if authentication_code is not None:
+            clear["authenticationCode"] = authentication_code
+        try:
+            encrypted: dict[str, Any] = encrypt_payload(clear, self._encryption)
+        except (EncryptionError, KeyWrappingError):
+            # The library's cause may quote the payload: do not chain it.
+            raise MdesConfigurationError("The funding accounts could not be encrypted") from None
+        return encrypted
+
+    # --- transport ---------------------------------------------------------------------------------------------------
+    def _call(self, method: str, path: str, body: Mapping[str, Any] | None, request_id: str | None) -> dict[str, Any]:
+        url = f"{self._base_url}{path}"
+        target = urlsplit(url)
+        if (target.scheme, target.netloc.lower()) != self._scheme_and_host:
+            raise MdesConfigurationError("Refusing to send an MDES request to another host than the configured one")
+        text = json.dumps(body, separators=(",", ":")) if body is not None else None
+        headers = {
+            "Accept": "application/json",
+            "User-Agent": _USER_AGENT,
+            # Signed over exactly the bytes below (the signer hashes the UTF-8 of this text).
+            "Authorization": OAuth.get_authorization_header(url, method, text, self._consumer_key, self._signing_key),
+        }
+        if text is not None:
+            headers["Content-Type"] = "application/json; charset=UTF-8"
+        started = time.monotonic()
+        log_extra: dict[str, Any] = {"mdes_method": method, "mdes_path": path, "mdes_request_id": request_id}
+        try:
+            response = self._session.request(
+                method,
+                url,
+                data=text.encode("utf-8") if text is not None else None,
+                headers=headers,
+                timeout=self._timeout,
+                allow_redirects=False,
+                verify=True,
+            )
+        except requests.Timeout as exc:
+            self._log_failure(log_extra, started, "timeout")
+            raise MdesUnavailable("MDES did not answer in time") from exc
+        except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError) as exc:
+            self._log_failure(log_extra, started, "broken response")
+            raise MdesProtocolError("MDES's answer was cut off or cannot be decoded") from exc
+        except requests.RequestException as exc:
+            self._log_failure(log_extra, started, "connection")
+            raise MdesUnavailable("MDES could not be reached") from exc
+        log_extra.update(mdes_status=response.status_code, latency_ms=round((time.monotonic() - started) * 1000))
+        logger.info("MDES %s %s -> %s", method, path, response.status_code, extra=log_extra)
+        return self._decode(response, log_extra)
+
+    @staticmethod
+    def _log_failure(log_extra: dict[str, Any], started: float, kind: str) -> None:
+        log_extra.update(latency_ms=round((time.monotonic() - started) * 1000), failure=kind)
+        logger.warning("MDES %s %s failed: %s", log_extra["mdes_method"], log_extra["mdes_path"], kind, extra=log_extra)
+
+    @staticmethod
+    def _decode(response: requests.Response, log_extra: dict[str, Any]) -> dict[str, Any]:
+        status = response.status_code
+        try:
+            payload = json.loads(response.content)
+        except ValueError:
+            payload = None
+        if 200 <= status < 300:
+            if not isinstance(payload, dict):
+                raise MdesProtocolError("MDES answered with a body that is not a JSON object", status=status)
+            return payload
+        gateway, application = _gateway_errors(payload), _mdes_errors(payload)
+        errors = gateway or application
+        logger.warning("MDES refused: %s", ", ".join(e.reason_code for e in errors) or status, extra=log_extra)
+        if status >= 500 or status == 429:
+            raise MdesUnavailable(
+                f"MDES is unavailable (HTTP {status}): {_summary(errors)}", status=status, errors=errors
+            )
+        if 300 <= status < 400:
+            raise MdesProtocolError(
+                f"MDES answered with a redirect (HTTP {status}), which is never followed", status=status
+            )
+        if gateway:
+            raise MdesGatewayError(
+                f"The Mastercard gateway refused the call: {_summary(gateway)}", status=status, errors=gateway
+            )
+        if application:
+            response_id = payload.get("responseId") if isinstance(payload, dict) else None
+            raise MdesApplicationError(
+                f"MDES refused the request: {_summary(application)}",
+                status=status,
+                errors=application,
+                response_id=response_id if isinstance(response_id, str) else None,
+            )
+        raise MdesProtocolError(f"MDES answered HTTP {status} without a readable error", status=status)
+
+    @staticmethod
+    def _result_list(payload: dict[str, Any], key: str, request_id: str | None) -> list[Any]:
+        """The operation's result array; errors in a 200 without it are a refusal (MDES answers both ways)."""
+        items = payload.get(key)
+        if items is None:
+            errors = _mdes_errors(payload)
+            if errors:
+                raise MdesApplicationError(
+                    f"MDES refused the request: {_summary(errors)}", status=200, errors=errors, response_id=request_id
+                )
+            raise MdesProtocolError(f"MDES's answer has no {key}")
+        if not isinstance(items, list):
+            raise MdesProtocolError(f"{key} is not an array")
+        response_id = payload.get("responseId")
+        if request_id is not None and response_id != request_id:
+            logger.warning(
+                "MDES answered with another responseId than the requestId", extra={"mdes_request_id": request_id}
+            )
+        return items
+
+    def _push_result(
+        self,
+        payload: dict[str, Any],
+        request_id: str,
+        push_account_ids: Sequence[str],
+        signature_data: SignatureData | None,
+    ) -> PushResult:
+        items = self._result_list(payload, "pushAccountReceipts", request_id)
+        accounts = ordered_accounts([PushedAccount.from_json(item) for item in items], push_account_ids)
+        receipts = [account.receipt for account in accounts if account.receipt is not None]
+        signature = payload.get("signature")
+        if signature is not None and not isinstance(signature, str):
+            raise MdesProtocolError("signature is not a string")
+        signed_payload = None
+        if signature:
+            signed_payload = _decode_jws_payload(signature)
+            _check_signed_payload(signed_payload, receipts, signature_data)
+        support = payload.get("tokenRequestorSignatureSupport")
+        return PushResult(
+            request_id=request_id,
+            response_id=str(payload.get("responseId", "")),
+            accounts=accounts,
+            available_push_methods=tuple(PushMethod.from_json(m) for m in payload.get("availablePushMethods") or []),
+            token_requestor_signature_support=support if isinstance(support, bool) else None,
+            signature=signature or None,
+            signed_payload=signed_payload,
+            sent_signature_data=signature_data,
+            errors=_mdes_errors(payload),
+        )
+
+
+def _merge(known: EligibleTokenRequestor | None, new: EligibleTokenRequestor) -> EligibleTokenRequestor:
+    """One entry per TRID across batches, with the union of the enabled ranges."""
+    if known is None:
+        return new
+    ranges = tuple(dict.fromkeys(known.enabled_account_ranges + new.enabled_account_ranges))
+    return dataclasses.replace(known, enabled_account_ranges=ranges)
+
+
+def get_token_connect_client() -> TokenConnectClient:
+    """The client for the portal's active network configuration."""
+    config = selectors.network_configuration_active()
+    if config is None:
+        raise MdesConfigurationError("No network configuration is active: activate one in the staff admin")
+    return TokenConnectClient.from_configuration(config)

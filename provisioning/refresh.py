@@ -1,0 +1,264 @@
+"""Refreshing the eligible token requestors and their logos from MDES (getEligibleTokenRequestors, getAsset).
+
+- One run asks for every account range of the active configuration (the client batches 25 ranges a call),
+  upserts the requestors by TRID, replaces their enabled ranges, and retires those MDES no longer returns.
+  Staff choices (offered, display order) survive; a retired requestor is no longer offered.
+- A logo asset id never changes content, so a known asset is never fetched again.
+- Single-flight: a second run while one is under way exits at once and says so (a cache lock, which is
+  Redis in production). A failure part way leaves the previous data offered; the next run completes it.
+- Every run leaves a JobRun record: started, finished, ranges asked, counts, errors.
+"""
+
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+
+from audit.models import AuditEvent
+from audit.services import audit_event_record
+from issuer_portal.selectors import network_configuration_active
+from provisioning.mdes.client import TokenConnectClient
+from provisioning.mdes.errors import MdesError
+from provisioning.mdes.types import Asset, EligibleTokenRequestor
+from provisioning.models import EnabledAccountRange, JobRun, LogoAsset, TokenRequestor
+
+REFRESH_JOB = "refresh_token_requestors"
+LOCK_KEY = "provisioning:refresh-token-requestors:lock"
+# Fields copied from MDES on every refresh; staff-owned fields (offered, display_order, redirect settings) are not.
+SYNCED_FIELDS = (
+    "name",
+    "consumer_facing_name",
+    "requestor_type",
+    "wallet_id",
+    "image_asset_id",
+    "push_methods",
+    "supports_multiple_pushed_cards",
+    "supported_account_holder_data",
+    "supports_cardholder_authentication",
+    "supports_token_connect",
+    "supports_issuer_initiated_digitization_data",
+)
+
+FAILURES_BEFORE_ALERT = 3
+
+Progress = Callable[[str], None]
+logger = logging.getLogger(__name__)
+
+
+class RefreshAlreadyRunningError(Exception):
+    """Another refresh holds the lock; this one did nothing."""
+
+
+@dataclass
+class RefreshCounts:
+    ranges_asked: int = 0
+    added: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    retired: int = 0
+    assets_fetched: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def _synced_values(item: EligibleTokenRequestor) -> dict[str, Any]:
+    methods = [{"type": m.type, "uri": m.uri} for m in item.available_push_methods]
+    return {
+        "name": item.name,
+        "consumer_facing_name": item.consumer_facing_entity_name,
+        "requestor_type": item.token_requestor_type,
+        "wallet_id": item.wallet_id or "",
+        "image_asset_id": item.image_asset_id or "",
+        "push_methods": methods,
+        "supports_multiple_pushed_cards": bool(item.supports_multiple_pushed_cards),
+        "supported_account_holder_data": list(item.supported_account_holder_data or ()),
+        "supports_cardholder_authentication": bool(item.supports_cardholder_authentication),
+        # Listed with push methods means it takes part in Token Connect, whatever the deprecated flag says.
+        "supports_token_connect": bool(item.supports_token_connect or item.supported_push_methods),
+        "supports_issuer_initiated_digitization_data": bool(item.supports_issuer_initiated_digitization_data),
+    }
+
+
+def _upsert(item: EligibleTokenRequestor, now: Any, counts: RefreshCounts) -> TokenRequestor:
+    values = _synced_values(item)
+    requestor = TokenRequestor.objects.select_for_update().filter(trid=item.token_requestor_id).first()
+    if requestor is None:
+        requestor = TokenRequestor.objects.create(
+            trid=item.token_requestor_id,
+            last_seen_at=now,
+            offered=settings.PROVISIONING_OFFER_NEW_TOKEN_REQUESTORS,
+            **values,
+        )
+        counts.added += 1
+        audit_event_record(action="token_requestor.added", target=requestor, after=_audit_view(requestor))
+    else:
+        before = {name: getattr(requestor, name) for name in SYNCED_FIELDS}
+        before["retired"] = requestor.retired_at is not None
+        changed = {name: value for name, value in values.items() if getattr(requestor, name) != value}
+        for name, value in values.items():
+            setattr(requestor, name, value)
+        requestor.last_seen_at = now
+        requestor.retired_at = None
+        requestor.save()
+        if changed or before["retired"]:
+            counts.changed += 1
+            audit_event_record(
+                action="token_requestor.changed",
+                target=requestor,
+                before={name: before[name] for name in [*changed, "retired"]},
+                after={**changed, "retired": False},
+            )
+        else:
+            counts.unchanged += 1
+    known = set(requestor.enabled_ranges.values_list("range_start", flat=True))
+    wanted = set(item.enabled_account_ranges)
+    if known != wanted:
+        requestor.enabled_ranges.filter(range_start__in=known - wanted).delete()
+        EnabledAccountRange.objects.bulk_create(
+            EnabledAccountRange(token_requestor=requestor, range_start=start) for start in sorted(wanted - known)
+        )
+    return requestor
+
+
+def _audit_view(requestor: TokenRequestor) -> dict[str, Any]:
+    return {name: getattr(requestor, name) for name in ("trid", "consumer_facing_name", "requestor_type", "offered")}
+
+
+def _retire_missing(seen: set[str], now: Any, counts: RefreshCounts) -> None:
+    for requestor in TokenRequestor.objects.select_for_update().filter(retired_at__isnull=True).exclude(trid__in=seen):
+        was_offered = requestor.offered
+        requestor.retired_at = now
+        requestor.offered = False
+        requestor.save(update_fields=["retired_at", "offered"])
+        counts.retired += 1
+        audit_event_record(
+            action="token_requestor.retired",
+            target=requestor,
+            before={"retired": False, "offered": was_offered},
+            after={"retired": True, "offered": False},
+            detail="MDES no longer lists this token requestor for the issuer's account ranges.",
+        )
+
+
+def _store_asset(asset: Asset) -> LogoAsset:
+    svg = asset.content_of_type("image/svg+xml")
+    png = asset.content_of_type("image/png")
+    if svg is None and png is None:
+        raise ValueError(f"asset {asset.asset_id} has neither an SVG nor a PNG")
+    logo, _ = LogoAsset.objects.get_or_create(
+        asset_id=asset.asset_id,
+        defaults={
+            "svg": svg.data.decode("utf-8") if svg else "",
+            "png": png.data if png else b"",
+            "png_width": png.width if png else None,
+            "png_height": png.height if png else None,
+        },
+    )
+    return logo
+
+
+def _fetch_missing_logos(client: TokenConnectClient, counts: RefreshCounts, progress: Progress) -> None:
+    known = set(LogoAsset.objects.values_list("asset_id", flat=True))
+    wanted = TokenRequestor.objects.exclude(image_asset_id="").values_list("image_asset_id", flat=True).distinct()
+    for asset_id in sorted(set(wanted) - known):
+        progress(f"fetching logo {asset_id}")
+        try:
+            _store_asset(client.get_asset(asset_id))
+        except (MdesError, ValueError, UnicodeDecodeError) as exc:
+            counts.errors.append(f"logo {asset_id}: {exc}")
+            continue
+        counts.assets_fetched += 1
+    for requestor in TokenRequestor.objects.exclude(image_asset_id="").filter(logo__isnull=True):
+        logo = LogoAsset.objects.filter(asset_id=requestor.image_asset_id).first()
+        if logo is not None:
+            requestor.logo = logo
+            requestor.save(update_fields=["logo"])
+
+
+def _lock() -> str:
+    token = uuid.uuid4().hex
+    if not cache.add(LOCK_KEY, token, timeout=settings.CELERY_TASK_TIME_LIMIT):
+        raise RefreshAlreadyRunningError("A token requestor refresh is already running; this run did nothing")
+    return token
+
+
+def _unlock(token: str) -> None:
+    if cache.get(LOCK_KEY) == token:
+        cache.delete(LOCK_KEY)
+
+
+def refresh_due() -> bool:
+    """True when the configured interval has passed since the last run that reached MDES."""
+    config = network_configuration_active()
+    if config is None:
+        return False
+    last = (
+        JobRun.objects.filter(job=REFRESH_JOB, state__in=[JobRun.State.SUCCEEDED, JobRun.State.PARTIAL])
+        .order_by("-started_at")
+        .first()
+    )
+    return last is None or timezone.now() - last.started_at >= timedelta(days=config.refresh_interval_days)
+
+
+def _alert_if_failing(run: JobRun) -> None:
+    """After several failed runs in a row, staff must hear of it: the cardholder list is getting stale."""
+    recent = list(
+        JobRun.objects.filter(job=REFRESH_JOB)
+        .exclude(state=JobRun.State.SKIPPED)
+        .order_by("-started_at")
+        .values_list("state", flat=True)[:FAILURES_BEFORE_ALERT]
+    )
+    if len(recent) == FAILURES_BEFORE_ALERT and all(state == JobRun.State.FAILED for state in recent):
+        logger.error("Token requestor refresh failed %d times in a row", FAILURES_BEFORE_ALERT)
+        audit_event_record(
+            action="token_requestor.refresh_failing",
+            target=run,
+            outcome=AuditEvent.Outcome.FAILURE,
+            detail=f"The last {FAILURES_BEFORE_ALERT} refreshes failed; cardholders see the last good list.",
+        )
+
+
+def token_requestors_refresh(
+    *, client: TokenConnectClient | None = None, progress: Progress = lambda message: None
+) -> JobRun:
+    """Run one refresh and return its record (state `succeeded`, `failed` or `skipped`)."""
+    run = JobRun.objects.create(job=REFRESH_JOB)
+    try:
+        token = _lock()
+    except RefreshAlreadyRunningError as exc:
+        return run.finish(state=JobRun.State.SKIPPED, detail=str(exc))
+    counts = RefreshCounts()
+    try:
+        config = network_configuration_active()
+        if config is None:
+            return run.finish(state=JobRun.State.FAILED, detail="No network configuration is active")
+        ranges = list(config.account_ranges.values_list("start", flat=True))
+        counts.ranges_asked = len(ranges)
+        if not ranges:
+            return run.finish(state=JobRun.State.FAILED, detail="The active configuration has no account ranges")
+        if client is None:
+            client = TokenConnectClient.from_configuration(config)
+        progress(f"asking MDES for the token requestors of {len(ranges)} account range(s)")
+        eligible = client.get_eligible_token_requestors(ranges)
+        progress(f"MDES listed {len(eligible)} token requestor(s); updating")
+        now = timezone.now()
+        with transaction.atomic():
+            for item in eligible:
+                _upsert(item, now, counts)
+            _retire_missing({item.token_requestor_id for item in eligible}, now, counts)
+        _fetch_missing_logos(client, counts, progress)
+    except MdesError as exc:
+        counts.errors.append(f"{type(exc).__name__}: {exc}")
+        run.finish(state=JobRun.State.FAILED, detail=str(exc), counts=counts.__dict__)
+        _alert_if_failing(run)
+        raise
+    finally:
+        _unlock(token)
+    state = JobRun.State.SUCCEEDED if not counts.errors else JobRun.State.PARTIAL
+    return run.finish(state=state, counts=counts.__dict__, detail="; ".join(counts.errors))

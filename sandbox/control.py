@@ -1,0 +1,100 @@
+"""The control API tests and demos use to steer the sandbox (loopback only: it has no authentication)."""
+
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request
+from jwt.algorithms import RSAAlgorithm
+
+from sandbox.fixtures import token_requestor_from_json
+from sandbox.state import FailureRule, public_key_from_pem
+from sandbox.state import current_state as state
+
+blueprint = Blueprint("control", __name__, url_prefix="/__sandbox__")
+
+
+def _json_body() -> dict[str, Any]:
+    data = request.get_json(silent=True)
+    return data if isinstance(data, dict) else {}
+
+
+def _bad_request(message: str) -> tuple[Response, int]:
+    return jsonify({"error": message}), 400
+
+
+@blueprint.post("/reset")
+def reset() -> tuple[str, int]:
+    state().reset()
+    return "", 204
+
+
+@blueprint.post("/fail-next")
+def fail_next() -> tuple[Response | str, int]:
+    """The next `count` MDES API calls fail with `status`, in MDES's error shape or the gateway's."""
+    data = _json_body()
+    status, count = data.get("status"), data.get("count", 1)
+    if not isinstance(status, int) or not 400 <= status <= 599 or not isinstance(count, int) or count < 1:
+        return _bad_request("status must be an HTTP error status (400-599) and count a positive integer")
+    shape = data.get("shape", "mdes" if status >= 500 else "gateway")
+    if shape not in ("mdes", "gateway"):
+        return _bad_request("shape must be mdes or gateway")
+    state().add_failure(FailureRule(status=status, remaining=count, shape=shape))
+    return "", 204
+
+
+@blueprint.post("/clock")
+def clock() -> tuple[Response, int]:
+    """Shift the sandbox clock (OAuth timestamp window, receipt and payload expiry) by offsetSeconds."""
+    offset = _json_body().get("offsetSeconds")
+    if isinstance(offset, bool) or not isinstance(offset, int | float):
+        return _bad_request("offsetSeconds must be a number")
+    state().set_clock_offset(float(offset))
+    return jsonify({"offsetSeconds": offset, "now": state().now().isoformat()}), 200
+
+
+@blueprint.post("/clients")
+def register_client() -> tuple[Response, int]:
+    data = _json_body()
+    consumer_key, pem = data.get("consumerKey"), data.get("certificatePem")
+    if not isinstance(consumer_key, str) or not consumer_key or not isinstance(pem, str):
+        return _bad_request("consumerKey and certificatePem (a PEM certificate or public key) are required")
+    try:
+        public_key = public_key_from_pem(pem.encode())
+    except ValueError as exc:
+        return _bad_request(f"certificatePem is not an RSA certificate or public key: {exc}")
+    state().register_client(consumer_key, public_key)
+    return jsonify({"consumerKey": consumer_key}), 201
+
+
+@blueprint.post("/token-requestors")
+def register_token_requestor() -> tuple[Response, int]:
+    data = _json_body()
+    trid, name = data.get("tokenRequestorId"), data.get("name")
+    if not isinstance(trid, str) or len(trid) != 11 or not trid.isdigit() or not isinstance(name, str) or not name:
+        return _bad_request("tokenRequestorId (11 digits) and name are required")
+    try:
+        token_requestor = token_requestor_from_json(data)
+    except (TypeError, ValueError) as exc:
+        return _bad_request(str(exc))
+    state().register_token_requestor(token_requestor)
+    origin = request.host_url.rstrip("/")
+    return jsonify(token_requestor.to_mdes_json(origin, list(token_requestor.enabled_account_ranges))), 201
+
+
+@blueprint.get("/receipts")
+def receipts() -> Response:
+    return jsonify({"receipts": state().receipts_snapshot()})
+
+
+@blueprint.get("/requests")
+def requests_log() -> Response:
+    with state().lock:
+        entries = list(state().request_log)
+    return jsonify({"requests": entries})
+
+
+@blueprint.get("/jwks.json")
+def jwks() -> Response:
+    """The key token requestors verify MDES's redirect JWS with."""
+    jwk: dict[str, Any] = RSAAlgorithm.to_jwk(state().jws_public_key, as_dict=True)
+    jwk.update({"kid": state().config.keys.jws_kid, "alg": "RS256", "use": "sig"})
+    return jsonify({"keys": [jwk]})

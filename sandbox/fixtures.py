@@ -1,0 +1,171 @@
+"""The simulated token requestors: how MDES describes them, and how their simulated pages behave.
+
+Push URIs all point at this sandbox's own origin so that a browser (desktop or mobile) can follow them:
+- WEB:     <origin>/tr/<trid>/push
+- ANDROID: <origin>/tr/<trid>/android   (an App Link-style https URI; opens the same simulated page)
+- IOS:     <origin>/tr/<trid>/ios       (a Universal Link-style https URI; same page)
+"""
+
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sandbox.logos import LogoStyle
+
+PUSH_METHOD_PATHS = {"WEB": "push", "ANDROID": "android", "IOS": "ios"}
+ACCOUNT_HOLDER_DATA_KINDS = ("NAME", "ADDRESS", "EMAIL_ADDRESS", "MOBILE_PHONE_NUMBER")
+# The demo issuer's account range starts (see tests/factories.py), padded to 19 digits as MDES returns them.
+DEMO_ISSUER_RANGES = tuple(start.ljust(19, "0") for start in ("555555555", "510510510", "520082828", "222300004"))
+
+DEMOPAY_TRID = "50100000011"
+SUNDAY_STORE_TRID = "50100000022"
+CLICK_TO_PAY_TRID = "50100000033"
+NO_PUSH_TRID = "50100000044"
+
+
+@dataclass(frozen=True)
+class SimulatedTokenRequestor:
+    trid: str
+    name: str
+    consumer_facing_name: str
+    requestor_type: str  # WALLET or MERCHANT
+    enabled_account_ranges: tuple[str, ...]  # 19-digit range starts
+    push_methods: tuple[str, ...] = ()  # empty: the requestor is not in Token Connect
+    wallet_id: str | None = None
+    supports_multiple_pushed_cards: bool = False
+    supported_account_holder_data: tuple[str, ...] = ()
+    # Sandbox-only: kinds the simulated requestor insists on (Click to Pay needs the cardholder's details).
+    required_account_holder_data: tuple[str, ...] = ()
+    supports_cardholder_authentication: bool = False
+    supports_signature: bool = False
+    supports_issuer_initiated_digitization_data: bool = False
+    # How the simulated page reads the redirect (Mastercard's material leaves both open).
+    receipts_separator: str = ","
+    signature_param_name: str = "signature"
+    logo: LogoStyle = field(default_factory=lambda: LogoStyle(initials="TR", colour="#5e5c64", shape="square"))
+
+    @property
+    def in_token_connect(self) -> bool:
+        return bool(self.push_methods)
+
+    @property
+    def image_asset_id(self) -> str:
+        # Assets never change content, so the id is derived from everything that draws the logo.
+        seed = f"{self.trid}/{self.logo.initials}/{self.logo.colour}/{self.logo.shape}/{self.consumer_facing_name}"
+        return str(uuid.uuid5(uuid.NAMESPACE_URL, f"sandbox-logo:{seed}"))
+
+    def push_method_uris(self, origin: str) -> list[dict[str, str]]:
+        return [
+            {"type": method, "uri": f"{origin}/tr/{self.trid}/{PUSH_METHOD_PATHS[method]}"}
+            for method in self.push_methods
+        ]
+
+    def matching_ranges(self, padded_ranges: Iterable[str]) -> list[str]:
+        wanted = set(padded_ranges)
+        return [start for start in self.enabled_account_ranges if start in wanted]
+
+    def covers_account(self, account_number: str) -> bool:
+        """True when the number falls in an enabled range (the range start with its zero padding removed)."""
+        return any(account_number.startswith(start.rstrip("0") or "0") for start in self.enabled_account_ranges)
+
+    def to_mdes_json(self, origin: str, matching_ranges: list[str]) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "tokenRequestorId": self.trid,
+            "name": self.name,
+            "consumerFacingEntityName": self.consumer_facing_name,
+            "imageAssetId": self.image_asset_id,
+            "tokenRequestorType": self.requestor_type,
+            "enabledAccountRanges": [int(start) for start in matching_ranges],
+            "supportsTokenConnect": self.in_token_connect,
+            "supportsCardHolderAuthentication": self.supports_cardholder_authentication,
+        }
+        if self.wallet_id:
+            data["walletId"] = self.wallet_id
+        if self.in_token_connect:
+            # Present if and only if the requestor participates in Token Connect (spec).
+            data["supportedPushMethods"] = list(self.push_methods)
+            data["supportsMultiplePushedCards"] = self.supports_multiple_pushed_cards
+            data["supportedAccountHolderData"] = list(self.supported_account_holder_data)
+            data["availablePushMethods"] = self.push_method_uris(origin)
+            data["supportIssuerInitiatedDigitizationData"] = self.supports_issuer_initiated_digitization_data
+        return data
+
+
+FIXTURE_TOKEN_REQUESTORS: tuple[SimulatedTokenRequestor, ...] = (
+    SimulatedTokenRequestor(
+        trid=DEMOPAY_TRID,
+        name="DemoPay Wallet Services Ltd",
+        consumer_facing_name="DemoPay",
+        requestor_type="WALLET",
+        wallet_id="216",
+        enabled_account_ranges=DEMO_ISSUER_RANGES,
+        push_methods=("ANDROID", "IOS", "WEB"),
+        supports_multiple_pushed_cards=False,
+        supported_account_holder_data=ACCOUNT_HOLDER_DATA_KINDS,
+        supports_cardholder_authentication=True,
+        supports_signature=False,
+        supports_issuer_initiated_digitization_data=True,
+        logo=LogoStyle(initials="DP", colour="#1a5fb4", shape="circle"),
+    ),
+    SimulatedTokenRequestor(
+        trid=SUNDAY_STORE_TRID,
+        name="Sunday Store Retail Inc",
+        consumer_facing_name="Sunday Store",
+        requestor_type="MERCHANT",
+        enabled_account_ranges=DEMO_ISSUER_RANGES,
+        push_methods=("WEB", "IOS"),
+        supports_multiple_pushed_cards=True,
+        supported_account_holder_data=("NAME",),
+        supports_signature=True,
+        logo=LogoStyle(initials="SS", colour="#c64600", shape="square"),
+    ),
+    SimulatedTokenRequestor(
+        trid=CLICK_TO_PAY_TRID,
+        name="Click to Pay Simulation Services",
+        consumer_facing_name="Click to Pay (simulated)",
+        requestor_type="WALLET",
+        enabled_account_ranges=DEMO_ISSUER_RANGES,
+        push_methods=("WEB",),
+        supports_multiple_pushed_cards=True,
+        supported_account_holder_data=ACCOUNT_HOLDER_DATA_KINDS,
+        required_account_holder_data=("NAME", "EMAIL_ADDRESS", "MOBILE_PHONE_NUMBER"),
+        supports_signature=True,
+        logo=LogoStyle(initials="C2P", colour="#26a269", shape="diamond"),
+    ),
+    SimulatedTokenRequestor(
+        trid=NO_PUSH_TRID,
+        name="Corner Bakery Loyalty LLC",
+        consumer_facing_name="Corner Bakery (no Token Connect)",
+        requestor_type="MERCHANT",
+        enabled_account_ranges=DEMO_ISSUER_RANGES,
+        logo=LogoStyle(initials="CB", colour="#813d9c", shape="square"),
+    ),
+)
+
+
+def token_requestor_from_json(data: Mapping[str, Any]) -> SimulatedTokenRequestor:
+    """Build a requestor registered through the control API (MDES field names plus the sandbox's own)."""
+    name = str(data["name"])
+    consumer_facing_name = str(data.get("consumerFacingEntityName") or name)
+    initials = "".join(word[0] for word in consumer_facing_name.split()[:2]).upper() or "TR"
+    return SimulatedTokenRequestor(
+        trid=str(data["tokenRequestorId"]),
+        name=name,
+        consumer_facing_name=consumer_facing_name,
+        requestor_type=str(data.get("tokenRequestorType", "MERCHANT")),
+        enabled_account_ranges=tuple(
+            str(start).ljust(19, "0") for start in data.get("enabledAccountRanges", DEMO_ISSUER_RANGES)
+        ),
+        push_methods=tuple(str(method) for method in data.get("supportedPushMethods", ("WEB",))),
+        wallet_id=data.get("walletId"),
+        supports_multiple_pushed_cards=bool(data.get("supportsMultiplePushedCards", False)),
+        supported_account_holder_data=tuple(data.get("supportedAccountHolderData", ())),
+        required_account_holder_data=tuple(data.get("requiredAccountHolderData", ())),
+        supports_cardholder_authentication=bool(data.get("supportsCardHolderAuthentication", False)),
+        supports_signature=bool(data.get("tokenRequestorSignatureSupport", False)),
+        supports_issuer_initiated_digitization_data=bool(data.get("supportIssuerInitiatedDigitizationData", False)),
+        receipts_separator=str(data.get("receiptsSeparator", ",")),
+        signature_param_name=str(data.get("signatureParamName", "signature")),
+        logo=LogoStyle(initials=initials[:3], colour=str(data.get("logoColour", "#5e5c64")), shape="circle"),
+    )

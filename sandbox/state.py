@@ -1,0 +1,286 @@
+"""The sandbox's in-memory state, shared by its MDES API, simulated token requestors, inbox and control API.
+
+One lock guards everything: the sandbox serves a handful of requests at a time, and one lock makes each
+operation (a nonce check, a receipt redemption) trivially atomic across the server's threads.
+"""
+
+import secrets
+import threading
+import time
+import uuid
+from collections import deque
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from flask import current_app
+
+from sandbox.config import SandboxConfig
+from sandbox.crypto import certificate_fingerprints
+from sandbox.fixtures import FIXTURE_TOKEN_REQUESTORS, SimulatedTokenRequestor
+
+_REQUEST_LOG_SIZE = 500
+_INBOX_SIZE = 500
+
+
+@dataclass
+class ReceiptRecord:
+    receipt: str
+    trid: str
+    push_account_id: str
+    request_id: str
+    account_suffix: str
+    issued_at: datetime
+    expires_at: datetime
+    redeemed_at: datetime | None = None
+    result: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        for key in ("issued_at", "expires_at", "redeemed_at"):
+            data[key] = data[key].isoformat() if data[key] else None
+        return data
+
+
+@dataclass(frozen=True)
+class InboxMessage:
+    id: str
+    channel: str
+    to: str
+    subject: str
+    body: str
+    received_at: datetime
+
+    def to_json(self) -> dict[str, Any]:
+        return {**asdict(self), "received_at": self.received_at.isoformat()}
+
+
+@dataclass
+class FailureRule:
+    status: int
+    remaining: int
+    shape: str  # "mdes" or "gateway"
+
+
+@dataclass(frozen=True)
+class TokenRequestorSession:
+    """A redirect the simulated token requestor accepted and is showing to the cardholder."""
+
+    id: str
+    trid: str
+    receipts: tuple[str, ...]
+    callback_url: str | None
+
+
+class SandboxState:
+    def __init__(self, config: SandboxConfig) -> None:
+        self.config = config
+        self.lock = threading.RLock()
+        keys = config.keys
+        encryption_certificate = x509.load_pem_x509_certificate(keys.encryption_certificate.read_bytes())
+        self.accepted_fingerprints = certificate_fingerprints(encryption_certificate)
+        self.encryption_key = _load_rsa_private_key(keys.encryption_private_key.read_bytes())
+        self.jws_key = _load_rsa_private_key(keys.jws_private_key.read_bytes())
+        self.jws_public_key = self.jws_key.public_key()
+        self.client_keys: dict[str, rsa.RSAPublicKey] = {}
+        self.token_requestors: dict[str, SimulatedTokenRequestor] = {}
+        self.receipts: dict[str, ReceiptRecord] = {}
+        self.nonces: dict[tuple[str, str], float] = {}
+        self.failures: deque[FailureRule] = deque()
+        self.inbox: deque[InboxMessage] = deque(maxlen=_INBOX_SIZE)
+        self.request_log: deque[dict[str, Any]] = deque(maxlen=_REQUEST_LOG_SIZE)
+        self.sessions: dict[str, TokenRequestorSession] = {}
+        self.clock_offset_seconds = 0.0
+        self.reset()
+
+    # --- lifecycle and clock ---------------------------------------------------------------------------------
+    def reset(self) -> None:
+        with self.lock:
+            self.client_keys = {
+                self.config.keys.consumer_key: public_key_from_pem(
+                    self.config.keys.client_signing_certificate.read_bytes()
+                )
+            }
+            self.token_requestors = {tr.trid: tr for tr in FIXTURE_TOKEN_REQUESTORS}
+            self.receipts.clear()
+            self.nonces.clear()
+            self.failures.clear()
+            self.inbox.clear()
+            self.request_log.clear()
+            self.sessions.clear()
+            self.clock_offset_seconds = 0.0
+
+    def epoch(self) -> float:
+        """The sandbox's clock in seconds; tests shift it to make timestamps stale and receipts expire."""
+        return time.time() + self.clock_offset_seconds
+
+    def now(self) -> datetime:
+        return datetime.fromtimestamp(self.epoch(), UTC)
+
+    def set_clock_offset(self, seconds: float) -> None:
+        with self.lock:
+            self.clock_offset_seconds = seconds
+
+    # --- gateway -----------------------------------------------------------------------------------------------
+    def register_client(self, consumer_key: str, public_key: rsa.RSAPublicKey) -> None:
+        with self.lock:
+            self.client_keys[consumer_key] = public_key
+
+    def client_keys_snapshot(self) -> dict[str, rsa.RSAPublicKey]:
+        with self.lock:
+            return dict(self.client_keys)
+
+    def remember_nonce(self, consumer_key: str, nonce: str, timestamp: int) -> bool:
+        """False when this client already used the nonce inside the window (a replay)."""
+        window = self.config.timestamp_window_seconds
+        with self.lock:
+            horizon = self.epoch() - 2 * window
+            for key in [key for key, seen in self.nonces.items() if seen < horizon]:
+                del self.nonces[key]
+            if (consumer_key, nonce) in self.nonces:
+                return False
+            self.nonces[(consumer_key, nonce)] = float(timestamp)
+            return True
+
+    def add_failure(self, rule: FailureRule) -> None:
+        with self.lock:
+            self.failures.append(rule)
+
+    def take_failure(self) -> FailureRule | None:
+        with self.lock:
+            if not self.failures:
+                return None
+            rule = self.failures[0]
+            rule.remaining -= 1
+            if rule.remaining <= 0:
+                self.failures.popleft()
+            return rule
+
+    def log_request(self, **entry: Any) -> None:
+        with self.lock:
+            self.request_log.append({"at": self.now().isoformat(), **entry})
+
+    # --- token requestors and receipts ---------------------------------------------------------------------------
+    def token_requestor(self, trid: str) -> SimulatedTokenRequestor | None:
+        with self.lock:
+            return self.token_requestors.get(trid)
+
+    def all_token_requestors(self) -> list[SimulatedTokenRequestor]:
+        with self.lock:
+            return list(self.token_requestors.values())
+
+    def register_token_requestor(self, token_requestor: SimulatedTokenRequestor) -> None:
+        with self.lock:
+            self.token_requestors[token_requestor.trid] = token_requestor
+
+    def mint_receipt(
+        self, *, prefix: str, trid: str, push_account_id: str, request_id: str, account_suffix: str, minutes: int
+    ) -> ReceiptRecord:
+        issued = self.now()
+        record = ReceiptRecord(
+            receipt=f"{prefix}-{str(uuid.uuid4()).upper()}",
+            trid=trid,
+            push_account_id=push_account_id,
+            request_id=request_id,
+            account_suffix=account_suffix,
+            issued_at=issued,
+            expires_at=issued + timedelta(minutes=minutes),
+        )
+        with self.lock:
+            self.receipts[record.receipt] = record
+        return record
+
+    def receipt_problems(self, receipts: Iterable[str], trid: str) -> dict[str, str]:
+        """Why each unusable receipt cannot be redeemed by requestor `trid` (empty: all usable)."""
+        now = self.now()
+        problems: dict[str, str] = {}
+        with self.lock:
+            for receipt in receipts:
+                record = self.receipts.get(receipt)
+                if record is None or record.trid != trid:
+                    problems[receipt] = "unknown"
+                elif record.redeemed_at is not None:
+                    problems[receipt] = "already used"
+                elif record.expires_at <= now:
+                    problems[receipt] = "expired"
+        return problems
+
+    def redeem(self, results: Mapping[str, str], trid: str) -> dict[str, str]:
+        """Redeem every receipt once, all or none; returns the problems that stopped it (empty: done)."""
+        with self.lock:
+            problems = self.receipt_problems(results, trid)
+            if problems:
+                return problems
+            now = self.now()
+            for receipt, result in results.items():
+                record = self.receipts[receipt]
+                record.redeemed_at = now
+                record.result = result
+            return {}
+
+    def receipt(self, receipt: str) -> ReceiptRecord | None:
+        with self.lock:
+            return self.receipts.get(receipt)
+
+    def receipts_snapshot(self) -> list[dict[str, Any]]:
+        with self.lock:
+            return [record.to_json() for record in self.receipts.values()]
+
+    # --- simulated token requestor sessions ------------------------------------------------------------------------
+    def open_session(self, trid: str, receipts: tuple[str, ...], callback_url: str | None) -> TokenRequestorSession:
+        session = TokenRequestorSession(
+            id=secrets.token_urlsafe(24), trid=trid, receipts=receipts, callback_url=callback_url
+        )
+        with self.lock:
+            self.sessions[session.id] = session
+        return session
+
+    def close_session(self, session_id: str, trid: str) -> TokenRequestorSession | None:
+        with self.lock:
+            session = self.sessions.get(session_id)
+            if session is None or session.trid != trid:
+                return None
+            del self.sessions[session_id]
+            return session
+
+    # --- inbox ---------------------------------------------------------------------------------------------------
+    def add_message(self, *, channel: str, to: str, subject: str, body: str) -> InboxMessage:
+        message = InboxMessage(
+            id=str(uuid.uuid4()), channel=channel, to=to, subject=subject, body=body, received_at=self.now()
+        )
+        with self.lock:
+            self.inbox.appendleft(message)
+        return message
+
+    def messages(self) -> list[InboxMessage]:
+        with self.lock:
+            return list(self.inbox)
+
+
+def _load_rsa_private_key(pem: bytes) -> rsa.RSAPrivateKey:
+    key = serialization.load_pem_private_key(pem, password=None)
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise ValueError("An RSA private key was expected")
+    return key
+
+
+def public_key_from_pem(pem: bytes) -> rsa.RSAPublicKey:
+    """The RSA public key of a PEM certificate or of a PEM public key."""
+    key: object = (
+        x509.load_pem_x509_certificate(pem).public_key()
+        if b"CERTIFICATE" in pem
+        else serialization.load_pem_public_key(pem)
+    )
+    if not isinstance(key, rsa.RSAPublicKey):
+        raise ValueError("An RSA key was expected")
+    return key
+
+
+def current_state() -> SandboxState:
+    """The state of the sandbox app serving the current request."""
+    sandbox_state: SandboxState = current_app.extensions["sandbox"]
+    return sandbox_state

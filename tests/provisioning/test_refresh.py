@@ -1,0 +1,152 @@
+"""Refreshing token requestors from the sandbox MDES over real HTTP: upserts, retirement, logos, safety."""
+
+from typing import Any
+
+import pytest
+from django.core.cache import cache
+from django.core.management import call_command
+from django.test import override_settings
+
+from audit.models import AuditEvent
+from issuer_portal.models import NetworkConfiguration
+from provisioning import refresh
+from provisioning.mdes.errors import MdesUnavailable
+from provisioning.models import JobRun, LogoAsset, TokenRequestor
+from tests.fixtures.sandbox_server import SandboxServer
+
+pytestmark = pytest.mark.django_db
+
+DEMOPAY, SUNDAY_STORE, CLICK_TO_PAY, CORNER_BAKERY = "50100000011", "50100000022", "50100000033", "50100000044"
+
+
+def test_refresh_stores_every_eligible_requestor_with_its_ranges_and_logos(
+    sandbox_network_config: NetworkConfiguration,
+) -> None:
+    run = refresh.token_requestors_refresh()
+    assert run.state == JobRun.State.SUCCEEDED
+    assert run.counts["added"] == TokenRequestor.objects.count() >= 3
+    assert run.counts["ranges_asked"] == 4
+    demopay = TokenRequestor.objects.get(trid=DEMOPAY)
+    assert demopay.requestor_type == "WALLET"
+    assert {m["type"] for m in demopay.push_methods} == {"ANDROID", "IOS", "WEB"}
+    assert "5555555550000000000" in set(demopay.enabled_ranges.values_list("range_start", flat=True))
+    assert demopay.logo is not None
+    assert demopay.logo.svg.startswith("<svg")
+    assert bytes(demopay.logo.png)[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (demopay.logo.png_width, demopay.logo.png_height) == (192, 192)
+    assert not demopay.offered  # new requestors wait for staff, unless the setting says otherwise
+    assert AuditEvent.objects.filter(action="token_requestor.added").count() == run.counts["added"]
+
+
+def test_staff_choices_survive_and_known_logos_are_not_fetched_again(
+    sandbox_network_config: NetworkConfiguration, sandbox: SandboxServer
+) -> None:
+    refresh.token_requestors_refresh()
+    TokenRequestor.objects.filter(trid=SUNDAY_STORE).update(offered=True, display_order=7)
+    asset_calls = len([r for r in sandbox.request_log() if "issuer-assets" in r.get("path", "")])
+
+    run = refresh.token_requestors_refresh()
+
+    assert run.counts["added"] == 0
+    assert run.counts["assets_fetched"] == 0
+    assert len([r for r in sandbox.request_log() if "issuer-assets" in r.get("path", "")]) == asset_calls
+    store = TokenRequestor.objects.get(trid=SUNDAY_STORE)
+    assert (store.offered, store.display_order) == (True, 7)
+
+
+def test_requestors_no_longer_listed_are_retired_not_deleted(sandbox_network_config: NetworkConfiguration) -> None:
+    refresh.token_requestors_refresh()
+    TokenRequestor.objects.create(
+        trid="50199999999", name="Gone", consumer_facing_name="Gone Wallet", requestor_type="WALLET", offered=True
+    )
+    run = refresh.token_requestors_refresh()
+    gone = TokenRequestor.objects.get(trid="50199999999")
+    assert run.counts["retired"] == 1
+    assert gone.retired_at is not None
+    assert not gone.offered
+    assert AuditEvent.objects.filter(action="token_requestor.retired", object_id=str(gone.pk)).exists()
+
+
+@override_settings(PROVISIONING_OFFER_NEW_TOKEN_REQUESTORS=True)
+def test_new_requestors_can_be_offered_at_once_by_setting(sandbox_network_config: NetworkConfiguration) -> None:
+    refresh.token_requestors_refresh()
+    assert TokenRequestor.objects.filter(offered=True).count() == TokenRequestor.objects.count()
+
+
+def test_mdes_failure_keeps_the_last_good_list_and_is_recorded(
+    sandbox_network_config: NetworkConfiguration, sandbox: SandboxServer
+) -> None:
+    refresh.token_requestors_refresh()
+    TokenRequestor.objects.update(offered=True)
+    sandbox.fail_next(503)
+    with pytest.raises(MdesUnavailable):
+        refresh.token_requestors_refresh()
+    assert TokenRequestor.objects.filter(offered=True, retired_at__isnull=True).count() >= 3
+    failed = JobRun.objects.filter(job=refresh.REFRESH_JOB).first()
+    assert failed is not None
+    assert failed.state == JobRun.State.FAILED
+    assert failed.finished_at is not None
+
+
+def test_three_failures_in_a_row_raise_an_alert(
+    sandbox_network_config: NetworkConfiguration, sandbox: SandboxServer, caplog: Any
+) -> None:
+    sandbox.fail_next(500, count=3)
+    for _ in range(3):
+        with pytest.raises(MdesUnavailable):
+            refresh.token_requestors_refresh()
+    assert AuditEvent.objects.filter(action="token_requestor.refresh_failing").count() == 1
+    assert "failed 3 times in a row" in caplog.text
+
+
+def test_a_second_refresh_while_one_runs_exits_saying_why(sandbox_network_config: NetworkConfiguration) -> None:
+    cache.add(refresh.LOCK_KEY, "another-run", timeout=60)
+    try:
+        run = refresh.token_requestors_refresh()
+    finally:
+        cache.delete(refresh.LOCK_KEY)
+    assert run.state == JobRun.State.SKIPPED
+    assert "already running" in run.detail
+    assert not TokenRequestor.objects.exists()
+
+
+def test_refresh_without_an_active_configuration_fails_clearly(db: None) -> None:
+    run = refresh.token_requestors_refresh()
+    assert run.state == JobRun.State.FAILED
+    assert "No network configuration is active" in run.detail
+
+
+def test_refresh_is_due_after_the_configured_interval(sandbox_network_config: NetworkConfiguration) -> None:
+    import time_machine
+    from django.utils import timezone
+
+    assert refresh.refresh_due()
+    refresh.token_requestors_refresh()
+    assert not refresh.refresh_due()
+    with time_machine.travel(timezone.now() + timezone.timedelta(days=sandbox_network_config.refresh_interval_days)):
+        assert refresh.refresh_due()
+
+
+def test_management_command_shows_progress_and_a_summary(
+    sandbox_network_config: NetworkConfiguration, capsys: Any
+) -> None:
+    call_command("refresh_token_requestors")
+    out = capsys.readouterr().out
+    assert "asking MDES" in out
+    assert "Refreshed:" in out
+    assert LogoAsset.objects.exists()
+
+
+def test_logo_is_served_by_the_portal_with_long_cache_headers(
+    sandbox_network_config: NetworkConfiguration, client: Any
+) -> None:
+    refresh.token_requestors_refresh()
+    logo = LogoAsset.objects.first()
+    assert logo is not None
+    for image_format, content_type in (("png", "image/png"), ("svg", "image/svg+xml")):
+        response = client.get(f"/logos/{logo.asset_id}.{image_format}")
+        assert response.status_code == 200
+        assert response["Content-Type"] == content_type
+        assert "immutable" in response["Cache-Control"]
+        assert "sandbox" in response["Content-Security-Policy"]
+    assert client.get("/logos/unknown-asset.png").status_code == 404

@@ -247,7 +247,8 @@ class JobRun(StatefulModel):
         State.FAILED: frozenset(),
         State.SKIPPED: frozenset(),
     }
-    INITIAL_STATES = frozenset({State.RUNNING})
+    # SKIPPED is recorded directly when another run of the same job is under way.
+    INITIAL_STATES = frozenset({State.RUNNING, State.SKIPPED})
 
     job = models.CharField(max_length=64)
     state = models.CharField(max_length=16, choices=State.choices, default=State.RUNNING)
@@ -259,6 +260,10 @@ class JobRun(StatefulModel):
     class Meta:
         ordering = ("-started_at", "-id")
         indexes = [models.Index(fields=["job", "-started_at"], name="jobrun_job_started_idx")]
+        constraints = [
+            # Single flight across every process and machine: at most one running run per job.
+            models.UniqueConstraint(fields=["job"], condition=Q(state="running"), name="one_running_run_per_job"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.job} at {self.started_at:%Y-%m-%d %H:%M} ({self.state})"

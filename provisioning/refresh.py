@@ -4,8 +4,8 @@
   upserts the requestors by TRID, replaces their enabled ranges, and retires those MDES no longer returns.
   Staff choices (offered, display order) survive; a retired requestor is no longer offered.
 - A logo asset id never changes content, so a known asset is never fetched again.
-- Single-flight: a second run while one is under way exits at once and says so (a cache lock, which is
-  Redis in production). A failure part way leaves the previous data offered; the next run completes it.
+- Single-flight: a second run while one is under way exits at once and says so (a partial unique index on
+  the running JobRun is the lock, so it holds across processes). A failure part way leaves the previous data offered; the next run completes it.
 - Every run leaves a JobRun record: started, finished, ranges asked, counts, errors.
 """
 
@@ -17,8 +17,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from audit.models import AuditEvent
@@ -30,7 +29,6 @@ from provisioning.mdes.types import Asset, EligibleTokenRequestor
 from provisioning.models import EnabledAccountRange, JobRun, LogoAsset, TokenRequestor
 
 REFRESH_JOB = "refresh_token_requestors"
-LOCK_KEY = "provisioning:refresh-token-requestors:lock"
 # Fields copied from MDES on every refresh; staff-owned fields (offered, display_order, redirect settings) are not.
 SYNCED_FIELDS = (
     "name",
@@ -50,10 +48,6 @@ FAILURES_BEFORE_ALERT = 3
 
 Progress = Callable[[str], None]
 logger = logging.getLogger(__name__)
-
-
-class RefreshAlreadyRunningError(Exception):
-    """Another refresh holds the lock; this one did nothing."""
 
 
 @dataclass
@@ -181,16 +175,28 @@ def _fetch_missing_logos(client: TokenConnectClient, counts: RefreshCounts, prog
             requestor.save(update_fields=["logo"])
 
 
-def _lock() -> str:
-    token = uuid.uuid4().hex
-    if not cache.add(LOCK_KEY, token, timeout=settings.CELERY_TASK_TIME_LIMIT):
-        raise RefreshAlreadyRunningError("A token requestor refresh is already running; this run did nothing")
-    return token
+def _start_run() -> JobRun:
+    """A RUNNING record for this run, or a SKIPPED one if another run holds the job.
 
-
-def _unlock(token: str) -> None:
-    if cache.get(LOCK_KEY) == token:
-        cache.delete(LOCK_KEY)
+    The database's partial unique index is the lock, so it holds across processes and machines. A run whose
+    worker died never finishes its record; past the task time limit it is marked abandoned and no longer blocks.
+    """
+    now = timezone.now()
+    JobRun.objects.filter(
+        job=REFRESH_JOB,
+        state=JobRun.State.RUNNING,
+        started_at__lt=now - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT),
+    ).update(state=JobRun.State.FAILED, finished_at=now, detail="Abandoned: the run ended without recording an end")
+    try:
+        with transaction.atomic():
+            return JobRun.objects.create(job=REFRESH_JOB)
+    except IntegrityError:
+        return JobRun.objects.create(
+            job=REFRESH_JOB,
+            state=JobRun.State.SKIPPED,
+            finished_at=now,
+            detail="A token requestor refresh is already running; this run did nothing",
+        )
 
 
 def refresh_due() -> bool:
@@ -228,11 +234,9 @@ def token_requestors_refresh(
     *, client: TokenConnectClient | None = None, progress: Progress = lambda message: None
 ) -> JobRun:
     """Run one refresh and return its record (state `succeeded`, `failed` or `skipped`)."""
-    run = JobRun.objects.create(job=REFRESH_JOB)
-    try:
-        token = _lock()
-    except RefreshAlreadyRunningError as exc:
-        return run.finish(state=JobRun.State.SKIPPED, detail=str(exc))
+    run = _start_run()
+    if run.state == JobRun.State.SKIPPED:
+        return run
     counts = RefreshCounts()
     try:
         config = network_configuration_active()
@@ -253,12 +257,10 @@ def token_requestors_refresh(
                 _upsert(item, now, counts)
             _retire_missing({item.token_requestor_id for item in eligible}, now, counts)
         _fetch_missing_logos(client, counts, progress)
-    except MdesError as exc:
+    except Exception as exc:
         counts.errors.append(f"{type(exc).__name__}: {exc}")
         run.finish(state=JobRun.State.FAILED, detail=str(exc), counts=counts.__dict__)
         _alert_if_failing(run)
         raise
-    finally:
-        _unlock(token)
     state = JobRun.State.SUCCEEDED if not counts.errors else JobRun.State.PARTIAL
     return run.finish(state=state, counts=counts.__dict__, detail="; ".join(counts.errors))

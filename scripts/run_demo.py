@@ -139,11 +139,12 @@ def main() -> None:
 
     processes: list[subprocess.Popen[bytes]] = []
     try:
-        for command in commands.values():
-            processes.append(subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True))
+        processes.append(subprocess.Popen(commands.pop("sandbox"), cwd=ROOT, env=env, start_new_session=True))
         _wait_for(f"{SANDBOX_URL}/healthz", "The sandbox", processes)
         print("Fetching the token requestors and their logos from the sandbox MDES…", flush=True)
         subprocess.run([*manage, "refresh_token_requestors"], cwd=ROOT, env=env, check=True)
+        for command in commands.values():
+            processes.append(subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True))
         _wait_for(f"{PORTAL_URL}/healthz", "The portal", processes)
         credentials = json.loads(credentials_file.read_text())
         print(

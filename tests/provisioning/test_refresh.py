@@ -3,7 +3,6 @@
 from typing import Any
 
 import pytest
-from django.core.cache import cache
 from django.core.management import call_command
 from django.test import override_settings
 
@@ -100,14 +99,26 @@ def test_three_failures_in_a_row_raise_an_alert(
 
 
 def test_a_second_refresh_while_one_runs_exits_saying_why(sandbox_network_config: NetworkConfiguration) -> None:
-    cache.add(refresh.LOCK_KEY, "another-run", timeout=60)
-    try:
-        run = refresh.token_requestors_refresh()
-    finally:
-        cache.delete(refresh.LOCK_KEY)
+    JobRun.objects.create(job=refresh.REFRESH_JOB)  # another process's run, under way
+    run = refresh.token_requestors_refresh()
     assert run.state == JobRun.State.SKIPPED
     assert "already running" in run.detail
     assert not TokenRequestor.objects.exists()
+
+
+def test_a_run_abandoned_by_a_dead_worker_stops_blocking_after_the_time_limit(
+    sandbox_network_config: NetworkConfiguration, settings: Any
+) -> None:
+    import time_machine
+    from django.utils import timezone
+
+    abandoned = JobRun.objects.create(job=refresh.REFRESH_JOB)
+    with time_machine.travel(timezone.now() + timezone.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 1)):
+        run = refresh.token_requestors_refresh()
+    assert run.state == JobRun.State.SUCCEEDED
+    abandoned.refresh_from_db()
+    assert abandoned.state == JobRun.State.FAILED
+    assert "Abandoned" in abandoned.detail
 
 
 def test_refresh_without_an_active_configuration_fails_clearly(db: None) -> None:

@@ -5,12 +5,12 @@
   Staff choices (offered, display order) survive; a retired requestor is no longer offered.
 - A logo asset id never changes content, so a known asset is never fetched again.
 - Single-flight: a second run while one is under way exits at once and says so (a partial unique index on
-  the running JobRun is the lock, so it holds across processes). A failure part way leaves the previous data offered; the next run completes it.
+  the running JobRun is the lock, so it holds across processes). A failure part way leaves the previous data
+  offered; the next run completes it.
 - Every run leaves a JobRun record: started, finished, ranges asked, counts, errors.
 """
 
 import logging
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta

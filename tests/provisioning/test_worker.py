@@ -141,9 +141,7 @@ def _waiting_on_lock() -> bool:
         return bool(cursor.fetchone()[0])
 
 
-def test_worker_refreshes_token_requestors_from_the_sandbox(
-    sandbox_network_config: object, producer: Celery
-) -> None:
+def test_worker_refreshes_token_requestors_from_the_sandbox(sandbox_network_config: object, producer: Celery) -> None:
     from provisioning.models import JobRun, TokenRequestor
 
     worker = _start_worker()

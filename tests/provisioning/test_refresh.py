@@ -1,5 +1,6 @@
 """Refreshing token requestors from the sandbox MDES over real HTTP: upserts, retirement, logos, safety."""
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -113,7 +114,7 @@ def test_a_run_abandoned_by_a_dead_worker_stops_blocking_after_the_time_limit(
     from django.utils import timezone
 
     abandoned = JobRun.objects.create(job=refresh.REFRESH_JOB)
-    with time_machine.travel(timezone.now() + timezone.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 1)):
+    with time_machine.travel(timezone.now() + timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 1)):
         run = refresh.token_requestors_refresh()
     assert run.state == JobRun.State.SUCCEEDED
     abandoned.refresh_from_db()
@@ -134,7 +135,7 @@ def test_refresh_is_due_after_the_configured_interval(sandbox_network_config: Ne
     assert refresh.refresh_due()
     refresh.token_requestors_refresh()
     assert not refresh.refresh_due()
-    with time_machine.travel(timezone.now() + timezone.timedelta(days=sandbox_network_config.refresh_interval_days)):
+    with time_machine.travel(timezone.now() + timedelta(days=sandbox_network_config.refresh_interval_days)):
         assert refresh.refresh_due()
 
 

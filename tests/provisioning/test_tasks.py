@@ -11,7 +11,7 @@ from provisioning.models import JobRun
 
 
 def test_refresh_retries_only_when_mdes_is_unavailable_with_backoff_and_jitter() -> None:
-    task = tasks.refresh_token_requestors
+    task: Any = tasks.refresh_token_requestors  # Celery sets these options on the task class at run time
     assert task.autoretry_for == (MdesUnavailable,)
     assert task.retry_backoff
     assert task.retry_jitter is True

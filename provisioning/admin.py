@@ -42,7 +42,7 @@ class TokenRequestorAdmin(AuditedAdminMixin):
         "consumer_facing_name",
         "requestor_type",
         "push_method_types",
-        "enabled_range_list",
+        "enabled_range_count",
         "supports_multiple_pushed_cards",
         "supports_signature",
         "last_seen_at",
@@ -91,6 +91,10 @@ class TokenRequestorAdmin(AuditedAdminMixin):
     @admin.display(description="Enabled account ranges")
     def enabled_range_list(self, requestor: TokenRequestor) -> str:
         return ", ".join(r.range_start.rstrip("0") or r.range_start for r in requestor.enabled_ranges.all()) or "—"
+
+    @admin.display(description="Account ranges")
+    def enabled_range_count(self, requestor: TokenRequestor) -> int:
+        return len(requestor.enabled_ranges.all())
 
     @admin.display(description="Retired", boolean=True)
     def is_retired(self, requestor: TokenRequestor) -> bool:

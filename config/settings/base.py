@@ -275,6 +275,14 @@ MDES_CONNECT_TIMEOUT_SECONDS = env.float("MDES_CONNECT_TIMEOUT_SECONDS", default
 MDES_READ_TIMEOUT_SECONDS = env.float("MDES_READ_TIMEOUT_SECONDS", default=10.0)
 MDES_CONNECT_RETRIES = env.int("MDES_CONNECT_RETRIES", default=2)
 MDES_PAYLOAD_VALIDITY_MINUTES = env.int("MDES_PAYLOAD_VALIDITY_MINUTES", default=30)
+# The only hosts the client may call, per environment of the network configuration (SSRF guard, ASVS 13.2.4).
+MDES_ALLOWED_HOSTS: dict[str, list[str]] = {
+    "production": env.list("MDES_ALLOWED_HOSTS_PRODUCTION", default=["api.mastercard.com"]),
+    "mtf": env.list("MDES_ALLOWED_HOSTS_MTF", default=["api.mastercard.com", "sandbox.api.mastercard.com"]),
+    "sandbox": env.list("MDES_ALLOWED_HOSTS_SANDBOX", default=["sandbox.api.mastercard.com"]),
+}
+# The local sandbox (loopback, plain HTTP) is reachable only in development and tests, never with DEBUG off.
+MDES_ALLOW_LOCAL_SANDBOX = env.bool("MDES_ALLOW_LOCAL_SANDBOX", default=DEBUG)
 # Whether a token requestor MDES lists for the first time is offered to cardholders before staff review it.
 PROVISIONING_OFFER_NEW_TOKEN_REQUESTORS = env.bool("PROVISIONING_OFFER_NEW_TOKEN_REQUESTORS", default=False)
 

@@ -13,6 +13,7 @@ os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 from config.settings.base import *  # noqa: F403
 from config.settings.base import CACHES, REDIS_URL
 
+MDES_ALLOW_LOCAL_SANDBOX = True  # the tests' MDES is the sandbox on loopback
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only; production uses PBKDF2
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 STORAGES = {

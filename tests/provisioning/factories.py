@@ -1,4 +1,3 @@
-import hashlib
 import itertools
 import secrets
 from datetime import timedelta
@@ -7,6 +6,7 @@ from django.utils import timezone
 
 from cardholders.models import Card
 from provisioning.models import DeviceEnvironment, PushReceipt, PushRequest, TokenRequestor
+from provisioning.receipts import receipt_digest
 
 _trids = itertools.count(50123456789)
 
@@ -24,7 +24,9 @@ def make_token_requestor(**fields: object) -> TokenRequestor:
     return TokenRequestor.objects.create(**defaults)
 
 
-def make_push(*, card: Card, token_requestor: TokenRequestor | None = None, state: str = "pushed") -> PushRequest:
+def make_push(
+    *, card: Card, token_requestor: TokenRequestor | None = None, state: str = "pushed", receipt: str | None = None
+) -> PushRequest:
     """A push whose MDES call succeeded, with one issued receipt for `card`, created step by step."""
     push = PushRequest.objects.create(
         cardholder=card.cardholder,
@@ -36,13 +38,13 @@ def make_push(*, card: Card, token_requestor: TokenRequestor | None = None, stat
         request_id=secrets.token_hex(16),
         idempotency_key=secrets.token_hex(16),
     )
-    receipt = "MCC-" + secrets.token_hex(16).upper()
+    receipt = receipt or "MCC-" + secrets.token_hex(16).upper()
     PushReceipt.objects.create(
         push=push,
         card=card,
         push_account_id="CA-" + secrets.token_hex(16),
         state=PushReceipt.State.ISSUED,
-        receipt_digest=hashlib.sha256(receipt.encode()).hexdigest(),
+        receipt_digest=receipt_digest(receipt),
         receipt_hint=f"MCC…{receipt[-4:]}",
         expires_at=timezone.now() + timedelta(minutes=15),
     )

@@ -1,0 +1,53 @@
+"""Push receipts when they come back: matched by digest, used at most once, never after they expire.
+
+A receipt is a bearer value for up to 15 minutes. The portal keeps only its SHA-256 digest. Using one is a single
+conditional UPDATE (issued, unexpired, of this push), so two callbacks racing for it, or a callback racing the
+expiry sweep, cannot both succeed: whoever changes the row first wins, the other sees why it lost.
+"""
+
+import hashlib
+
+from django.db import models, transaction
+from django.utils import timezone
+
+from audit.services import audit_event_record
+from provisioning.models import PushReceipt, PushRequest
+
+
+class ReceiptUse(models.TextChoices):
+    USED = "used", "Result recorded"
+    ALREADY_USED = "already_used", "Already returned"
+    EXPIRED = "expired", "Expired"
+    UNKNOWN = "unknown", "Not a receipt of this push"
+
+
+def receipt_digest(receipt: str) -> str:
+    return hashlib.sha256(receipt.encode()).hexdigest()
+
+
+def push_receipt_use(*, push: PushRequest, receipt: str, result: str) -> tuple[ReceiptUse, PushReceipt | None]:
+    """Record the token requestor's result for one receipt of `push`, if it is still usable.
+
+    Unknown result codes are kept as UNKNOWN: the callback is unauthenticated browser input.
+    """
+    digest = receipt_digest(receipt)
+    code = result if result in PushReceipt.Result.values else PushReceipt.Result.UNKNOWN
+    now = timezone.now()
+    with transaction.atomic():
+        used = PushReceipt.objects.filter(
+            push=push, receipt_digest=digest, state=PushReceipt.State.ISSUED, expires_at__gt=now
+        ).update(state=PushReceipt.State.USED, used_at=now, result=code)
+        row = PushReceipt.objects.filter(push=push, receipt_digest=digest).first()
+        if row is None:
+            return ReceiptUse.UNKNOWN, None
+        if used:
+            audit_event_record(
+                action="receipt.used",
+                target=row,
+                before={"state": PushReceipt.State.ISSUED},
+                after={"state": PushReceipt.State.USED, "result": code},
+            )
+            return ReceiptUse.USED, row
+    if row.state == PushReceipt.State.USED:
+        return ReceiptUse.ALREADY_USED, row
+    return ReceiptUse.EXPIRED, row

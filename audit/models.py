@@ -8,7 +8,8 @@ from django.utils import timezone
 class AuditEvent(models.Model):
     """One thing that happened: who, when, what, to which object, the state before and after.
 
-    Append-only. Rows are written by `audit.services.audit_event_record` and never changed or deleted.
+    Append-only: written by `audit.services.audit_event_record` (and, set-based, by the expiry sweep), never
+    changed or deleted.
     """
 
     class Outcome(models.TextChoices):

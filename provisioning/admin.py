@@ -1,13 +1,19 @@
 from typing import Any
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import QuerySet
-from django.http import HttpRequest
-from django.urls import reverse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
+from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 
 from audit.admin_mixins import AuditedAdminMixin
-from provisioning.models import PushReceipt, PushRequest, TokenRequestor
+from audit.services import audit_event_record
+from provisioning import tasks
+from provisioning.models import JobRun, PushReceipt, PushRequest, TokenRequestor
+from provisioning.refresh import REFRESH_JOB
 
 # What MDES says about a requestor; staff cannot change it (the next refresh would undo it anyway).
 MDES_FIELDS = (
@@ -35,6 +41,22 @@ def mask_email(email: str) -> str:
     return f"{local[:1]}•••@{domain}" if domain else "•••"
 
 
+class TokenRequestorStaffForm(forms.ModelForm):
+    """The staff-owned fields; `retired_at` is read-only here, so the rule that needs it is checked by hand."""
+
+    class Meta:
+        model = TokenRequestor
+        fields = ("offered", "display_order", "receipts_separator", "signature_param_name")
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if cleaned.get("offered") and self.instance.retired_at is not None:
+            raise forms.ValidationError(
+                "MDES no longer lists this token requestor for your account ranges, so it cannot be offered."
+            )
+        return cleaned
+
+
 @admin.register(TokenRequestor)
 class TokenRequestorAdmin(AuditedAdminMixin):
     list_display = (
@@ -50,6 +72,7 @@ class TokenRequestorAdmin(AuditedAdminMixin):
         "offered",
         "display_order",
     )
+    form = TokenRequestorStaffForm
     list_display_links = ("consumer_facing_name",)
     list_editable = ("offered", "display_order")
     list_filter = ("offered", "requestor_type", ("retired_at", admin.EmptyFieldListFilter))
@@ -70,6 +93,34 @@ class TokenRequestorAdmin(AuditedAdminMixin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[TokenRequestor]:
         return super().get_queryset(request).select_related("logo").prefetch_related("enabled_ranges")
+
+    def get_changelist_form(self, request: HttpRequest, **kwargs: Any) -> type[forms.ModelForm]:
+        return super().get_changelist_form(request, form=TokenRequestorStaffForm, **kwargs)
+
+    def get_urls(self) -> list[URLPattern]:
+        refresh_url = path(
+            "refresh/", self.admin_site.admin_view(self.refresh_view), name="provisioning_tokenrequestor_refresh"
+        )
+        return [refresh_url, *super().get_urls()]
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        context = {
+            **(extra_context or {}),
+            "can_refresh": self.has_change_permission(request),
+            "last_refresh": JobRun.objects.filter(job=REFRESH_JOB).first(),
+        }
+        return super().changelist_view(request, extra_context=context)
+
+    def refresh_view(self, request: HttpRequest) -> HttpResponse:
+        """Enqueue a refresh (after the request's transaction commits) and return to the list."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        audit_event_record(action="token_requestor.refresh_requested", actor=request.user, request=request)
+        transaction.on_commit(tasks.refresh_token_requestors.delay)
+        messages.info(request, "A refresh from MDES was started. Its outcome appears above the list when it ends.")
+        return HttpResponseRedirect(reverse("admin:provisioning_tokenrequestor_changelist"))
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # requestors come from MDES (refresh), not from staff
@@ -195,3 +246,22 @@ class PushRequestAdmin(admin.ModelAdmin):
     @admin.display(description="Cards")
     def card_count(self, push: PushRequest) -> int:
         return len(push.receipts.all())
+
+
+@admin.register(JobRun)
+class JobRunAdmin(admin.ModelAdmin):
+    """Background job runs (refresh, expiry) and how they ended: read-only."""
+
+    list_display = ("job", "state", "started_at", "finished_at", "detail")
+    list_filter = ("job", "state")
+    readonly_fields = ("job", "state", "started_at", "finished_at", "counts", "detail")
+    fields = readonly_fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -1,11 +1,12 @@
 """The receipt expiry sweep: set-based, so its cost follows the number of due rows, not the table size.
 
-Receipts past their validity become expired and pushes that can no longer come back are closed, each with an audit
-event. Expiry is also checked whenever a receipt is used, so the sweep is cleanup, not a guard. Safe to run twice
-at once: every UPDATE re-checks the state, and PostgreSQL's SKIP LOCKED keeps two sweeps off the same rows.
+Receipts past their validity become expired, pushes that can no longer come back are closed, and pushes whose
+process died before MDES answered are failed, each with an audit event. Expiry is also checked whenever a receipt
+is used, so the sweep is cleanup, not a guard. Safe to run twice at once: every UPDATE re-checks the state, and
+PostgreSQL's SKIP LOCKED keeps two sweeps off the same rows.
 """
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -14,6 +15,8 @@ from audit.models import AuditEvent
 from provisioning.models import PushReceipt, PushRequest
 
 OPEN_PUSH_STATES = (PushRequest.State.PUSHED, PushRequest.State.REDIRECTED)
+# A push still STARTED this long after it began lost its process mid-call (the MDES call times out in seconds).
+ABANDONED_AFTER = timedelta(minutes=10)
 LIVE_RECEIPT_STATES = (PushReceipt.State.ISSUED, PushReceipt.State.USED)
 
 # PostgreSQL: mark a batch and write its audit events in one statement.
@@ -32,6 +35,20 @@ INSERT INTO audit_auditevent
 SELECT %(now)s, 'system', 'receipt.expired', 'success', 'provisioning.pushreceipt', expired.id::text,
        '{"state": "issued"}'::jsonb, '{"state": "expired"}'::jsonb, '', ''
 FROM expired
+"""
+
+_PG_FAIL_ABANDONED_PUSHES = """
+WITH abandoned AS (
+    UPDATE provisioning_pushrequest SET state = 'failed', error_code = 'ABANDONED',
+        error_description = 'The push never recorded an answer from MDES.', updated_at = %(now)s
+    WHERE state = 'started' AND created_at <= %(abandoned_before)s
+    RETURNING id
+)
+INSERT INTO audit_auditevent
+    (occurred_at, actor_label, action, outcome, object_type, object_id, before, after, detail, request_id)
+SELECT %(now)s, 'system', 'push.abandoned', 'failure', 'provisioning.pushrequest', abandoned.id::text,
+       '{"state": "started"}'::jsonb, '{"state": "failed"}'::jsonb, '', ''
+FROM abandoned
 """
 
 _PG_CLOSE_PUSHES = """
@@ -60,6 +77,7 @@ def push_receipts_expire(*, batch_size: int = 100_000) -> int:
         expired = _expire_receipts_postgresql(now, batch_size)
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(_PG_CLOSE_PUSHES, {"now": now})
+            cursor.execute(_PG_FAIL_ABANDONED_PUSHES, {"now": now, "abandoned_before": now - ABANDONED_AFTER})
         return expired
     return _expire_portable(now, batch_size)
 
@@ -87,12 +105,18 @@ def _expire_portable(now: datetime, batch_size: int) -> int:
             )
             if not due_ids:
                 break
-            expired += PushReceipt.objects.filter(id__in=due_ids, state=PushReceipt.State.ISSUED).update(
-                state=PushReceipt.State.EXPIRED
-            )
+            # Row by row, so that only rows this sweep changed get an audit event (the embedded set-up is small).
+            changed = [
+                pk
+                for pk in due_ids
+                if PushReceipt.objects.filter(pk=pk, state=PushReceipt.State.ISSUED).update(
+                    state=PushReceipt.State.EXPIRED
+                )
+            ]
+            expired += len(changed)
             AuditEvent.objects.bulk_create(
                 _system_event("receipt.expired", "provisioning.pushreceipt", pk, PushReceipt.State.ISSUED, now)
-                for pk in due_ids
+                for pk in changed
             )
     with transaction.atomic():
         stale = list(
@@ -106,16 +130,34 @@ def _expire_portable(now: datetime, batch_size: int) -> int:
         AuditEvent.objects.bulk_create(
             _system_event("push.expired", "provisioning.pushrequest", pk, state, now) for pk, state in stale
         )
+        abandoned = list(
+            PushRequest.objects.filter(
+                state=PushRequest.State.STARTED, created_at__lte=now - ABANDONED_AFTER
+            ).values_list("id", flat=True)
+        )
+        PushRequest.objects.filter(id__in=abandoned, state=PushRequest.State.STARTED).update(
+            state=PushRequest.State.FAILED,
+            error_code="ABANDONED",
+            error_description="The push never recorded an answer from MDES.",
+            updated_at=now,
+        )
+        AuditEvent.objects.bulk_create(
+            _system_event("push.abandoned", "provisioning.pushrequest", pk, PushRequest.State.STARTED, now, "failed")
+            for pk in abandoned
+        )
     return expired
 
 
-def _system_event(action: str, object_type: str, pk: int, before: str, now: datetime) -> AuditEvent:
+def _system_event(
+    action: str, object_type: str, pk: int, before: str, now: datetime, after: str = "expired"
+) -> AuditEvent:
     return AuditEvent(
         actor_label="system",
         action=action,
+        outcome=AuditEvent.Outcome.FAILURE if after == "failed" else AuditEvent.Outcome.SUCCESS,
         object_type=object_type,
         object_id=str(pk),
         before={"state": before},
-        after={"state": "expired"},
+        after={"state": after},
         occurred_at=now,
     )

@@ -45,6 +45,7 @@ SYNCED_FIELDS = (
 )
 
 FAILURES_BEFORE_ALERT = 3
+PARTIAL_FOLLOW_UP = timedelta(hours=1)
 
 Progress = Callable[[str], None]
 logger = logging.getLogger(__name__)
@@ -200,7 +201,10 @@ def _start_run() -> JobRun:
 
 
 def refresh_due() -> bool:
-    """True when the configured interval has passed since the last run that reached MDES."""
+    """True when the configured interval has passed since the last run that reached MDES.
+
+    A run that left something undone (a logo it could not fetch) is followed up after an hour, not the interval.
+    """
     config = network_configuration_active()
     if config is None:
         return False
@@ -209,7 +213,10 @@ def refresh_due() -> bool:
         .order_by("-started_at")
         .first()
     )
-    return last is None or timezone.now() - last.started_at >= timedelta(days=config.refresh_interval_days)
+    if last is None:
+        return True
+    wait = PARTIAL_FOLLOW_UP if last.state == JobRun.State.PARTIAL else timedelta(days=config.refresh_interval_days)
+    return timezone.now() - last.started_at >= wait
 
 
 def _alert_if_failing(run: JobRun) -> None:
@@ -251,6 +258,12 @@ def token_requestors_refresh(
         progress(f"asking MDES for the token requestors of {len(ranges)} account range(s)")
         eligible = client.get_eligible_token_requestors(ranges)
         progress(f"MDES listed {len(eligible)} token requestor(s); updating")
+        active = TokenRequestor.objects.filter(retired_at__isnull=True).count()
+        if not eligible and active:
+            # More likely a glitch or a wrong range set than every wallet leaving at once: keep the last good list.
+            detail = f"MDES listed no token requestors while {active} are active; nothing was retired"
+            counts.errors.append(detail)
+            return run.finish(state=JobRun.State.FAILED, detail=detail, counts=counts.__dict__)
         now = timezone.now()
         with transaction.atomic():
             for item in eligible:

@@ -5,6 +5,7 @@ leaves its own JobRun record, so a final failure is on record too.
 """
 
 from celery import shared_task
+from django.conf import settings
 
 from provisioning import expiry, refresh
 from provisioning.mdes.errors import MdesUnavailable
@@ -19,7 +20,7 @@ def expire_push_receipts() -> int:
     name="provisioning.refresh_token_requestors",
     acks_late=True,  # idempotent: upserts by TRID, single-flight by lock
     autoretry_for=(MdesUnavailable,),
-    retry_backoff=30,
+    retry_backoff=settings.PROVISIONING_REFRESH_RETRY_BACKOFF_SECONDS,
     retry_backoff_max=1800,
     retry_jitter=True,
     max_retries=5,

@@ -42,3 +42,26 @@ def test_sweep_leaves_returned_pushes_alone(card: Card) -> None:
         assert push_receipts_expire() == 0
     push.refresh_from_db()
     assert push.state == PushRequest.State.RETURNED
+
+
+def test_sweep_fails_pushes_whose_process_died_before_mdes_answered(card: Card) -> None:
+    stuck = make_push(card=card, state="started")
+    fresh = make_push(card=card, token_requestor=stuck.token_requestor, state="started")
+    PushRequest.objects.filter(pk=stuck.pk).update(created_at=timezone.now() - timedelta(minutes=11))
+    push_receipts_expire()
+    stuck.refresh_from_db()
+    fresh.refresh_from_db()
+    assert stuck.state == PushRequest.State.FAILED
+    assert stuck.error_code == "ABANDONED"
+    assert fresh.state == PushRequest.State.STARTED
+    event = AuditEvent.objects.get(action="push.abandoned")
+    assert event.object_id == str(stuck.pk)
+    assert event.outcome == "failure"
+
+
+def test_two_sweeps_never_audit_one_receipt_twice(card: Card) -> None:
+    make_push(card=card, state="redirected")
+    with time_machine.travel(timezone.now() + timedelta(minutes=16)):
+        push_receipts_expire()
+        push_receipts_expire()
+    assert AuditEvent.objects.filter(action="receipt.expired").count() == 1

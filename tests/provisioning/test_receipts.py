@@ -11,7 +11,7 @@ from django.db import connection, connections, transaction
 from django.utils import timezone
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 
 from cardholders.models import Card
 from provisioning.expiry import push_receipts_expire
@@ -141,8 +141,8 @@ class ReceiptLifecycle(RuleBasedStateMachine):
             return
         value = sorted(self.receipts)[pick % len(self.receipts)]
         row = PushReceipt.objects.get(receipt_digest=receipt_digest(value))
-        was_usable = row.state == PushReceipt.State.ISSUED and row.expires_at is not None and (
-            row.expires_at > timezone.now()
+        was_usable = (
+            row.state == PushReceipt.State.ISSUED and row.expires_at is not None and (row.expires_at > timezone.now())
         )
         outcome, _ = push_receipt_use(push=self.receipts[value], receipt=value, result=result)
         if was_usable:
@@ -181,8 +181,9 @@ class ReceiptLifecycle(RuleBasedStateMachine):
 def test_receipt_lifecycle_invariants() -> None:
     NetworkConfigurationFactory.create()
 
-    state_machine = ReceiptLifecycle.TestCase()
-    state_machine.settings = settings(
-        max_examples=25, stateful_step_count=15, deadline=None, suppress_health_check=list(HealthCheck)
+    run_state_machine_as_test(
+        ReceiptLifecycle,
+        settings=settings(
+            max_examples=25, stateful_step_count=15, deadline=None, suppress_health_check=list(HealthCheck)
+        ),
     )
-    state_machine.runTest()

@@ -162,3 +162,29 @@ def test_logo_is_served_by_the_portal_with_long_cache_headers(
         assert "immutable" in response["Cache-Control"]
         assert "sandbox" in response["Content-Security-Policy"]
     assert client.get("/logos/unknown-asset.png").status_code == 404
+
+
+def test_an_empty_answer_never_retires_the_whole_list(
+    sandbox_network_config: NetworkConfiguration, sandbox: SandboxServer
+) -> None:
+    refresh.token_requestors_refresh()
+    TokenRequestor.objects.update(offered=True)
+    sandbox_network_config.account_ranges.all().delete()
+    sandbox_network_config.account_ranges.create(start="999999999")  # a range no requestor is enabled for
+
+    run = refresh.token_requestors_refresh()
+
+    assert run.state == JobRun.State.FAILED
+    assert "nothing was retired" in run.detail
+    assert not TokenRequestor.objects.filter(retired_at__isnull=False).exists()
+    assert TokenRequestor.objects.filter(offered=True).count() >= 3
+
+
+def test_a_run_that_missed_a_logo_is_followed_up_within_the_hour(sandbox_network_config: NetworkConfiguration) -> None:
+    import time_machine
+    from django.utils import timezone
+
+    JobRun.objects.create(job=refresh.REFRESH_JOB).finish(state=JobRun.State.PARTIAL, detail="logo x: 503")
+    assert not refresh.refresh_due()
+    with time_machine.travel(timezone.now() + refresh.PARTIAL_FOLLOW_UP):
+        assert refresh.refresh_due()

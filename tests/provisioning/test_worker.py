@@ -9,8 +9,10 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from celery import Celery
@@ -44,12 +46,14 @@ def _worker_env() -> dict[str, str]:
         "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}",
         "CELERY_BROKER_URL": BROKER,
         "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
+        "PROVISIONING_REFRESH_RETRY_BACKOFF_SECONDS": "1",
     }
 
 
-def _start_worker() -> subprocess.Popen[bytes]:
+def _start_worker(*, threads: int = 0) -> subprocess.Popen[bytes]:
+    pool = ["--pool", "threads", "--concurrency", str(threads)] if threads else ["--pool", "solo"]
     return subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo", "--loglevel", "WARNING"],
+        [sys.executable, "-m", "celery", "-A", "config", "worker", *pool, "--loglevel", "WARNING"],
         cwd=ROOT,
         env=_worker_env(),
         start_new_session=True,
@@ -132,13 +136,88 @@ def test_a_worker_killed_mid_task_is_replaced_and_the_task_runs_once_to_completi
     assert AuditEvent.objects.filter(action="receipt.expired").count() == 5  # exactly once each
 
 
-def _waiting_on_lock() -> bool:
+def _waiting_on_lock(table: str = "provisioning_pushreceipt") -> bool:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE %s",
-            ["%provisioning_pushreceipt%"],
+            [f"%{table}%"],
         )
         return bool(cursor.fetchone()[0])
+
+
+@contextmanager
+def _worker(*, threads: int = 0) -> Iterator[subprocess.Popen[bytes]]:
+    worker = _start_worker(threads=threads)
+    try:
+        yield worker
+    finally:
+        if worker.poll() is None:
+            os.killpg(worker.pid, signal.SIGTERM)
+            worker.wait(timeout=20)
+
+
+def test_two_refreshes_started_at_once_do_the_work_once(sandbox_network_config: object, producer: Celery) -> None:
+    from provisioning.models import JobRun, TokenRequestor
+
+    blocker = connections.create_connection("default")  # holds the requestor table so the first run stays open
+    blocker.set_autocommit(False)
+    with blocker.cursor() as cursor:
+        cursor.execute("LOCK TABLE provisioning_tokenrequestor IN ACCESS EXCLUSIVE MODE")
+    with _worker(threads=2):
+        producer.send_task("provisioning.refresh_token_requestors")
+        producer.send_task("provisioning.refresh_token_requestors")
+        assert _wait_until(lambda: JobRun.objects.filter(state="skipped").exists(), timeout=30)
+        blocker.rollback()
+        blocker.close()
+        assert _wait_until(lambda: JobRun.objects.filter(state="succeeded").exists(), timeout=30)
+    assert JobRun.objects.filter(state="succeeded").count() == 1
+    assert JobRun.objects.filter(state="skipped").count() == 1
+    assert TokenRequestor.objects.count() == len(set(TokenRequestor.objects.values_list("trid", flat=True))) >= 3
+
+
+def test_a_refresh_interrupted_by_an_mdes_500_is_retried_and_completes(
+    sandbox_network_config: object, sandbox: Any, producer: Celery
+) -> None:
+    from provisioning.models import JobRun, TokenRequestor
+
+    sandbox.fail_next(500)
+    with _worker():
+        producer.send_task("provisioning.refresh_token_requestors")
+        assert _wait_until(lambda: JobRun.objects.filter(state="succeeded").exists(), timeout=40)
+    assert list(JobRun.objects.order_by("started_at").values_list("state", flat=True)) == ["failed", "succeeded"]
+    assert TokenRequestor.objects.filter(logo__isnull=False).count() >= 3
+
+
+def test_expiry_racing_callbacks_lets_each_receipt_end_one_way_only(card: Card, producer: Celery) -> None:
+    """At the moment receipts expire, the sweep (in the worker) and callbacks (here) go for the same rows."""
+    from provisioning.receipts import ReceiptUse, push_receipt_use
+
+    expiry = timezone.now() + timedelta(seconds=4)
+    pushes = {}
+    for number in range(30):
+        value = f"MCC-RACE-{number:04d}"
+        push = make_push(card=card, state="redirected", receipt=value)
+        PushReceipt.objects.filter(push=push).update(expires_at=expiry)
+        pushes[value] = push
+    outcomes: dict[str, ReceiptUse] = {}
+    with _worker():
+        time.sleep(max(0.0, (expiry - timezone.now()).total_seconds() - 0.05))
+        producer.send_task("provisioning.expire_push_receipts")
+        for value, push in pushes.items():
+            outcomes[value] = push_receipt_use(push=push, receipt=value, result="APPROVED")[0]
+        time.sleep(1.5)
+        producer.send_task("provisioning.expire_push_receipts")
+        assert _wait_until(lambda: not PushReceipt.objects.filter(state="issued").exists(), timeout=30)
+    expired_events = set(AuditEvent.objects.filter(action="receipt.expired").values_list("object_id", flat=True))
+    for value, push in pushes.items():
+        receipt = push.receipts.get()
+        if outcomes[value] == ReceiptUse.USED:
+            assert receipt.state == PushReceipt.State.USED
+            assert str(receipt.pk) not in expired_events
+        else:
+            assert outcomes[value] == ReceiptUse.EXPIRED
+            assert receipt.state == PushReceipt.State.EXPIRED
+            assert str(receipt.pk) in expired_events
 
 
 def test_worker_refreshes_token_requestors_from_the_sandbox(sandbox_network_config: object, producer: Celery) -> None:

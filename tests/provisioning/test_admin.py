@@ -1,0 +1,87 @@
+"""Staff on token requestors: reorder, switch off, and refresh now (enqueued only once the request commits)."""
+
+import time
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from audit.models import AuditEvent
+from provisioning import tasks
+from provisioning.models import JobRun, TokenRequestor
+from tests.https_client import HttpsClient
+from tests.provisioning.factories import make_token_requestor
+from users.models import User
+
+pytestmark = pytest.mark.django_db
+
+
+def staff_client(user: User) -> Client:
+    """A client whose session passed password and second factor (the full flow is tested in issuer_portal)."""
+    client = HttpsClient()
+    client.force_login(user)
+    session = client.session
+    now = time.time()
+    session["account_authentication_methods"] = [{"method": "password", "at": now}, {"method": "mfa", "at": now}]
+    session["account_authentication_methods_user"] = str(user.pk)
+    session.save()
+    return client
+
+
+def test_refresh_now_is_enqueued_after_commit_and_audited(
+    staff_user: User, django_capture_on_commit_callbacks: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sent: list[str] = []
+    monkeypatch.setattr(tasks.refresh_token_requestors, "apply_async", lambda *a, **k: sent.append("refresh"))
+    client = staff_client(staff_user)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = client.post(reverse("admin:provisioning_tokenrequestor_refresh"))
+    assert response.status_code == 302
+    assert sent == []  # nothing is published before the transaction commits
+    assert len(callbacks) == 1
+    callbacks[0]()
+    assert sent == ["refresh"]
+    assert AuditEvent.objects.filter(action="token_requestor.refresh_requested", actor=staff_user).exists()
+
+
+def test_refresh_now_refuses_get(staff_user: User) -> None:
+    assert staff_client(staff_user).get(reverse("admin:provisioning_tokenrequestor_refresh")).status_code == 405
+
+
+def test_list_shows_the_last_refresh_and_staff_can_reorder_and_switch_off(staff_user: User) -> None:
+    JobRun.objects.create(job="refresh_token_requestors").finish(state=JobRun.State.SUCCEEDED)
+    wallet = make_token_requestor(consumer_facing_name="DemoPay", offered=True, display_order=1)
+    client = staff_client(staff_user)
+    page = client.get(reverse("admin:provisioning_tokenrequestor_changelist")).content.decode()
+    assert "Last refresh:" in page
+    assert "Refresh from MDES now" in page
+    response = client.post(
+        reverse("admin:provisioning_tokenrequestor_changelist"),
+        {
+            "form-TOTAL_FORMS": "1",
+            "form-INITIAL_FORMS": "1",
+            "form-0-id": str(wallet.pk),
+            "form-0-display_order": "5",
+            "_save": "Save",
+        },
+    )
+    assert response.status_code == 302
+    wallet.refresh_from_db()
+    assert (wallet.offered, wallet.display_order) == (False, 5)
+    event = AuditEvent.objects.get(action="tokenrequestor.changed_by_staff")
+    assert event.before == {"offered": True, "display_order": 1}
+    assert event.after == {"offered": False, "display_order": 5}
+
+
+def test_a_retired_requestor_cannot_be_offered_through_the_admin(staff_user: User) -> None:
+    from django.utils import timezone
+
+    retired = make_token_requestor(retired_at=timezone.now())
+    response = staff_client(staff_user).post(
+        reverse("admin:provisioning_tokenrequestor_change", args=[retired.pk]),
+        {"offered": "on", "display_order": "0", "receipts_separator": ",", "signature_param_name": "signature"},
+    )
+    assert response.status_code == 200  # the form comes back with an error
+    assert "cannot be offered" in response.content.decode()
+    assert not TokenRequestor.objects.get(pk=retired.pk).offered

@@ -1,32 +1,18 @@
 """Staff on token requestors: reorder, switch off, and refresh now (enqueued only once the request commits)."""
 
-import time
 from typing import Any
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from audit.models import AuditEvent
 from provisioning import tasks
 from provisioning.models import JobRun, TokenRequestor
-from tests.https_client import HttpsClient
+from tests.issuer_portal.helpers import staff_client
 from tests.provisioning.factories import make_token_requestor
 from users.models import User
 
 pytestmark = pytest.mark.django_db
-
-
-def staff_client(user: User) -> Client:
-    """A client whose session passed password and second factor (the full flow is tested in issuer_portal)."""
-    client = HttpsClient()
-    client.force_login(user)
-    session = client.session
-    now = time.time()
-    session["account_authentication_methods"] = [{"method": "password", "at": now}, {"method": "mfa", "at": now}]
-    session["account_authentication_methods_user"] = str(user.pk)
-    session.save()
-    return client
 
 
 def test_refresh_now_is_enqueued_after_commit_and_audited(

@@ -1,0 +1,18 @@
+import time
+
+from django.test import Client
+
+from tests.https_client import HttpsClient
+from users.models import User
+
+
+def staff_client(user: User) -> Client:
+    """A client whose session passed password and second factor (the full flow is tested in test_admin_site)."""
+    client = HttpsClient()
+    client.force_login(user)
+    session = client.session
+    now = time.time()
+    session["account_authentication_methods"] = [{"method": "password", "at": now}, {"method": "mfa", "at": now}]
+    session["account_authentication_methods_user"] = str(user.pk)
+    session.save()
+    return client

@@ -1,9 +1,11 @@
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from audit.admin_mixins import AuditedAdminMixin
+from issuer_portal import services
 from issuer_portal.models import AccountRange, NetworkConfiguration
 
 
@@ -41,6 +43,16 @@ class NetworkConfigurationAdmin(AuditedAdminMixin):
         ),
     )
 
+    actions = ("test_connection",)
+
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # Pushes record the environment they used; deactivate a configuration instead of deleting it.
         return False
+
+    @admin.action(description="Test the connection to MDES", permissions=["view"])
+    def test_connection(self, request: HttpRequest, queryset: QuerySet[NetworkConfiguration]) -> None:
+        for config in queryset:
+            result = services.network_configuration_test(config=config, actor=request.user, request=request)
+            self.message_user(
+                request, f"{config.name}: {result.message}", messages.SUCCESS if result.ok else messages.ERROR
+            )

@@ -6,7 +6,7 @@ from allauth.account.authentication import get_authentication_records
 from allauth.mfa.models import Authenticator
 from django.contrib import admin, messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.urls import reverse
+from django.urls import URLPattern, URLResolver, path, reverse
 from django.utils.http import urlencode
 
 
@@ -18,6 +18,12 @@ class StaffAdminSite(admin.AdminSite):
     site_header = "Push Provisioning Portal — issuer staff"
     site_title = "Issuer staff"
     index_title = "Operations"
+
+    def get_urls(self) -> list[URLPattern | URLResolver]:
+        from issuer_portal.views import dashboard
+
+        page = path("dashboard/", self.admin_view(lambda request: dashboard(request, self)), name="dashboard")
+        return [page, *super().get_urls()]
 
     def has_permission(self, request: HttpRequest) -> bool:
         return super().has_permission(request) and session_passed_second_factor(request)

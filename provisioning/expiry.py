@@ -12,7 +12,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from audit.models import AuditEvent
-from provisioning.models import PushReceipt, PushRequest
+from provisioning.jobs import job_run_start, job_runs_prune
+from provisioning.models import JobRun, PushReceipt, PushRequest
 
 OPEN_PUSH_STATES = (PushRequest.State.PUSHED, PushRequest.State.REDIRECTED)
 # A push still STARTED this long after it began lost its process mid-call (the MDES call times out in seconds).
@@ -68,6 +69,23 @@ SELECT %(now)s, 'system', 'push.expired', 'success', 'provisioning.pushrequest',
        jsonb_build_object('state', closed.previous), '{"state": "expired"}'::jsonb, '', ''
 FROM closed
 """
+
+
+EXPIRY_JOB = "expire_push_receipts"
+
+
+def expiry_run() -> JobRun:
+    """One recorded sweep (what the periodic task runs); old records of the minutely sweep are pruned."""
+    run = job_run_start(EXPIRY_JOB)
+    if run.state == JobRun.State.SKIPPED:
+        return run
+    try:
+        expired = push_receipts_expire()
+    except Exception as exc:
+        run.finish(state=JobRun.State.FAILED, detail=f"{type(exc).__name__}: {exc}")
+        raise
+    job_runs_prune(EXPIRY_JOB)
+    return run.finish(state=JobRun.State.SUCCEEDED, counts={"expired": expired})
 
 
 def push_receipts_expire(*, batch_size: int = 100_000) -> int:

@@ -17,12 +17,13 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from audit.models import AuditEvent
 from audit.services import audit_event_record
 from issuer_portal.selectors import network_configuration_active
+from provisioning.jobs import job_run_start
 from provisioning.mdes.client import TokenConnectClient
 from provisioning.mdes.errors import MdesError
 from provisioning.mdes.types import Asset, EligibleTokenRequestor
@@ -176,30 +177,6 @@ def _fetch_missing_logos(client: TokenConnectClient, counts: RefreshCounts, prog
             requestor.save(update_fields=["logo"])
 
 
-def _start_run() -> JobRun:
-    """A RUNNING record for this run, or a SKIPPED one if another run holds the job.
-
-    The database's partial unique index is the lock, so it holds across processes and machines. A run whose
-    worker died never finishes its record; past the task time limit it is marked abandoned and no longer blocks.
-    """
-    now = timezone.now()
-    JobRun.objects.filter(
-        job=REFRESH_JOB,
-        state=JobRun.State.RUNNING,
-        started_at__lt=now - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT),
-    ).update(state=JobRun.State.FAILED, finished_at=now, detail="Abandoned: the run ended without recording an end")
-    try:
-        with transaction.atomic():
-            return JobRun.objects.create(job=REFRESH_JOB)
-    except IntegrityError:
-        return JobRun.objects.create(
-            job=REFRESH_JOB,
-            state=JobRun.State.SKIPPED,
-            finished_at=now,
-            detail="A token requestor refresh is already running; this run did nothing",
-        )
-
-
 def refresh_due() -> bool:
     """True when the configured interval has passed since the last run that reached MDES.
 
@@ -241,7 +218,7 @@ def token_requestors_refresh(
     *, client: TokenConnectClient | None = None, progress: Progress = lambda message: None
 ) -> JobRun:
     """Run one refresh and return its record (state `succeeded`, `failed` or `skipped`)."""
-    run = _start_run()
+    run = job_run_start(REFRESH_JOB)
     if run.state == JobRun.State.SKIPPED:
         return run
     counts = RefreshCounts()

@@ -12,8 +12,9 @@ from provisioning.mdes.errors import MdesUnavailable
 
 
 @shared_task(name="provisioning.expire_push_receipts", acks_late=True)
-def expire_push_receipts() -> int:
-    return expiry.push_receipts_expire()
+def expire_push_receipts() -> str:
+    run = expiry.expiry_run()
+    return f"{run.state}: {run.counts.get('expired', 0)} expired"
 
 
 @shared_task(

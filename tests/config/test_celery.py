@@ -31,4 +31,4 @@ def test_periodic_job_runner_runs_the_schedule_in_process(db, capsys) -> None:
     from django.core.management import call_command
 
     call_command("run_periodic_jobs", "--once")
-    assert "expire-push-receipts: 0" in capsys.readouterr().out
+    assert "expire-push-receipts: succeeded: 0 expired" in capsys.readouterr().out

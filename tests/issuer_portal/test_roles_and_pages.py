@@ -69,7 +69,7 @@ def test_nobody_can_edit_or_delete_an_audit_event_superusers_included(staff_user
 
 
 def test_audit_trail_exports_as_csv_with_formulas_neutralised(staff_user: User) -> None:
-    AuditEvent.objects.create(actor_label="=HYPERLINK(\"http://evil\")", action="test.event")
+    AuditEvent.objects.create(actor_label='=HYPERLINK("http://evil")', action="test.event")
     response = staff_client(staff_user).post(
         reverse("admin:audit_auditevent_changelist"),
         {"action": "export_csv", "_selected_action": list(AuditEvent.objects.values_list("pk", flat=True))},

@@ -65,3 +65,17 @@ def test_two_sweeps_never_audit_one_receipt_twice(card: Card) -> None:
         push_receipts_expire()
         push_receipts_expire()
     assert AuditEvent.objects.filter(action="receipt.expired").count() == 1
+
+
+def test_each_sweep_is_recorded_and_a_week_of_records_is_kept(card: Card) -> None:
+    from provisioning.expiry import EXPIRY_JOB, expiry_run
+    from provisioning.models import JobRun
+
+    make_push(card=card, state="redirected")
+    with time_machine.travel(timezone.now() - timedelta(days=8)):
+        expiry_run()
+    with time_machine.travel(timezone.now() + timedelta(minutes=16)):
+        run = expiry_run()
+    assert run.state == JobRun.State.SUCCEEDED
+    assert run.counts == {"expired": 1}
+    assert list(JobRun.objects.filter(job=EXPIRY_JOB)) == [run]  # the 8-day-old record was pruned

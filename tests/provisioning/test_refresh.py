@@ -103,7 +103,7 @@ def test_a_second_refresh_while_one_runs_exits_saying_why(sandbox_network_config
     JobRun.objects.create(job=refresh.REFRESH_JOB)  # another process's run, under way
     run = refresh.token_requestors_refresh()
     assert run.state == JobRun.State.SKIPPED
-    assert "already running" in run.detail
+    assert "under way" in run.detail
     assert not TokenRequestor.objects.exists()
 
 

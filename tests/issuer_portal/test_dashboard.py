@@ -1,0 +1,62 @@
+"""The provisioning dashboard: the funnel per requestor and per day, and how the background jobs went."""
+
+import pytest
+from django.contrib.auth.models import Group
+from django.urls import reverse
+from django.utils import timezone
+
+from cardholders.models import Card
+from provisioning.models import JobRun, PushReceipt
+from tests.factories import StaffUserFactory
+from tests.issuer_portal.helpers import staff_client
+from tests.provisioning.factories import make_push, make_token_requestor
+from users.models import User
+
+pytestmark = pytest.mark.django_db
+
+
+def _returned(card: Card, requestor: object, result: str) -> None:
+    push = make_push(card=card, token_requestor=requestor, state="redirected")  # type: ignore[arg-type]
+    push.redirected_at = timezone.now()
+    push.transition_to("returned")
+    push.returned_at = timezone.now()
+    push.save()
+    receipt = push.receipts.get()
+    receipt.transition_to(PushReceipt.State.USED)
+    receipt.result = result
+    receipt.used_at = timezone.now()
+    receipt.save()
+
+
+def test_dashboard_draws_the_funnel_and_the_job_outcomes(staff_user: User, card: Card) -> None:
+    demopay = make_token_requestor(consumer_facing_name="DemoPay")
+    _returned(card, demopay, "APPROVED")
+    _returned(card, demopay, "DECLINED")
+    make_push(card=card, token_requestor=demopay, state="pushed")
+    JobRun.objects.create(job="refresh_token_requestors").finish(state=JobRun.State.SUCCEEDED)
+    JobRun.objects.create(job="expire_push_receipts").finish(state=JobRun.State.SUCCEEDED, counts={"expired": 4})
+
+    response = staff_client(staff_user).get(reverse("admin:dashboard"), {"days": "7"})
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "<svg" in page
+    assert '<title id="funnel-title">' in page
+    assert '<th scope="row">DemoPay</th><td>3</td><td>2</td><td>2</td><td>1</td>' in page
+    assert "Token requestor refresh:" in page
+    assert "succeeded" in page
+    assert "4 expired" in page
+    assert "<script" not in page.split('id="content-main"')[1]
+
+
+def test_dashboard_needs_permission_to_see_pushes(db: None) -> None:
+    nobody = StaffUserFactory.create(is_superuser=False)
+    assert staff_client(nobody).get(reverse("admin:dashboard")).status_code == 403
+    auditor = StaffUserFactory.create(is_superuser=False)
+    auditor.groups.add(Group.objects.get(name="Auditor"))
+    assert staff_client(auditor).get(reverse("admin:dashboard")).status_code == 200
+
+
+def test_an_unknown_period_falls_back_to_thirty_days(staff_user: User) -> None:
+    page = staff_client(staff_user).get(reverse("admin:dashboard"), {"days": "9999"}).content.decode()
+    assert "Funnel, last 30 days" in page

@@ -1,12 +1,17 @@
 """Read use cases of push provisioning."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncDate
 
-from provisioning.models import JobRun, PushReceipt, PushRequest
+from cardholders.models import Card
+from provisioning.devices import usable_push_method_types
+from provisioning.models import JobRun, PushReceipt, PushRequest, TokenRequestor
+
+MAX_CARDS_PER_PUSH = 5  # MDES: up to 5 receipts when the token requestor supports several pushed cards
 
 _FUNNEL = {
     "started": Count("id", distinct=True),
@@ -70,3 +75,24 @@ def provisioning_funnel(*, since: datetime, until: datetime) -> Funnel:
 
 def job_run_latest(job: str) -> JobRun | None:
     return JobRun.objects.filter(job=job).exclude(state=JobRun.State.SKIPPED).order_by("-started_at").first()
+
+
+def token_requestors_eligible(*, cards: Sequence[Card], device: str) -> list[TokenRequestor]:
+    """Token requestors the cardholder may push `cards` to from `device`, in the staff's order.
+
+    Offered by staff, not retired, in Token Connect, enabled for every card's account range, with a push method
+    usable on the device, and able to take that many cards at once. Reads only the cached list (no network).
+    """
+    if not cards or len(cards) > MAX_CARDS_PER_PUSH:
+        return []
+    candidates = TokenRequestor.objects.filter(offered=True, retired_at__isnull=True, supports_token_connect=True)
+    for range_start in {card.account_range_start for card in cards}:
+        candidates = candidates.filter(enabled_ranges__range_start=range_start)
+    if len(cards) > 1:
+        candidates = candidates.filter(supports_multiple_pushed_cards=True)
+    usable = set(usable_push_method_types(device))
+    return [
+        requestor
+        for requestor in candidates.select_related("logo").order_by("display_order", "consumer_facing_name").distinct()
+        if usable & {method.get("type") for method in requestor.push_methods}
+    ]

@@ -8,6 +8,7 @@ from core import views as core_views
 urlpatterns = [
     path("", cardholder_views.HomeView.as_view(), name="home"),
     path("accounts/", include("allauth.urls")),
+    path("", include("users.urls")),
     path("admin/", admin.site.urls),
     path("", include("provisioning.urls")),
     path("healthz", core_views.healthz, name="healthz"),

@@ -1,10 +1,14 @@
-"""System checks for the MDES connection: no local sandbox outside development, keys present and readable.
+"""System checks for the MDES connection: the base URL's host allowed for its environment, no local sandbox outside
+development, keys present and readable.
 
 They read the active NetworkConfiguration from the database; before the tables exist (a fresh database, e.g.
 `check --deploy` before `migrate`) there is nothing to check yet.
+
+IDs: E001 local sandbox while DEBUG is off; E002 signing key unreadable; E003 its password variable unset;
+E004 encryption certificate unreadable; E005 host not on MDES_ALLOWED_HOSTS for the environment; E006 local
+sandbox while MDES_ALLOW_LOCAL_SANDBOX is off; E007 plain HTTP to a host that is not a local sandbox.
 """
 
-import ipaddress
 import os
 from collections.abc import Sequence
 from typing import Any
@@ -20,33 +24,44 @@ from django.db import DatabaseError
 from issuer_portal.models import NetworkConfiguration
 from issuer_portal.selectors import network_configuration_active
 from provisioning.mdes.client import configured_path
+from provisioning.mdes.hosts import BaseUrlProblem, base_url_refusal, is_local_sandbox_host
 
-# Host names that only ever mean a local simulator (the loopback, or the sandbox's service name in compose).
-LOCAL_HOST_NAMES = frozenset({"localhost", "sandbox"})
-
-
-def is_local_sandbox_host(host: str) -> bool:
-    host = host.lower().rstrip(".")
-    if host in LOCAL_HOST_NAMES or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+_BASE_URL_CHECKS = {
+    BaseUrlProblem.HOST_NOT_ALLOWED: (
+        "provisioning.E005",
+        "Use Mastercard's host for this environment, or add the host to MDES_ALLOWED_HOSTS_<ENVIRONMENT>. "
+        "A local sandbox is only for configurations of the sandbox environment.",
+    ),
+    BaseUrlProblem.LOCAL_SANDBOX_NOT_ALLOWED: (
+        "provisioning.E006",
+        "Set MDES_ALLOW_LOCAL_SANDBOX=1 in development, or use Mastercard's sandbox, MTF or production base URL.",
+    ),
+    BaseUrlProblem.PLAIN_HTTP: ("provisioning.E007", "Use an https:// base URL."),
+}
 
 
 def _base_url_messages(config: NetworkConfiguration) -> list[CheckMessage]:
-    if settings.DEBUG:
+    try:
+        host = urlsplit(config.base_url).hostname or ""
+    except ValueError:
+        host = ""
+    if is_local_sandbox_host(host) and not settings.DEBUG:
+        return [
+            Error(
+                f"The active network configuration {config.name!r} points at a local sandbox ({host}) while DEBUG "
+                "is off.",
+                hint="Use Mastercard's sandbox, MTF or production base URL outside development.",
+                obj=config,
+                id="provisioning.E001",
+            )
+        ]
+    refusal = base_url_refusal(config.base_url, config.environment)
+    if refusal is None:
         return []
-    host = urlsplit(config.base_url).hostname or ""
-    if not is_local_sandbox_host(host):
-        return []
+    check_id, hint = _BASE_URL_CHECKS[refusal.problem]
     return [
         Error(
-            f"The active network configuration {config.name!r} points at a local sandbox ({host}) while DEBUG is off.",
-            hint="Use Mastercard's sandbox, MTF or production base URL outside development.",
-            obj=config,
-            id="provisioning.E001",
+            f"The active network configuration {config.name!r}: {refusal.message}.", hint=hint, obj=config, id=check_id
         )
     ]
 

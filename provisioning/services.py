@@ -1,1 +1,326 @@
-"""Write use cases of push provisioning."""
+"""Write use cases of push provisioning: starting a push, sending the cardholder on, taking them back."""
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+import phonenumbers
+from django.conf import settings
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from audit.models import AuditEvent
+from audit.services import audit_event_record
+from cardholders import vault
+from cardholders.models import Card, Cardholder
+from issuer_portal.models import NetworkConfiguration
+from issuer_portal.selectors import network_configuration_active
+from provisioning.devices import usable_push_method_types
+from provisioning.mdes.client import TokenConnectClient
+from provisioning.mdes.errors import MdesError, MdesOutcomeUnknown
+from provisioning.mdes.hosts import is_local_sandbox_host
+from provisioning.mdes.redirect import token_requestor_redirect_url
+from provisioning.mdes.types import (
+    AccountHolderData,
+    BillingAddress,
+    PhoneNumber,
+    PushFundingAccount,
+    PushResult,
+    SignatureData,
+    receipt_hint,
+)
+from provisioning.models import PushReceipt, PushRequest, TokenRequestor
+from provisioning.receipts import ReceiptUse, push_receipt_use, receipt_digest
+from provisioning.selectors import token_requestors_eligible
+
+ACCOUNT_HOLDER_NAME_MAX = 27  # MDES accountHolderName is 1-27 characters
+
+
+class PushError(Exception):
+    """A push that cannot go on. `message` is for the cardholder; the push (if any) is recorded as failed."""
+
+    def __init__(self, message: str, *, code: str, push: PushRequest | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.push = push
+
+
+@dataclass(frozen=True)
+class PushStarted:
+    push: PushRequest
+    redirect_url: str
+
+
+def _account_holder_data(cardholder: Cardholder | None, accepted: Sequence[str]) -> AccountHolderData | None:
+    """Only the kinds of personal data the token requestor says it accepts, and only what is on file."""
+    if cardholder is None or not accepted:
+        return None
+    user = cardholder.user
+    name = f"{user.first_name} {user.last_name}".strip()[:ACCOUNT_HOLDER_NAME_MAX]
+    address = None
+    if cardholder.address_line1 and cardholder.address_country:
+        address = BillingAddress(
+            line1=cardholder.address_line1,
+            line2=cardholder.address_line2 or None,
+            city=cardholder.address_city or None,
+            country_subdivision=cardholder.address_country_subdivision or None,
+            postal_code=cardholder.address_postal_code or None,
+            country=cardholder.address_country,
+        )
+    phone = None
+    if cardholder.phone_number:
+        parsed = phonenumbers.parse(cardholder.phone_number)
+        phone = PhoneNumber(country_dial_in_code=str(parsed.country_code), phone_number=str(parsed.national_number))
+    data = AccountHolderData(
+        name=name if "NAME" in accepted and name else None,
+        address=address if "ADDRESS" in accepted else None,
+        email_address=user.email if "EMAIL_ADDRESS" in accepted else None,
+        mobile_phone_number=phone if "MOBILE_PHONE_NUMBER" in accepted else None,
+    )
+    return data if data.kinds else None
+
+
+def _failure_message(error: MdesError) -> str:
+    if isinstance(error, MdesOutcomeUnknown):
+        return (
+            "We could not confirm whether the card network received this request. If the card does not appear in "
+            "your wallet within a few minutes, please start again."
+        )
+    if error.retryable or not error.reason_codes:
+        return "We could not reach the card network just now. Nothing was added; please try again in a few minutes."
+    return "The card network did not accept this request. Nothing was added."
+
+
+def _fail(push: PushRequest, code: str, description: str, message: str) -> PushError:
+    push.transition_to(PushRequest.State.FAILED)
+    push.error_code = code[:100]
+    push.error_description = description[:256]
+    push.save()
+    audit_event_record(
+        action="push.failed",
+        target=push,
+        outcome=AuditEvent.Outcome.FAILURE,
+        before={"state": PushRequest.State.STARTED},
+        after={"state": PushRequest.State.FAILED, "error_code": push.error_code},
+        detail=description,
+    )
+    return PushError(message, code=code, push=push)
+
+
+def _redirect_uri(result: PushResult, requestor: TokenRequestor, device: str) -> str | None:
+    """The URI MDES returned for this device (own app first, then web), if it is a safe place to send someone."""
+    for method_type in usable_push_method_types(device):
+        method = result.push_method(method_type)
+        if method is None:
+            continue
+        scheme, _, rest = method.uri.partition("://")
+        host = rest.split("/", 1)[0].split(":", 1)[0]
+        if scheme == "https" or (
+            scheme == "http" and is_local_sandbox_host(host) and settings.MDES_ALLOW_LOCAL_SANDBOX
+        ):
+            return method.uri
+    return None
+
+
+def _check_choice(
+    *, cardholder: Cardholder | None, cards: Sequence[Card], requestor: TokenRequestor, device: str
+) -> None:
+    if not cards:
+        raise PushError("Choose at least one card.", code="NO_CARD")
+    for card in cards:
+        if cardholder is not None and card.cardholder_id != cardholder.pk:
+            raise PushError("That card is not one of yours.", code="NOT_YOUR_CARD")
+        if card.state != Card.State.ACTIVE:
+            raise PushError(
+                f"Your card •••• {card.last_four} cannot be added while it is {card.state}.", code="CARD_STATE"
+            )
+    if requestor not in token_requestors_eligible(cards=cards, device=device):
+        raise PushError(
+            f"{requestor.consumer_facing_name} cannot take "
+            + ("these cards together" if len(cards) > 1 else "this card")
+            + " from this device. Choose another wallet or merchant.",
+            code="NOT_ELIGIBLE",
+        )
+
+
+def push_start(
+    *,
+    cardholder: Cardholder | None,
+    cards: Sequence[Card],
+    token_requestor: TokenRequestor,
+    device: str,
+    locale: str | None,
+    idempotency_key: str,
+    channel: str = PushRequest.Channel.WEB,
+    client: TokenConnectClient | None = None,
+) -> PushStarted:
+    """Push `cards` to `token_requestor` with pushMultipleAccounts and work out where to send the cardholder.
+
+    The push is recorded before MDES is called (so that nothing started is lost) and ends in PUSHED or FAILED.
+    A second call with the same idempotency key raises PushError with code ALREADY_STARTED and the first push.
+    """
+    _check_choice(cardholder=cardholder, cards=cards, requestor=token_requestor, device=device)
+    config = network_configuration_active()
+    if config is None:
+        raise PushError("Adding cards to wallets is not available right now.", code="NOT_CONFIGURED")
+    existing = PushRequest.objects.filter(idempotency_key=idempotency_key).first()
+    if existing is not None:
+        raise PushError("This request was already sent.", code="ALREADY_STARTED", push=existing)
+    with transaction.atomic():
+        push = PushRequest.objects.create(
+            cardholder=cardholder,
+            token_requestor=token_requestor,
+            channel=channel,
+            device_environment=device,
+            locale=locale or (cardholder.preferred_locale if cardholder else config.default_locale),
+            network_environment=config.environment,
+            request_id=str(uuid.uuid4()),
+            idempotency_key=idempotency_key,
+        )
+        audit_event_record(
+            action="push.started",
+            target=push,
+            after={"state": push.state, "token_requestor": token_requestor.trid, "cards": [c.last_four for c in cards]},
+        )
+    return _push_to_mdes(push=push, cards=cards, config=config, client=client)
+
+
+def _push_to_mdes(
+    *, push: PushRequest, cards: Sequence[Card], config: NetworkConfiguration, client: TokenConnectClient | None
+) -> PushStarted:
+    requestor = push.token_requestor
+    holder_data = _account_holder_data(push.cardholder, requestor.supported_account_holder_data)
+    accounts = {f"CA-{uuid.uuid4().hex}": card for card in cards}
+    callback_url = config.callback_base_url.rstrip("/") + reverse("provisioning:push_return", args=[push.public_id])
+    signature_data = SignatureData(
+        callback_url=callback_url,
+        complete_issuer_app_activation=False,
+        complete_website_activation=False,
+        account_holder_data_supplied=holder_data is not None,
+        locale=push.locale,
+    )
+    try:
+        client = client or TokenConnectClient.from_configuration(config)
+        result = client.push_multiple_accounts(
+            token_requestor_id=requestor.trid,
+            funding_accounts=[
+                PushFundingAccount(
+                    push_account_id=account_id,
+                    card_account_data=vault.card_account_data(card),
+                    account_holder_data=holder_data,
+                )
+                for account_id, card in accounts.items()
+            ],
+            signature_data=signature_data,
+            receipts_validity_minutes=config.receipt_validity_minutes,
+            request_id=push.request_id,
+        )
+    except MdesError as error:
+        codes = ", ".join(error.reason_codes) or type(error).__name__
+        raise _fail(push, codes, str(error), _failure_message(error)) from error
+    return _record_result(push=push, accounts=accounts, result=result, validity=config.receipt_validity_minutes)
+
+
+def _record_result(
+    *, push: PushRequest, accounts: Mapping[str, Card], result: PushResult, validity: int
+) -> PushStarted:
+    now = timezone.now()
+    requestor = push.token_requestor
+    with transaction.atomic():
+        for account_id, card in accounts.items():
+            pushed = result.account(account_id)
+            if pushed.succeeded and pushed.receipt:
+                PushReceipt.objects.create(
+                    push=push,
+                    card=card,
+                    push_account_id=account_id,
+                    state=PushReceipt.State.ISSUED,
+                    receipt_digest=receipt_digest(pushed.receipt),
+                    receipt_hint=receipt_hint(pushed.receipt),
+                    expires_at=now + timedelta(minutes=validity),
+                )
+            else:
+                error = pushed.errors[0] if pushed.errors else None
+                PushReceipt.objects.create(
+                    push=push,
+                    card=card,
+                    push_account_id=account_id,
+                    state=PushReceipt.State.REFUSED,
+                    error_code=(error.reason_code if error else "NO_RECEIPT")[:100],
+                    error_description=(error.description if error else "")[:256],
+                )
+        if result.token_requestor_signature_support is not None:
+            TokenRequestor.objects.filter(pk=requestor.pk).update(
+                supports_signature=result.token_requestor_signature_support
+            )
+    if not result.succeeded:
+        codes = ", ".join(e.reason_code for account in result.failed for e in account.errors) or "NO_RECEIPT"
+        raise _fail(
+            push,
+            codes,
+            "MDES issued no receipt",
+            "None of the chosen cards could be added to "
+            f"{requestor.consumer_facing_name}. They may not be eligible for it yet.",
+        )
+    uri = _redirect_uri(result, requestor, push.device_environment)
+    if uri is None:
+        raise _fail(
+            push,
+            "NO_USABLE_PUSH_METHOD",
+            "MDES returned no push method usable on this device",
+            f"{requestor.consumer_facing_name} cannot be opened from this device.",
+        )
+    redirect_url = token_requestor_redirect_url(
+        uri,
+        result,
+        receipts_separator=requestor.receipts_separator,
+        signature_param_name=requestor.signature_param_name,
+    )
+    push.transition_to(PushRequest.State.PUSHED)
+    push.pushed_at = now
+    push.save()
+    audit_event_record(
+        action="push.receipts_issued",
+        target=push,
+        before={"state": PushRequest.State.STARTED},
+        after={"state": PushRequest.State.PUSHED, "receipts": len(result.succeeded), "refused": len(result.failed)},
+    )
+    return PushStarted(push=push, redirect_url=redirect_url)
+
+
+def push_mark_redirected(*, push: PushRequest) -> None:
+    """The browser is being sent to the token requestor (the web flow; an app does this step itself)."""
+    updated = PushRequest.objects.filter(pk=push.pk, state=PushRequest.State.PUSHED).update(
+        state=PushRequest.State.REDIRECTED, redirected_at=timezone.now()
+    )
+    if updated:
+        audit_event_record(
+            action="push.redirected",
+            target=push,
+            before={"state": PushRequest.State.PUSHED},
+            after={"state": PushRequest.State.REDIRECTED},
+        )
+        push.refresh_from_db()
+
+
+def push_return(*, push: PushRequest, results: Mapping[str, str]) -> dict[str, ReceiptUse]:
+    """The token requestor sent the cardholder back with a result per receipt. Replaying it changes nothing."""
+    outcomes = {
+        receipt: push_receipt_use(push=push, receipt=receipt, result=code)[0] for receipt, code in results.items()
+    }
+    if ReceiptUse.USED in outcomes.values():
+        now = timezone.now()
+        returned = PushRequest.objects.filter(
+            pk=push.pk, state__in=[PushRequest.State.PUSHED, PushRequest.State.REDIRECTED]
+        ).update(state=PushRequest.State.RETURNED, returned_at=now)
+        if returned:
+            audit_event_record(
+                action="push.returned",
+                target=push,
+                after={"state": PushRequest.State.RETURNED, "results": sorted(set(results.values()))[:10]},
+            )
+    push.refresh_from_db()
+    return outcomes

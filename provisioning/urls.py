@@ -1,4 +1,4 @@
-from django.urls import re_path
+from django.urls import path, re_path
 
 from provisioning import views
 
@@ -10,4 +10,8 @@ urlpatterns = [
         views.token_requestor_logo,
         name="logo",
     ),
+    path("wallets/", views.choose_token_requestor, name="choose"),
+    path("push/", views.push_start, name="push_start"),
+    path("push/<uuid:public_id>/return/", views.push_return, name="push_return"),
+    path("push/<uuid:public_id>/", views.push_detail, name="push_detail"),
 ]

@@ -1,10 +1,23 @@
-"""Token requestor logos, served by the portal from its cache (never hot-linked from MDES)."""
+"""The cardholder's push flow (choose, push, come back, see what happened) and token requestor logos."""
 
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404
-from django.views.decorators.http import require_GET
+import secrets
+import uuid
+from urllib.parse import urlencode, urlsplit
 
-from provisioning.models import LogoAsset
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from cardholders.models import Card, Cardholder
+from provisioning import services
+from provisioning.devices import device_environment, usable_push_method_types
+from provisioning.models import LogoAsset, PushRequest, TokenRequestor
+from provisioning.outcomes import receipt_outcome
+from provisioning.selectors import MAX_CARDS_PER_PUSH, token_requestors_eligible
+from users.step_up import step_up_is_fresh
 
 # An asset id never changes content, so browsers may keep a logo for a year without asking again.
 LOGO_CACHE_CONTROL = "public, max-age=31536000, immutable"
@@ -24,3 +37,142 @@ def token_requestor_logo(request: HttpRequest, asset_id: str, image_format: str)
     response["Content-Security-Policy"] = SVG_POLICY  # the site-wide policy middleware keeps a header already set
     response["Cache-Control"] = LOGO_CACHE_CONTROL
     return response
+
+
+def _cardholder(request: HttpRequest) -> Cardholder:
+    cardholder = Cardholder.objects.filter(user=request.user).first()  # type: ignore[misc]  # login_required
+    if cardholder is None:
+        raise Http404("No cards on this account")
+    return cardholder
+
+
+def _chosen_cards(cardholder: Cardholder, ids: list[str]) -> list[Card]:
+    cards = list(Card.objects.filter(cardholder=cardholder, public_id__in=_uuids(ids)).order_by("product_name", "id"))
+    if not cards:
+        raise Http404("No such card")
+    return cards
+
+
+def _uuids(values: list[str]) -> list[str]:
+    valid = []
+    for value in values[: MAX_CARDS_PER_PUSH + 1]:
+        try:
+            valid.append(str(uuid.UUID(value)))
+        except ValueError:
+            continue
+    return valid
+
+
+def _step_up_first(request: HttpRequest, come_back_to: str) -> HttpResponseRedirect:
+    return HttpResponseRedirect(f"{reverse('step_up')}?{urlencode({'next': come_back_to})}")
+
+
+def _origin(uri: str) -> str:
+    parts = urlsplit(uri)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+@never_cache
+@login_required
+@require_GET
+def choose_token_requestor(request: HttpRequest) -> HttpResponse:
+    """Step 2: the chosen card(s) and the wallets and merchants that can take them from this device."""
+    cardholder = _cardholder(request)
+    cards = _chosen_cards(cardholder, request.GET.getlist("card"))
+    if not step_up_is_fresh(request):
+        return _step_up_first(request, request.get_full_path())
+    device = device_environment(request.headers.get("User-Agent", ""))
+    requestors = token_requestors_eligible(cards=cards, device=device)
+    response = render(
+        request,
+        "provisioning/choose_token_requestor.html",
+        {
+            "cards": cards,
+            "requestors": requestors,
+            "too_many": len(cards) > MAX_CARDS_PER_PUSH,
+            "idempotency_key": secrets.token_urlsafe(24),
+        },
+    )
+    # The push form's answer redirects to the chosen requestor; browsers apply form-action to that redirect too.
+    types = set(usable_push_method_types(device))
+    origins = sorted({_origin(m["uri"]) for r in requestors for m in r.push_methods if m.get("type") in types})
+    response._csp_update = {"form-action": origins}  # type: ignore[attr-defined]
+    return response
+
+
+@never_cache
+@login_required
+@require_POST
+def push_start(request: HttpRequest) -> HttpResponse:
+    """Step 3: push the cards, then send the browser to the token requestor with the receipts."""
+    cardholder = _cardholder(request)
+    card_ids = request.POST.getlist("card")
+    cards = _chosen_cards(cardholder, card_ids)
+    back = f"{reverse('provisioning:choose')}?{urlencode([('card', c.public_id) for c in cards])}"
+    if not step_up_is_fresh(request):
+        return _step_up_first(request, back)
+    requestor = TokenRequestor.objects.filter(pk=request.POST.get("token_requestor", "").strip() or 0).first()
+    if requestor is None:
+        return render(
+            request,
+            "provisioning/push_problem.html",
+            {"message": "Choose a wallet or merchant first.", "back": back},
+            status=400,
+        )
+    try:
+        started = services.push_start(
+            cardholder=cardholder,
+            cards=cards,
+            token_requestor=requestor,
+            device=device_environment(request.headers.get("User-Agent", "")),
+            locale=cardholder.preferred_locale,
+            idempotency_key=request.POST.get("idempotency_key", "")[:64] or secrets.token_urlsafe(24),
+        )
+    except services.PushError as error:
+        if error.code == "ALREADY_STARTED" and error.push is not None and error.push.cardholder_id == cardholder.pk:
+            return HttpResponseRedirect(reverse("provisioning:push_detail", args=[error.push.public_id]))
+        return render(
+            request,
+            "provisioning/push_problem.html",
+            {"message": error.message, "back": back, "push": error.push},
+            status=409 if error.code in ("NOT_ELIGIBLE", "CARD_STATE", "NOT_YOUR_CARD") else 502,
+        )
+    services.push_mark_redirected(push=started.push)
+    return HttpResponseRedirect(started.redirect_url)
+
+
+def _own_push(request: HttpRequest, public_id: str) -> PushRequest:
+    """Someone else's push is simply not found: a foreign callback reveals nothing."""
+    return get_object_or_404(
+        PushRequest.objects.select_related("token_requestor"), public_id=public_id, cardholder__user=request.user
+    )
+
+
+@never_cache
+@login_required
+@require_GET
+def push_return(request: HttpRequest, public_id: str) -> HttpResponse:
+    """Step 4: the token requestor sends the cardholder back here with a result per receipt."""
+    push = _own_push(request, public_id)
+    results = {
+        key[len("results[") : -1]: str(value)
+        for key, value in request.GET.items()
+        if key.startswith("results[") and key.endswith("]") and len(key) < 120
+    }
+    services.push_return(push=push, results=results)
+    # Post/redirect/get: the receipts leave the address bar, and reloading the confirmation changes nothing.
+    return HttpResponseRedirect(reverse("provisioning:push_detail", args=[push.public_id]))
+
+
+@never_cache
+@login_required
+@require_GET
+def push_detail(request: HttpRequest, public_id: str) -> HttpResponse:
+    push = _own_push(request, public_id)
+    name = push.token_requestor.consumer_facing_name
+    receipts = push.receipts.select_related("card").order_by("id")
+    return render(
+        request,
+        "provisioning/push_detail.html",
+        {"push": push, "outcomes": [(r.card, receipt_outcome(r, name)) for r in receipts], "requestor_name": name},
+    )

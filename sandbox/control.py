@@ -77,7 +77,7 @@ def register_token_requestor() -> tuple[Response, int]:
         return _bad_request(str(exc))
     state().register_token_requestor(token_requestor)
     origin = request.host_url.rstrip("/")
-    return jsonify(token_requestor.to_mdes_json(origin, list(token_requestor.enabled_account_ranges))), 201
+    return jsonify(token_requestor.to_mdes_json(origin, list(token_requestor.padded_account_ranges))), 201
 
 
 @blueprint.get("/receipts")

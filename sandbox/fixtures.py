@@ -6,6 +6,7 @@ Push URIs all point at this sandbox's own origin so that a browser (desktop or m
 - IOS:     <origin>/tr/<trid>/ios       (a Universal Link-style https URI; same page)
 """
 
+import re
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -15,8 +16,12 @@ from sandbox.logos import LogoStyle
 
 PUSH_METHOD_PATHS = {"WEB": "push", "ANDROID": "android", "IOS": "ios"}
 ACCOUNT_HOLDER_DATA_KINDS = ("NAME", "ADDRESS", "EMAIL_ADDRESS", "MOBILE_PHONE_NUMBER")
-# The demo issuer's account range starts (see tests/factories.py), padded to 19 digits as MDES returns them.
-DEMO_ISSUER_RANGES = tuple(start.ljust(19, "0") for start in ("555555555", "510510510", "520082828", "222300004"))
+# The demo issuer's account range starts as configured (see tests/factories.py): a card is in a range when its number
+# starts with one of them. MDES names them right-padded with zeros to 19 digits (padded_range_start).
+DEMO_ISSUER_RANGES = ("555555555", "510510510", "520082828", "222300004")
+RANGE_START_DIGITS = 19
+_RANGE_START = re.compile(r"[0-9]{9,19}")
+_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 
 DEMOPAY_TRID = "50100000011"
 SUNDAY_STORE_TRID = "50100000022"
@@ -30,7 +35,8 @@ class SimulatedTokenRequestor:
     name: str
     consumer_facing_name: str
     requestor_type: str  # WALLET or MERCHANT
-    enabled_account_ranges: tuple[str, ...]  # 19-digit range starts
+    # Range starts as configured (9 to 19 digits, not padded); padded_account_ranges is what MDES lists.
+    enabled_account_ranges: tuple[str, ...]
     push_methods: tuple[str, ...] = ()  # empty: the requestor is not in Token Connect
     wallet_id: str | None = None
     supports_multiple_pushed_cards: bool = False
@@ -61,13 +67,20 @@ class SimulatedTokenRequestor:
             for method in self.push_methods
         ]
 
+    @property
+    def padded_account_ranges(self) -> tuple[str, ...]:
+        return tuple(padded_range_start(start) for start in self.enabled_account_ranges)
+
     def matching_ranges(self, padded_ranges: Iterable[str]) -> list[str]:
+        """The padded starts of this requestor's ranges that equal one asked for (MDES compares padded values)."""
         wanted = set(padded_ranges)
-        return [start for start in self.enabled_account_ranges if start in wanted]
+        return [start for start in self.padded_account_ranges if start in wanted]
 
     def covers_account(self, account_number: str) -> bool:
-        """True when the number falls in an enabled range (the range start with its zero padding removed)."""
-        return any(account_number.startswith(start.rstrip("0") or "0") for start in self.enabled_account_ranges)
+        """True when the number starts with an enabled range start as configured (555555555 covers 5555555550…,
+        not 5555555560…). A 19-digit start, as the control API also accepts, no longer tells which of its trailing
+        zeros are padding: its trailing zeros are ignored, so 5100000000000000000 covers every number starting 51."""
+        return any(account_number.startswith(_significant_digits(start)) for start in self.enabled_account_ranges)
 
     def to_mdes_json(self, origin: str, matching_ranges: list[str]) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -144,8 +157,60 @@ FIXTURE_TOKEN_REQUESTORS: tuple[SimulatedTokenRequestor, ...] = (
 )
 
 
+def padded_range_start(start: str) -> str:
+    """A range start as MDES names it: right-padded with zeros to 19 digits."""
+    return start.ljust(RANGE_START_DIGITS, "0")
+
+
+def _significant_digits(start: str) -> str:
+    if len(start) < RANGE_START_DIGITS:
+        return start
+    return start.rstrip("0") or "0"
+
+
+def _choices(data: Mapping[str, Any], key: str, allowed: Iterable[str], default: Iterable[str]) -> tuple[str, ...]:
+    values = data.get(key, default)
+    allowed = tuple(allowed)
+    if not isinstance(values, list | tuple) or not all(value in allowed for value in values):
+        raise ValueError(f"{key} must be a list of {', '.join(allowed)}")
+    return tuple(values)
+
+
+def _non_empty_text(data: Mapping[str, Any], key: str, default: str) -> str:
+    value = data.get(key, default)
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"{key} must be a non-empty string")
+    return value
+
+
+def _range_starts(data: Mapping[str, Any]) -> tuple[str, ...]:
+    values = data.get("enabledAccountRanges", DEMO_ISSUER_RANGES)
+    # int64 as MDES lists them, or strings; a bool is an int to Python but never a range start.
+    if (
+        not isinstance(values, list | tuple)
+        or not values
+        or any(
+            isinstance(v, bool) or not isinstance(v, int | str) or not _RANGE_START.fullmatch(str(v)) for v in values
+        )
+    ):
+        raise ValueError("enabledAccountRanges must be a non-empty list of range starts of 9 to 19 digits")
+    return tuple(str(value) for value in values)
+
+
+def _colour(data: Mapping[str, Any]) -> str:
+    # Drawn into the logo's SVG attribute and parsed for the PNG: anything but #rrggbb would break both.
+    colour = data.get("logoColour", "#5e5c64")
+    if not isinstance(colour, str) or not _COLOUR.fullmatch(colour):
+        raise ValueError("logoColour must be #rrggbb")
+    return colour
+
+
 def token_requestor_from_json(data: Mapping[str, Any]) -> SimulatedTokenRequestor:
-    """Build a requestor registered through the control API (MDES field names plus the sandbox's own)."""
+    """Build a requestor registered through the control API (MDES field names plus the sandbox's own).
+
+    Everything the sandbox later relies on is checked here (ValueError, answered 400): an unknown push method would
+    break getEligibleTokenRequestors and an empty separator the requestor's page.
+    """
     name = str(data["name"])
     consumer_facing_name = str(data.get("consumerFacingEntityName") or name)
     initials = "".join(word[0] for word in consumer_facing_name.split()[:2]).upper() or "TR"
@@ -154,18 +219,16 @@ def token_requestor_from_json(data: Mapping[str, Any]) -> SimulatedTokenRequesto
         name=name,
         consumer_facing_name=consumer_facing_name,
         requestor_type=str(data.get("tokenRequestorType", "MERCHANT")),
-        enabled_account_ranges=tuple(
-            str(start).ljust(19, "0") for start in data.get("enabledAccountRanges", DEMO_ISSUER_RANGES)
-        ),
-        push_methods=tuple(str(method) for method in data.get("supportedPushMethods", ("WEB",))),
+        enabled_account_ranges=_range_starts(data),
+        push_methods=_choices(data, "supportedPushMethods", PUSH_METHOD_PATHS, ("WEB",)),
         wallet_id=data.get("walletId"),
         supports_multiple_pushed_cards=bool(data.get("supportsMultiplePushedCards", False)),
-        supported_account_holder_data=tuple(data.get("supportedAccountHolderData", ())),
-        required_account_holder_data=tuple(data.get("requiredAccountHolderData", ())),
+        supported_account_holder_data=_choices(data, "supportedAccountHolderData", ACCOUNT_HOLDER_DATA_KINDS, ()),
+        required_account_holder_data=_choices(data, "requiredAccountHolderData", ACCOUNT_HOLDER_DATA_KINDS, ()),
         supports_cardholder_authentication=bool(data.get("supportsCardHolderAuthentication", False)),
         supports_signature=bool(data.get("tokenRequestorSignatureSupport", False)),
         supports_issuer_initiated_digitization_data=bool(data.get("supportIssuerInitiatedDigitizationData", False)),
-        receipts_separator=str(data.get("receiptsSeparator", ",")),
-        signature_param_name=str(data.get("signatureParamName", "signature")),
-        logo=LogoStyle(initials=initials[:3], colour=str(data.get("logoColour", "#5e5c64")), shape="circle"),
+        receipts_separator=_non_empty_text(data, "receiptsSeparator", ","),
+        signature_param_name=_non_empty_text(data, "signatureParamName", "signature"),
+        logo=LogoStyle(initials=initials[:3], colour=_colour(data), shape="circle"),
     )

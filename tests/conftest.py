@@ -59,3 +59,11 @@ def totp_code(totp_secret: str) -> Callable[[int], str]:
 def client() -> HttpsClient:
     """A test client that speaks HTTPS, as every real visitor does (the portal redirects plain HTTP)."""
     return HttpsClient()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    """Rate-limit counters and other cached values never leak from one test into the next."""
+    from django.core.cache import cache
+
+    cache.clear()

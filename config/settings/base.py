@@ -288,6 +288,12 @@ PROVISIONING_REFRESH_RETRY_BACKOFF_SECONDS = env.int("PROVISIONING_REFRESH_RETRY
 # Whether a token requestor MDES lists for the first time is offered to cardholders before staff review it.
 PROVISIONING_OFFER_NEW_TOKEN_REQUESTORS = env.bool("PROVISIONING_OFFER_NEW_TOKEN_REQUESTORS", default=False)
 
+# --- Messages to people (one-time codes) and step-up ---------------------------------------------------------
+PORTAL_MESSAGE_BACKEND = env.str("PORTAL_MESSAGE_BACKEND", default="core.messaging.EmailBackend")
+PORTAL_SANDBOX_INBOX_URL = env.str("PORTAL_SANDBOX_INBOX_URL", default="http://127.0.0.1:8001/inbox/messages")
+# How recent the cardholder's second factor must be for a push (the push itself asks for nothing more).
+PORTAL_STEP_UP_MAX_AGE_SECONDS = env.int("PORTAL_STEP_UP_MAX_AGE_SECONDS", default=300)
+
 # --- Portal ------------------------------------------------------------------------------------------------------
 PORTAL_ISSUER_NAME = env.str("PORTAL_ISSUER_NAME", default="Push Provisioning Portal")
 PORTAL_ENVIRONMENT_LABEL = env.str("PORTAL_ENVIRONMENT_LABEL", default="")

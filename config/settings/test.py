@@ -14,6 +14,7 @@ from config.settings.base import *  # noqa: F403
 from config.settings.base import CACHES, REDIS_URL
 
 MDES_ALLOW_LOCAL_SANDBOX = True  # the tests' MDES is the sandbox on loopback
+PORTAL_MESSAGE_BACKEND = "core.messaging.EmailBackend"  # into mail.outbox
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only; production uses PBKDF2
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 STORAGES = {

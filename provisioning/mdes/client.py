@@ -3,8 +3,12 @@
 Every call is OAuth 1.0a-signed with Mastercard's own signer over exactly the bytes sent; the funding accounts of
 a push are encrypted with Mastercard's own field-level encryption library before anything else happens (encrypt
 first, then sign). Transport discipline: one requests Session, connect and read timeouts on every call, TLS
-verification on, redirects never followed, retries only for connection failures (the request never left), and
-the target host pinned to the configured base URL's host.
+verification on, redirects never followed, retries only for connection failures (the request never left), the
+base URL's host on the allow-list of its environment (provisioning.mdes.hosts) and every call pinned to it, and an
+answer body of at most MAX_RESPONSE_BYTES that must arrive within the read timeout once its headers have.
+
+A failed push is never reported as retryable once the request may have reached MDES (MdesOutcomeUnknown):
+pushMultipleAccounts is not idempotent. The two reads are, so their failures stay MdesUnavailable.
 
 Optional settings (defaults in brackets): MDES_CONNECT_TIMEOUT_SECONDS [3.05], MDES_READ_TIMEOUT_SECONDS [10],
 MDES_CONNECT_RETRIES [2], MDES_PAYLOAD_VALIDITY_MINUTES [30, Mastercard's recommended dataValidUntilTimestamp].
@@ -13,10 +17,12 @@ MDES_CONNECT_RETRIES [2], MDES_PAYLOAD_VALIDITY_MINUTES [30, Mastercard's recomm
 import base64
 import binascii
 import dataclasses
+import enum
 import functools
 import json
 import logging
 import os
+import ssl
 import time
 import uuid
 from collections.abc import Mapping, Sequence
@@ -39,6 +45,8 @@ from django.conf import settings
 from oauth1.authenticationutils import load_signing_key  # type: ignore[import-untyped]
 from oauth1.oauth import OAuth  # type: ignore[import-untyped]
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import ConnectTimeoutError, DecodeError, HTTPError, ReadTimeoutError
+from urllib3.exceptions import SSLError as Urllib3SSLError
 from urllib3.util.retry import Retry
 
 from issuer_portal import selectors
@@ -47,10 +55,13 @@ from provisioning.mdes.errors import (
     ErrorDetail,
     MdesApplicationError,
     MdesConfigurationError,
+    MdesError,
     MdesGatewayError,
+    MdesOutcomeUnknown,
     MdesProtocolError,
     MdesUnavailable,
 )
+from provisioning.mdes.hosts import base_url_refusal
 from provisioning.mdes.types import (
     Asset,
     EligibleTokenRequestor,
@@ -74,11 +85,15 @@ DEFAULT_TIMEOUT = (3.05, 10.0)  # seconds: connect, read
 DEFAULT_CONNECT_RETRIES = 2
 # Mastercard recommends "current time + 30 minutes" for dataValidUntilTimestamp.
 DEFAULT_DATA_VALIDITY_MINUTES = 30
+# Far above any Token Connect answer (logo assets, the largest, are tens of kilobytes): a bigger body is not MDES's.
+MAX_RESPONSE_BYTES = 5 * 1024 * 1024
+_READ_CHUNK_BYTES = 64 * 1024
 _USER_AGENT = "push-provisioning-portal/1 (Token Connect)"
 
 
-def _encryption_config(certificate_path: str, fingerprint: str | None) -> FieldLevelEncryptionConfig:
-    """Mastercard's documented configuration for Token Connect (mdes-token-connect.md section 5.2)."""
+def encryption_settings(certificate_path: str, fingerprint: str | None = None) -> dict[str, Any]:
+    """Mastercard's documented configuration for Token Connect (mdes-token-connect.md section 5.2), as the dict
+    FieldLevelEncryptionConfig takes (the sandbox tests build their variants from it)."""
     config: dict[str, Any] = {
         "paths": {
             "$": {
@@ -99,8 +114,12 @@ def _encryption_config(certificate_path: str, fingerprint: str | None) -> FieldL
     }
     if fingerprint:
         config["encryptionCertificateFingerprint"] = fingerprint
+    return config
+
+
+def encryption_config(certificate_path: str, fingerprint: str | None = None) -> FieldLevelEncryptionConfig:
     try:
-        return FieldLevelEncryptionConfig(config)
+        return FieldLevelEncryptionConfig(encryption_settings(certificate_path, fingerprint))
     except (CertificateError, HashAlgorithmError, OSError, ValueError) as exc:
         raise MdesConfigurationError("The MDES encryption certificate cannot be loaded") from exc
 
@@ -214,11 +233,39 @@ def _check_signed_payload(payload: Mapping[str, Any], receipts: Sequence[str], s
             raise MdesProtocolError(f"The signature MDES returned covers another {name} than was sent")
 
 
+class _Lost(enum.Enum):
+    """How far an exchange got before it failed (the value is what the log says)."""
+
+    NOT_SENT = "connection"  # the connection or its TLS handshake failed: MDES never saw the request
+    NO_ANSWER_IN_TIME = "timeout"
+    BROKEN = "broken connection"  # closed or reset once the request was (perhaps partly) sent
+
+
+def _certificate_refused(reason: object) -> bool:
+    cause = reason.args[0] if isinstance(reason, Urllib3SSLError) and reason.args else None
+    return isinstance(cause, ssl.SSLCertVerificationError)
+
+
+def _how_lost(exc: requests.RequestException) -> _Lost:
+    if isinstance(exc, requests.ConnectTimeout):
+        return _Lost.NOT_SENT
+    if isinstance(exc, requests.Timeout):
+        return _Lost.NO_ANSWER_IN_TIME
+    # requests wraps urllib3's MaxRetryError, whose reason is the last attempt's failure. Only a failed connection
+    # (urllib3's own test for "safe to retry") or a refused certificate prove the request never left; any other
+    # failure may have come after MDES received it.
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    if isinstance(reason, ConnectTimeoutError) or _certificate_refused(reason):
+        return _Lost.NOT_SENT
+    return _Lost.BROKEN
+
+
 class TokenConnectClient:
     def __init__(
         self,
         *,
         base_url: str,
+        environment: str,
         consumer_key: str,
         signing_key: rsa.RSAPrivateKey,
         encryption_certificate_path: str,
@@ -226,19 +273,26 @@ class TokenConnectClient:
         timeout: tuple[float, float] = DEFAULT_TIMEOUT,
         connect_retries: int = DEFAULT_CONNECT_RETRIES,
         data_valid_for: timedelta = timedelta(minutes=DEFAULT_DATA_VALIDITY_MINUTES),
-        allow_plain_http: bool = False,
         session: requests.Session | None = None,
     ) -> None:
-        parts = urlsplit(base_url)
-        if parts.scheme != "https" and not (allow_plain_http and parts.scheme == "http"):
-            raise MdesConfigurationError("The MDES base URL must use https")
-        if not parts.netloc or parts.query or parts.fragment:
+        """`environment` is the NetworkConfiguration's: it chooses the hosts `base_url` may name."""
+        try:
+            parts = urlsplit(base_url)
+        except ValueError as exc:
+            raise MdesConfigurationError("The MDES base URL cannot be parsed") from exc
+        # Credentials in the URL would make requests replace the OAuth Authorization header with Basic auth.
+        if parts.scheme not in ("https", "http") or not parts.hostname or "@" in parts.netloc:
+            raise MdesConfigurationError("The MDES base URL must be https://host/path, without credentials")
+        if parts.query or parts.fragment:
             raise MdesConfigurationError("The MDES base URL must be scheme://host/path, without query or fragment")
+        refusal = base_url_refusal(base_url, environment)
+        if refusal is not None:
+            raise MdesConfigurationError(refusal.message)
         self._base_url = base_url.rstrip("/")
         self._scheme_and_host = (parts.scheme, parts.netloc.lower())
         self._consumer_key = consumer_key
         self._signing_key = signing_key
-        self._encryption = _encryption_config(encryption_certificate_path, encryption_key_fingerprint)
+        self._encryption = encryption_config(encryption_certificate_path, encryption_key_fingerprint)
         self._timeout = timeout
         self._data_valid_for = data_valid_for
         self._session = session or _new_session(connect_retries)
@@ -253,6 +307,7 @@ class TokenConnectClient:
             )
         return cls(
             base_url=config.base_url,
+            environment=config.environment,
             consumer_key=config.consumer_key,
             signing_key=_signing_key(configured_path(config.signing_key_path), password),
             encryption_certificate_path=configured_path(config.encryption_certificate_path),
@@ -263,8 +318,6 @@ class TokenConnectClient:
             ),
             connect_retries=int(settings.MDES_CONNECT_RETRIES),
             data_valid_for=timedelta(minutes=float(settings.MDES_PAYLOAD_VALIDITY_MINUTES)),
-            # Plain HTTP only reaches a local sandbox; MTF and production are https-only.
-            allow_plain_http=config.environment == NetworkConfiguration.Environment.SANDBOX,
         )
 
     # --- operations ------------------------------------------------------------------------------------------------
@@ -278,7 +331,9 @@ class TokenConnectClient:
         merged: dict[str, EligibleTokenRequestor] = {}
         for number, batch in enumerate(batches, start=1):
             batch_id = base_id if len(batches) == 1 else f"{base_id}-{number}"
-            payload = self._call("POST", ELIGIBLE_PATH, {"requestId": batch_id, "accountRanges": batch}, batch_id)
+            payload = self._call(
+                "POST", ELIGIBLE_PATH, {"requestId": batch_id, "accountRanges": batch}, batch_id, idempotent=True
+            )
             for item in self._result_list(payload, "tokenRequestors", batch_id):
                 token_requestor = EligibleTokenRequestor.from_json(item)
                 merged[token_requestor.token_requestor_id] = _merge(
@@ -289,7 +344,7 @@ class TokenConnectClient:
     def get_asset(self, asset_id: str) -> Asset:
         """A token requestor logo (or other asset). Assets never change: cache them forever by id."""
         path = ASSET_PATH.format(asset_id=quote(asset_id, safe=""))
-        payload = self._call("GET", path, None, None)
+        payload = self._call("GET", path, None, None, idempotent=True)
         items = self._result_list(payload, "mediaContents", None)
         return Asset(asset_id=asset_id, media_contents=tuple(MediaContent.from_json(item) for item in items))
 
@@ -315,7 +370,8 @@ class TokenConnectClient:
             receipts_validity_minutes=receipts_validity_minutes,
             authentication_code=authentication_code,
         )
-        payload = self._call("POST", PUSH_PATH, body, request_id)
+        # Not idempotent: MDES issues new receipts for every push it processes.
+        payload = self._call("POST", PUSH_PATH, body, request_id, idempotent=False)
         result = self._push_result(payload, request_id, [a.push_account_id for a in funding_accounts], signature_data)
         logger.info(
             "MDES push: %d receipt(s), %d refused",
@@ -375,7 +431,11 @@ class TokenConnectClient:
         return encrypted
 
     # --- transport ---------------------------------------------------------------------------------------------------
-    def _call(self, method: str, path: str, body: Mapping[str, Any] | None, request_id: str | None) -> dict[str, Any]:
+    def _call(
+        self, method: str, path: str, body: Mapping[str, Any] | None, request_id: str | None, *, idempotent: bool
+    ) -> dict[str, Any]:
+        """One exchange with MDES. `idempotent`: whether repeating the call is harmless, which decides whether a
+        failure after the request may have reached MDES is MdesUnavailable (retry) or MdesOutcomeUnknown (do not)."""
         url = f"{self._base_url}{path}"
         target = urlsplit(url)
         if (target.scheme, target.netloc.lower()) != self._scheme_and_host:
@@ -400,19 +460,62 @@ class TokenConnectClient:
                 timeout=self._timeout,
                 allow_redirects=False,
                 verify=True,
+                # The body is read by _read_body, which caps its size and its duration.
+                stream=True,
             )
-        except requests.Timeout as exc:
-            self._log_failure(log_extra, started, "timeout")
-            raise MdesUnavailable("MDES did not answer in time") from exc
-        except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError) as exc:
-            self._log_failure(log_extra, started, "broken response")
-            raise MdesProtocolError("MDES's answer was cut off or cannot be decoded") from exc
         except requests.RequestException as exc:
-            self._log_failure(log_extra, started, "connection")
-            raise MdesUnavailable("MDES could not be reached") from exc
+            raise self._transport_failure(_how_lost(exc), idempotent, log_extra, started) from exc
+        with response:
+            content = self._read_body(response, idempotent, log_extra, started)
         log_extra.update(mdes_status=response.status_code, latency_ms=round((time.monotonic() - started) * 1000))
         logger.info("MDES %s %s -> %s", method, path, response.status_code, extra=log_extra)
-        return self._decode(response, log_extra)
+        return self._decode(response.status_code, content, log_extra, idempotent)
+
+    def _read_body(
+        self, response: requests.Response, idempotent: bool, log_extra: dict[str, Any], started: float
+    ) -> bytes:
+        """At most MAX_RESPONSE_BYTES (decoded), all within the read timeout once the headers are in.
+
+        The read timeout alone bounds each socket read, not the body: a server dripping a byte at a time would hold
+        the worker for ever. read1 returns after a single socket read, so the deadline is checked between reads.
+        """
+        declared = response.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > MAX_RESPONSE_BYTES:
+            self._log_failure(log_extra, started, "oversized answer")
+            raise MdesProtocolError(f"MDES's answer announces more than {MAX_RESPONSE_BYTES} bytes")
+        deadline = time.monotonic() + self._timeout[1]
+        content = bytearray()
+        try:
+            while chunk := response.raw.read1(_READ_CHUNK_BYTES, decode_content=True):
+                content += chunk
+                if len(content) > MAX_RESPONSE_BYTES:
+                    self._log_failure(log_extra, started, "oversized answer")
+                    raise MdesProtocolError(f"MDES's answer is larger than {MAX_RESPONSE_BYTES} bytes")
+                if time.monotonic() > deadline:
+                    raise self._transport_failure(_Lost.NO_ANSWER_IN_TIME, idempotent, log_extra, started)
+        except ReadTimeoutError as exc:
+            raise self._transport_failure(_Lost.NO_ANSWER_IN_TIME, idempotent, log_extra, started) from exc
+        except DecodeError as exc:
+            self._log_failure(log_extra, started, "undecodable answer")
+            raise MdesProtocolError("MDES's answer cannot be decoded") from exc
+        except HTTPError as exc:
+            # The connection broke in the middle of the answer: for a push, MDES has already acted on it.
+            if not idempotent:
+                raise self._transport_failure(_Lost.BROKEN, idempotent, log_extra, started) from exc
+            self._log_failure(log_extra, started, "broken answer")
+            raise MdesProtocolError("MDES's answer was cut off") from exc
+        return bytes(content)
+
+    def _transport_failure(self, lost: _Lost, idempotent: bool, log_extra: dict[str, Any], started: float) -> MdesError:
+        self._log_failure(log_extra, started, lost.value)
+        if lost is _Lost.NOT_SENT:
+            return MdesUnavailable("MDES could not be reached")
+        if not idempotent:
+            what = "did not answer in time" if lost is _Lost.NO_ANSWER_IN_TIME else "broke the connection"
+            return MdesOutcomeUnknown(f"MDES {what} after the push was sent: whether it issued receipts is unknown")
+        if lost is _Lost.NO_ANSWER_IN_TIME:
+            return MdesUnavailable("MDES did not answer in time")
+        return MdesUnavailable("The connection to MDES broke before its answer")
 
     @staticmethod
     def _log_failure(log_extra: dict[str, Any], started: float, kind: str) -> None:
@@ -420,10 +523,9 @@ class TokenConnectClient:
         logger.warning("MDES %s %s failed: %s", log_extra["mdes_method"], log_extra["mdes_path"], kind, extra=log_extra)
 
     @staticmethod
-    def _decode(response: requests.Response, log_extra: dict[str, Any]) -> dict[str, Any]:
-        status = response.status_code
+    def _decode(status: int, content: bytes, log_extra: dict[str, Any], idempotent: bool) -> dict[str, Any]:
         try:
-            payload = json.loads(response.content)
+            payload = json.loads(content)
         except ValueError:
             payload = None
         if 200 <= status < 300:
@@ -433,6 +535,13 @@ class TokenConnectClient:
         gateway, application = _gateway_errors(payload), _mdes_errors(payload)
         errors = gateway or application
         logger.warning("MDES refused: %s", ", ".join(e.reason_code for e in errors) or status, extra=log_extra)
+        if status >= 500 and not idempotent:
+            # A 5xx does not say how far MDES got: it may have issued the receipts before failing.
+            raise MdesOutcomeUnknown(
+                f"MDES failed on the push (HTTP {status}): {_summary(errors)}; whether it issued receipts is unknown",
+                status=status,
+                errors=errors,
+            )
         if status >= 500 or status == 429:
             raise MdesUnavailable(
                 f"MDES is unavailable (HTTP {status}): {_summary(errors)}", status=status, errors=errors
@@ -462,8 +571,12 @@ class TokenConnectClient:
         if items is None:
             errors = _mdes_errors(payload)
             if errors:
+                response_id = payload.get("responseId")
                 raise MdesApplicationError(
-                    f"MDES refused the request: {_summary(errors)}", status=200, errors=errors, response_id=request_id
+                    f"MDES refused the request: {_summary(errors)}",
+                    status=200,
+                    errors=errors,
+                    response_id=response_id if isinstance(response_id, str) else None,
                 )
             raise MdesProtocolError(f"MDES's answer has no {key}")
         if not isinstance(items, list):

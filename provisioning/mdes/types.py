@@ -98,10 +98,11 @@ def _push_methods(items: object, where: str) -> tuple[PushMethod, ...]:
 
 
 def _range_start(value: object) -> str:
-    # int64 in the specification; a string is tolerated. Always 19 digits.
+    # int64 in the specification; a string is tolerated. MDES right-pads range starts with zeros to 19 digits, so a
+    # shorter value is padded the same way (a left-padded "555555555" would name the range 0000000000555555555).
     if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).isdigit():
         raise MdesProtocolError("enabledAccountRanges must hold numbers")
-    return str(value).zfill(19)
+    return str(value).ljust(19, "0")
 
 
 @dataclass(frozen=True)
@@ -287,8 +288,15 @@ class SignatureData:
         }
 
 
+# Below this length, the prefix and the last four characters together would give away most of a receipt.
+_RECEIPT_HINT_MIN_LENGTH = 12
+
+
 def receipt_hint(receipt: str) -> str:
-    """What may be shown or logged of a receipt: its product prefix and last four characters."""
+    """What may be shown or logged of a receipt (a bearer credential): its product prefix and last four characters,
+    only the prefix if it is shorter than 12 characters. Never more than 7 of its characters."""
+    if len(receipt) < _RECEIPT_HINT_MIN_LENGTH:
+        return f"{receipt[:3]}…"
     return f"{receipt[:3]}…{receipt[-4:]}"
 
 

@@ -75,7 +75,7 @@ def test_audit_trail_exports_as_csv_with_formulas_neutralised(staff_user: User) 
         {"action": "export_csv", "_selected_action": list(AuditEvent.objects.values_list("pk", flat=True))},
     )
     assert response.status_code == 200
-    body = b"".join(response.streaming_content).decode()
+    body = b"".join(response.streaming_content).decode()  # type: ignore[attr-defined]
     assert body.splitlines()[0].startswith("occurred_at,actor_label,action")
     assert "'=HYPERLINK" in body
     assert AuditEvent.objects.filter(action="audit.exported_by_staff").exists()

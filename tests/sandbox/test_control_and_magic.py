@@ -88,3 +88,30 @@ def test_a_registered_requestor_is_listed(sandbox: SandboxServer) -> None:
     assert "50100000088" in {tr["tokenRequestorId"] for tr in body["tokenRequestors"]}
     bad = requests.post(f"{sandbox.origin}/__sandbox__/token-requestors", json={"tokenRequestorId": "1"}, timeout=5)
     assert bad.status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"supportedPushMethods": ["WEB", "VISION_OS"]}, "supportedPushMethods must be a list of WEB, ANDROID, IOS"),
+        ({"supportedPushMethods": "WEB"}, "supportedPushMethods must be a list"),
+        ({"receiptsSeparator": ""}, "receiptsSeparator must be a non-empty string"),
+        ({"receiptsSeparator": 1}, "receiptsSeparator must be a non-empty string"),
+        ({"signatureParamName": ""}, "signatureParamName must be a non-empty string"),
+        ({"enabledAccountRanges": ["5105"]}, "enabledAccountRanges must be a non-empty list"),
+        ({"enabledAccountRanges": []}, "enabledAccountRanges must be a non-empty list"),
+        ({"supportedAccountHolderData": ["SHOE_SIZE"]}, "supportedAccountHolderData must be a list of NAME"),
+        ({"logoColour": 'red"/><script>'}, "logoColour must be #rrggbb"),
+    ],
+)
+def test_a_requestor_the_sandbox_could_not_serve_is_refused_at_registration(
+    sandbox: SandboxServer, change: dict, message: str
+) -> None:
+    data = {"tokenRequestorId": "50100000055", "name": "Broken Wallet", **change}
+    refused = requests.post(f"{sandbox.origin}/__sandbox__/token-requestors", json=data, timeout=5)
+    assert refused.status_code == 400
+    assert message in refused.json()["error"]
+    # Nothing was registered, and the operations that would have tripped over it still work.
+    listed = sandbox.post_json(ELIGIBLE_PATH, BODY)
+    assert listed.status_code == 200
+    assert "50100000055" not in {tr["tokenRequestorId"] for tr in listed.json()["tokenRequestors"]}

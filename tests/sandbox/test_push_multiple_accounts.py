@@ -22,7 +22,7 @@ from tests.fixtures.mdes_samples import (
     valid_until,
 )
 from tests.fixtures.openapi import schema_errors
-from tests.fixtures.sandbox_server import SandboxServer
+from tests.fixtures.sandbox_server import ELIGIBLE_PATH, SandboxServer
 
 ENVELOPE = frozenset({"$.pushFundingAccounts.encryptedPayload"})
 
@@ -138,6 +138,49 @@ def test_receipt_prefixes_follow_the_product_of_the_range(sandbox: SandboxServer
     )
     body = sandbox.push(push_payload("50100000099", [funding_account("6759649826438453")])).json()
     assert body["pushAccountReceipts"][0]["pushAccountReceipt"].startswith("MSI-")
+
+
+def _eligible(sandbox: SandboxServer, trid: str, pan: str) -> bool:
+    (account,) = sandbox.push(push_payload(trid, [funding_account(pan)])).json()["pushAccountReceipts"]
+    return "pushAccountReceipt" in account
+
+
+@pytest.mark.parametrize(
+    ("pan", "eligible"),
+    [
+        ("5105105105105100", True),  # in 510510510
+        ("5105105115105100", False),  # 510510511: just past the range, though it shares 51051051 with its start
+        ("5105105095105100", False),  # 510510509: just before it
+    ],
+)
+def test_a_card_is_in_a_range_when_it_starts_with_the_configured_start(
+    sandbox: SandboxServer, pan: str, eligible: bool
+) -> None:
+    assert _eligible(sandbox, DEMOPAY_TRID, pan) is eligible
+
+
+def test_a_range_start_ending_in_zeros_covers_only_its_own_range(sandbox: SandboxServer) -> None:
+    sandbox.control(
+        "POST",
+        "token-requestors",
+        {"tokenRequestorId": "50100000077", "name": "Range Shop", "enabledAccountRanges": ["510000000"]},
+    )
+    assert _eligible(sandbox, "50100000077", "5100000001234567")
+    assert not _eligible(sandbox, "50100000077", ELIGIBLE_PAN_CREDIT)  # 51051…: no longer covered by "51"
+    # MDES still names the range right-padded to 19 digits.
+    listed = sandbox.post_json(ELIGIBLE_PATH, {"requestId": "r-1", "accountRanges": ["510000000"]}).json()
+    (token_requestor,) = [tr for tr in listed["tokenRequestors"] if tr["tokenRequestorId"] == "50100000077"]
+    assert token_requestor["enabledAccountRanges"] == [5100000000000000000]
+
+
+def test_a_19_digit_range_start_ignores_its_trailing_zeros(sandbox: SandboxServer) -> None:
+    # Documented in sandbox/README.md: the padded form no longer tells which zeros are padding.
+    sandbox.control(
+        "POST",
+        "token-requestors",
+        {"tokenRequestorId": "50100000066", "name": "Padded Shop", "enabledAccountRanges": [5100000000000000000]},
+    )
+    assert _eligible(sandbox, "50100000066", ELIGIBLE_PAN_CREDIT)
 
 
 def test_click_to_pay_requires_the_cardholders_details(sandbox: SandboxServer) -> None:

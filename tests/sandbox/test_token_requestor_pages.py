@@ -1,5 +1,7 @@
 """The simulated token requestors: verify the redirect against the JWS, redeem receipts once, call back."""
 
+import base64
+import json
 import re
 from html.parser import HTMLParser
 from typing import Any
@@ -7,7 +9,9 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 import pytest
 import requests
+from cryptography.hazmat.primitives.asymmetric import rsa
 
+from sandbox.crypto import jws_sign
 from sandbox.fixtures import DEMOPAY_TRID, SUNDAY_STORE_TRID
 from tests.fixtures.mdes_samples import ELIGIBLE_PAN_CREDIT, funding_account, push_payload, signature_data
 from tests.fixtures.sandbox_server import SandboxServer
@@ -116,6 +120,49 @@ def test_an_altered_redirect_is_refused(sandbox: SandboxServer, change: dict[str
     assert 'role="alert"' in page.text
     assert message in page.text
     assert 'id="return-link"' not in page.text  # nothing of an altered request is trusted
+    assert not _Page(page.text).find("form")
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _payload_of(token: str) -> dict[str, Any]:
+    part = token.split(".")[1]
+    payload: dict[str, Any] = json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+    return payload
+
+
+def _forged_redirect(body: dict, values: dict[str, Any], token: str) -> str:
+    """The redirect for `token`, every listed value equal to what it claims was signed: only the RSA check is left."""
+    forged_values = {name: _payload_of(token)[name] for name in values}
+    return _redirect_url({**body, "signature": token}, forged_values)
+
+
+def test_a_swapped_payload_under_the_genuine_header_and_signature_is_refused(sandbox: SandboxServer) -> None:
+    values = signature_data()
+    body = _push(sandbox, SUNDAY_STORE_TRID, [funding_account()], values)
+    header, _, signature = body["signature"].split(".")
+    assert json.loads(base64.urlsafe_b64decode(header + "=" * (-len(header) % 4)))["kid"] == sandbox.keys.jws_kid
+    payload = {**_payload_of(body["signature"]), "callbackURL": "https://evil.test/steal"}
+    token = f"{header}.{_b64url(json.dumps(payload, separators=(',', ':')).encode())}.{signature}"
+
+    page = requests.get(_forged_redirect(body, values, token), timeout=5)
+    assert page.status_code == 400
+    assert "signature does not verify" in page.text
+    assert 'id="return-link"' not in page.text  # no way back to the forged callbackURL
+    assert not _Page(page.text).find("form")
+
+
+def test_a_signature_by_another_key_under_the_same_kid_is_refused(sandbox: SandboxServer) -> None:
+    values = signature_data()
+    body = _push(sandbox, SUNDAY_STORE_TRID, [funding_account()], values)
+    other_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    token = jws_sign(_payload_of(body["signature"]), private_key=other_key, kid=sandbox.keys.jws_kid)
+
+    page = requests.get(_forged_redirect(body, values, token), timeout=5)
+    assert page.status_code == 400
+    assert "signature does not verify" in page.text
     assert not _Page(page.text).find("form")
 
 

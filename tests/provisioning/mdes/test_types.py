@@ -10,6 +10,7 @@ from provisioning.mdes.types import (
     PushedAccount,
     PushFundingAccount,
     SignatureData,
+    receipt_hint,
 )
 
 TR = {
@@ -77,3 +78,29 @@ def test_signature_data_sends_only_what_is_set_in_spec_order() -> None:
         ("completeWebsiteActivation", False),
         ("locale", "en_US"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("listed", "start"),
+    [
+        (5412346789000000000, "5412346789000000000"),
+        ("555555555", "5555555550000000000"),  # MDES pads on the right: the range of 555555555…
+        (222300004, "2223000040000000000"),
+    ],
+)
+def test_range_starts_are_right_padded_to_19_digits(listed: int | str, start: str) -> None:
+    assert EligibleTokenRequestor.from_json({**TR, "enabledAccountRanges": [listed]}).enabled_account_ranges == (start,)
+
+
+@pytest.mark.parametrize(
+    ("receipt", "hint"),
+    [
+        ("MCC-C307F0AE-298E-48EB-AA43-A7C40B32DDDE", "MCC…DDDE"),
+        ("MCC-STL-43233098-64B2-4930-A2D1-3D778894B02B", "MCC…B02B"),
+        ("MCC-12345678", "MCC…5678"),  # 12 characters: 7 shown, 5 hidden
+        ("MCC-1234567", "MCC…"),  # shorter: the last four would give away too much of it
+        ("MCC-1", "MCC…"),
+    ],
+)
+def test_a_receipt_hint_shows_the_prefix_and_at_most_the_last_four(receipt: str, hint: str) -> None:
+    assert receipt_hint(receipt) == hint

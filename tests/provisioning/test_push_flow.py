@@ -1,0 +1,221 @@
+"""The cardholder's push flow end to end: step-up, choose, push to the sandbox MDES, the simulated wallet, return.
+
+The portal runs under Django's test client; MDES and the token requestor pages are the real sandbox over HTTP.
+"""
+
+import re
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+from django.core import mail
+from django.test import Client
+from django.urls import reverse
+
+from audit.models import AuditEvent
+from cardholders.models import Card, Cardholder
+from issuer_portal.models import NetworkConfiguration
+from provisioning import refresh
+from provisioning.models import PushReceipt, PushRequest, TokenRequestor
+from tests.factories import TEST_CARD_NUMBERS, make_card
+from tests.fixtures.sandbox_server import SandboxServer
+from tests.https_client import HttpsClient
+
+pytestmark = pytest.mark.django_db
+
+DEMOPAY, SUNDAY_STORE = "50100000011", "50100000022"
+ANDROID = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 Chrome/126.0 Mobile Safari/537.36"
+
+
+@pytest.fixture
+def portal(sandbox_network_config: NetworkConfiguration, cardholder: Cardholder) -> Client:
+    """Requestors refreshed from the sandbox and offered; the cardholder signed in and stepped up by e-mail code."""
+    sandbox_network_config.callback_base_url = "https://testserver"
+    sandbox_network_config.save()
+    refresh.token_requestors_refresh()
+    TokenRequestor.objects.update(offered=True)
+    client = HttpsClient()
+    client.force_login(cardholder.user)
+    client.post(reverse("step_up"), {"action": "send", "channel": "email", "next": "/"})
+    code = re.search(r"\b(\d{8})\b", str(mail.outbox[-1].body))
+    assert code
+    response = client.post(reverse("step_up"), {"action": "verify_code", "code": code.group(1), "next": "/"})
+    assert response.status_code == 302
+    return client
+
+
+def _choose(client: Client, cards: list[Card]) -> Any:
+    return client.get(reverse("provisioning:choose"), {"card": [str(c.public_id) for c in cards]})
+
+
+def _push(client: Client, cards: list[Card], trid: str, key: str = "form-1", user_agent: str = "") -> Any:
+    requestor = TokenRequestor.objects.get(trid=trid)
+    return client.post(
+        reverse("provisioning:push_start"),
+        {"card": [c.public_id for c in cards], "token_requestor": requestor.pk, "idempotency_key": key},
+        headers={"User-Agent": user_agent} if user_agent else None,
+    )
+
+
+def _wallet_decides(redirect_url: str, decision: str) -> str:
+    """What a person does on the simulated wallet page; returns where the wallet sends them back."""
+    page = requests.get(redirect_url, timeout=5)
+    assert page.status_code == 200, page.text
+    session = re.search(r'name="session" value="([^"]+)"', page.text)
+    assert session
+    action = urlsplit(redirect_url)._replace(path=urlsplit(redirect_url).path.rsplit("/", 1)[0] + "/decision", query="")
+    answer = requests.post(
+        action.geturl(), data={"session": session.group(1), "decision": decision}, allow_redirects=False, timeout=5
+    )
+    assert answer.status_code == 303, answer.text
+    return answer.headers["Location"]
+
+
+def _come_back(client: Client, callback: str) -> str:
+    parts = urlsplit(callback)
+    assert parts.netloc == "testserver"
+    response = client.get(parts.path, parse_qs(parts.query))
+    assert response.status_code == 302
+    page = client.get(response["Location"])
+    assert page.status_code == 200
+    return page.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("decision", "words"),
+    [
+        ("APPROVED", "is now in DemoPay"),
+        ("DUPLICATE_REQUEST", "was already in DemoPay"),
+        ("DECLINED", "was declined"),
+        ("CANCELLED", "You cancelled"),
+        ("REQUIRE_ADDITIONAL_AUTHENTICATION", "needs to check it is you"),
+    ],
+)
+def test_cardholder_adds_a_card_and_sees_what_happened(portal: Client, card: Card, decision: str, words: str) -> None:
+    choose = _choose(portal, [card])
+    assert choose.status_code == 200
+    assert "DemoPay" in choose.content.decode()
+    response = _push(portal, [card], DEMOPAY)
+    assert response.status_code == 302
+    target = response["Location"]
+    assert target.startswith("http://127.0.0.1:")  # the sandbox's WEB push URI, as MDES returned it
+    query = parse_qs(urlsplit(target).query)
+    assert query["callbackURL"][0].startswith("https://testserver/push/")
+    assert query["locale"] == ["en_US"]
+    assert TEST_CARD_NUMBERS[0] not in target
+
+    page = _come_back(portal, _wallet_decides(target, decision))
+
+    assert words in page
+    push = PushRequest.objects.get()
+    assert push.state == PushRequest.State.RETURNED
+    assert push.receipts.get().result == decision
+    assert TEST_CARD_NUMBERS[0] not in page
+
+
+def test_the_form_sends_the_browser_only_where_mdes_said_and_csp_allows_it(portal: Client, card: Card) -> None:
+    choose = _choose(portal, [card])
+    form_action = next(p for p in choose["Content-Security-Policy"].split(";") if "form-action" in p)
+    push = _push(portal, [card], DEMOPAY)
+    origin = "{0.scheme}://{0.netloc}".format(urlsplit(push["Location"]))
+    assert origin in form_action
+
+
+def test_android_gets_the_app_uri_and_a_desktop_the_web_one(portal: Client, card: Card) -> None:
+    android = _push(portal, [card], DEMOPAY, key="a", user_agent=ANDROID)
+    assert "/android" in urlsplit(android["Location"]).path
+    web = _push(portal, [card], DEMOPAY, key="b")
+    assert urlsplit(web["Location"]).path.endswith("/push")
+
+
+def test_several_cards_go_to_a_merchant_that_takes_several(portal: Client, card: Card) -> None:
+    second = make_card(cardholder=card.cardholder, card_number=TEST_CARD_NUMBERS[1])
+    choose = _choose(portal, [card, second]).content.decode()
+    assert "Sunday Store" in choose
+    assert "DemoPay" not in choose  # a single-card wallet is not offered for two cards
+    target = _push(portal, [card, second], SUNDAY_STORE)["Location"]
+    assert "signature" in parse_qs(urlsplit(target).query)
+    page = _come_back(portal, _wallet_decides(target, "APPROVED"))
+    assert page.count("is now in Sunday Store") == 2
+
+
+def test_a_resubmitted_form_does_not_push_twice(portal: Client, card: Card) -> None:
+    first = _push(portal, [card], DEMOPAY, key="same")
+    again = _push(portal, [card], DEMOPAY, key="same")
+    assert first.status_code == again.status_code == 302
+    push = PushRequest.objects.get()
+    assert again["Location"] == reverse("provisioning:push_detail", args=[push.public_id])
+
+
+def test_replaying_the_callback_changes_nothing(portal: Client, card: Card) -> None:
+    callback = _wallet_decides(_push(portal, [card], DEMOPAY)["Location"], "APPROVED")
+    _come_back(portal, callback)
+    replay = urlsplit(callback).query.replace("APPROVED", "DECLINED")
+    page = _come_back(portal, f"https://testserver{urlsplit(callback).path}?{replay}")
+    assert "is now in DemoPay" in page
+    assert PushReceipt.objects.get().result == "APPROVED"
+
+
+def test_someone_elses_callback_reveals_nothing(portal: Client, card: Card) -> None:
+    callback = _wallet_decides(_push(portal, [card], DEMOPAY)["Location"], "APPROVED")
+    stranger = HttpsClient()
+    stranger.force_login(_stranger())
+    parts = urlsplit(callback)
+    assert stranger.get(parts.path, parse_qs(parts.query)).status_code == 404
+    assert PushReceipt.objects.get().state == PushReceipt.State.ISSUED
+
+
+def _stranger() -> Any:
+    from tests.factories import CardholderFactory
+
+    return CardholderFactory.create().user
+
+
+def test_no_push_without_a_recent_second_factor(
+    sandbox_network_config: NetworkConfiguration, cardholder: Cardholder, card: Card, sandbox: SandboxServer
+) -> None:
+    client = HttpsClient()
+    client.force_login(cardholder.user)
+    refresh.token_requestors_refresh()
+    TokenRequestor.objects.update(offered=True)
+    choose = _choose(client, [card])
+    assert choose.status_code == 302
+    assert choose["Location"].startswith(reverse("step_up"))
+    push = _push(client, [card], DEMOPAY)
+    assert push.status_code == 302
+    assert push["Location"].startswith(reverse("step_up"))
+    assert not PushRequest.objects.exists()
+    assert not [r for r in sandbox.request_log() if "pushMultipleAccounts" in r.get("path", "")]
+
+
+def test_network_trouble_ends_on_a_page_that_says_so_and_a_failed_push(
+    portal: Client, card: Card, sandbox: SandboxServer
+) -> None:
+    sandbox.fail_next(503)  # a 5xx to a push: MDES may or may not have issued receipts
+    response = _push(portal, [card], DEMOPAY)
+    assert response.status_code == 502
+    assert "could not confirm whether the card network received this request" in response.content.decode()
+    push = PushRequest.objects.get()
+    assert push.state == PushRequest.State.FAILED
+    assert AuditEvent.objects.filter(action="push.failed", object_id=str(push.pk)).exists()
+
+
+def test_an_expired_receipt_is_refused_by_the_wallet_and_reported(
+    portal: Client, card: Card, sandbox: SandboxServer, settings: Any
+) -> None:
+    target = _push(portal, [card], DEMOPAY)["Location"]
+    sandbox.shift_clock(16 * 60)
+    page = requests.get(target, timeout=5)
+    assert page.status_code == 409
+    assert "expired" in page.text
+
+
+def test_cards_of_another_cardholder_cannot_be_pushed(portal: Client, card: Card) -> None:
+    other = make_card(cardholder=_stranger().cardholder, card_number=TEST_CARD_NUMBERS[3])
+    assert _choose(portal, [other]).status_code == 404
+    assert _push(portal, [other], DEMOPAY).status_code == 404
+
+
+def test_get_never_pushes(portal: Client, card: Card) -> None:
+    assert portal.get(reverse("provisioning:push_start")).status_code == 405

@@ -1,0 +1,163 @@
+"""Step-up: a fresh second factor before a push (TOTP the cardholder enrolled, or a code by SMS or e-mail).
+
+The proof lives in the session for PORTAL_STEP_UP_MAX_AGE_SECONDS; passing it renews the session key. Codes have
+8 digits (26 bits, from `secrets`), live 5 minutes, are single-use, allow 5 attempts, and at most 3 are sent in
+10 minutes. Every send, success and failure is audited.
+"""
+
+import hashlib
+import hmac
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+
+from allauth.mfa.models import Authenticator
+from django.conf import settings
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from audit.models import AuditEvent
+from audit.services import audit_event_record
+from core.messaging import Message, MessageNotSentError, message_backend, message_send
+from users.models import StepUpCode, User
+
+SESSION_KEY = "portal_step_up_at"
+SESSION_USER_KEY = "portal_step_up_user"
+CODE_DIGITS = 8
+CODE_LIFETIME = timedelta(minutes=5)
+MAX_ATTEMPTS = 5
+MAX_SENDS = 3
+SEND_WINDOW = timedelta(minutes=10)
+
+
+class StepUpError(Exception):
+    """Something the cardholder should be told (`str(error)` is written for them)."""
+
+
+@dataclass(frozen=True)
+class Channel:
+    kind: str
+    address: str
+    hint: str
+
+
+def _mask_email(email: str) -> str:
+    local, _, domain = email.partition("@")
+    return f"{local[:1]}•••@{domain}"
+
+
+def step_up_is_fresh(request: HttpRequest) -> bool:
+    at = request.session.get(SESSION_KEY)
+    return (
+        at is not None
+        and request.session.get(SESSION_USER_KEY) == request.user.pk
+        and time.time() - float(at) <= settings.PORTAL_STEP_UP_MAX_AGE_SECONDS
+    )
+
+
+def has_totp(user: User) -> bool:
+    return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+
+
+def code_channels(user: User) -> list[Channel]:
+    """Where a code can be sent: the phone and e-mail on file, if the message backend can reach them."""
+    available = message_backend().channels
+    channels = []
+    cardholder = getattr(user, "cardholder", None)
+    if "sms" in available and cardholder is not None and cardholder.phone_number:
+        channels.append(Channel("sms", cardholder.phone_number, f"your phone ending {cardholder.phone_number[-4:]}"))
+    if "email" in available:
+        channels.append(Channel("email", user.email, _mask_email(user.email)))
+    return channels
+
+
+def _hash(code: str) -> str:
+    return hmac.new(settings.SECRET_KEY.encode(), code.encode(), hashlib.sha256).hexdigest()
+
+
+def step_up_code_send(*, request: HttpRequest, user: User, channel_kind: str) -> Channel:
+    channel = next((c for c in code_channels(user) if c.kind == channel_kind), None)
+    if channel is None:
+        raise StepUpError("That way of receiving a code is not available for your account.")
+    recent = StepUpCode.objects.filter(user=user, created_at__gte=timezone.now() - SEND_WINDOW).count()
+    if recent >= MAX_SENDS:
+        raise StepUpError("We already sent several codes. Please wait a few minutes before asking for another.")
+    code = "".join(secrets.choice("0123456789") for _ in range(CODE_DIGITS))
+    StepUpCode.objects.create(
+        user=user,
+        channel=channel.kind,
+        sent_to_hint=channel.hint,
+        code_hash=_hash(code),
+        expires_at=timezone.now() + CODE_LIFETIME,
+    )
+    try:
+        message_send(
+            Message(
+                channel=channel.kind,
+                to=channel.address,
+                subject=f"Your {settings.PORTAL_ISSUER_NAME} code",
+                body=f"Your code is {code}. It expires in 5 minutes. Never share it: we will never ask you for it.",
+            )
+        )
+    except MessageNotSentError as exc:
+        audit_event_record(
+            action="step_up.code_not_sent",
+            actor=user,
+            outcome=AuditEvent.Outcome.FAILURE,
+            detail=str(exc),
+            request=request,
+        )
+        raise StepUpError("We could not send the code just now. Please try again or choose another way.") from exc
+    audit_event_record(action="step_up.code_sent", actor=user, after={"channel": channel.kind}, request=request)
+    return channel
+
+
+def _passed(request: HttpRequest, user: User, method: str) -> None:
+    request.session.cycle_key()  # a new session key once the second factor is passed (ASVS 7.2.4)
+    request.session[SESSION_KEY] = time.time()
+    request.session[SESSION_USER_KEY] = user.pk
+    audit_event_record(action="step_up.passed", actor=user, after={"method": method}, request=request)
+
+
+def _failed(request: HttpRequest, user: User, method: str) -> None:
+    audit_event_record(
+        action="step_up.failed",
+        actor=user,
+        outcome=AuditEvent.Outcome.FAILURE,
+        after={"method": method},
+        request=request,
+    )
+
+
+def step_up_verify_code(*, request: HttpRequest, user: User, code: str) -> None:
+    code = code.strip().replace(" ", "")
+    with transaction.atomic():
+        latest = (
+            StepUpCode.objects.select_for_update()
+            .filter(user=user, used_at__isnull=True, expires_at__gt=timezone.now())
+            .first()
+        )
+        if latest is None:
+            _failed(request, user, "code")
+            raise StepUpError("That code has expired. Ask for a new one.")
+        if latest.attempts >= MAX_ATTEMPTS:
+            _failed(request, user, "code")
+            raise StepUpError("Too many wrong codes. Ask for a new one.")
+        latest.attempts += 1
+        if not hmac.compare_digest(latest.code_hash, _hash(code)):
+            latest.save(update_fields=["attempts"])
+            _failed(request, user, "code")
+            raise StepUpError("That code is not right. Check it and try again.")
+        latest.used_at = timezone.now()
+        latest.save(update_fields=["attempts", "used_at"])
+    _passed(request, user, "code")
+
+
+def step_up_verify_totp(*, request: HttpRequest, user: User, code: str) -> None:
+    authenticator = Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).first()
+    if authenticator is None or not authenticator.wrap().validate_code(code.strip().replace(" ", "")):
+        _failed(request, user, "totp")
+        raise StepUpError("That code is not right. Use the current code from your authenticator app.")
+    _passed(request, user, "totp")

@@ -82,6 +82,9 @@ def main() -> None:
         "DJANGO_SECURE_HSTS_SECONDS": "0",
         "PORTAL_DEMO": "1",
         "PROVISIONING_OFFER_NEW_TOKEN_REQUESTORS": "1",
+        # One-time codes "sent" by SMS or e-mail appear on the sandbox's inbox page.
+        "PORTAL_MESSAGE_BACKEND": "core.messaging.SandboxInboxBackend",
+        "PORTAL_SANDBOX_INBOX_URL": f"{SANDBOX_URL}/inbox/messages",
         "PORTAL_ISSUER_NAME": os.environ.get("PORTAL_ISSUER_NAME", "Demo Bank"),
         "PORTAL_ENVIRONMENT_LABEL": "Demo · local MDES sandbox",
         "MDES_SIGNING_KEY_PASSWORD": keys.client_signing_p12_password,

@@ -24,3 +24,10 @@ STORAGES = {
 if REDIS_URL:
     # Every run gets its own key space on the shared Redis.
     CACHES["default"]["KEY_PREFIX"] = f"portal-test-{secrets.token_hex(4)}"
+
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # A file, not shared memory: the browser tests' threaded live server then gets a connection per thread,
+    # as PostgreSQL gives it, instead of threads interleaving transactions on one in-memory connection.
+    import tempfile
+
+    DATABASES["default"]["TEST"] = {"NAME": f"{tempfile.gettempdir()}/portal-test-{os.getpid()}.sqlite3"}

@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from tests.factories import TEST_PASSWORD
+
 CHROMIUM = os.environ.get("PORTAL_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 CHROMIUM_ARGS = [
@@ -84,6 +86,7 @@ def page(browser: Any, live_server: Any, plain_http_settings: Any) -> Iterator[A
     page.add_init_script(WATCH_PAGE)
     console_errors: list[str] = []
     page.on("console", lambda message: console_errors.extend([message.text] if message.type == "error" else []))
+    page.on("response", lambda r: console_errors.extend([f"HTTP {r.status} {r.url}"] if r.status >= 400 else []))
     page.console_errors = console_errors
     yield page
     context.close()
@@ -99,3 +102,23 @@ def screenshot(page: Any, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+
+
+def accessibility_violations(page: Any) -> list[str]:
+    """axe-core's WCAG 2.2 AA findings on the current page (target-size included, it is off by default)."""
+    from axe_playwright_python.sync_playwright import Axe  # type: ignore[import-untyped]
+
+    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG_TAGS}})
+    return [f"{v['id']}: {v['help']}" for v in results.response["violations"]]
+
+
+def sign_in(page: Any, email: str, password: str = TEST_PASSWORD) -> None:
+    """Fill in the sign-in form the page shows (opening it first if the page is elsewhere)."""
+    if "/accounts/login/" not in page.url:
+        page.goto("/accounts/login/")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()

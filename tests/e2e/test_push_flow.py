@@ -1,0 +1,120 @@
+"""A cardholder adds a card to a wallet in Chromium: the portal (live server), the sandbox MDES and its wallet page.
+
+Screenshots of every page kind land in test-artifacts/ for a person to look at.
+"""
+
+import re
+from typing import Any
+
+import pytest
+from django.core import mail
+
+from cardholders.models import Cardholder
+from issuer_portal.models import NetworkConfiguration
+from provisioning import refresh
+from provisioning.models import PushRequest, TokenRequestor
+from tests import factories
+from tests.e2e.conftest import accessibility_violations, page_problems, screenshot, sign_in
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+ANDROID = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 Chrome/126.0 Mobile Safari/537.36"
+IPHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 Version/17.5 Mobile/15E148"
+
+
+@pytest.fixture
+def wallets_ready(sandbox_network_config: NetworkConfiguration, live_server: Any) -> NetworkConfiguration:
+    sandbox_network_config.callback_base_url = live_server.url
+    sandbox_network_config.save()
+    refresh.token_requestors_refresh()
+    TokenRequestor.objects.update(offered=True)
+    return sandbox_network_config
+
+
+@pytest.fixture
+def alice(wallets_ready: NetworkConfiguration) -> Cardholder:
+    cardholder: Cardholder = factories.CardholderFactory.create()
+    factories.make_card(cardholder=cardholder)
+    factories.make_card(cardholder=cardholder, card_number=factories.TEST_CARD_NUMBERS[1], product_name="Rewards")
+    return cardholder
+
+
+def _step_up_by_email(page: Any, name: str) -> None:
+    page.get_by_label(re.compile("E-mail to")).check()
+    page.get_by_role("button", name="Send code").click()
+    page.get_by_label(re.compile("The code we sent")).wait_for()
+    screenshot(page, f"{name}-step-up")
+    assert accessibility_violations(page) == []
+    code = re.search(r"\b(\d{8})\b", str(mail.outbox[-1].body))
+    assert code
+    page.get_by_label(re.compile("The code we sent")).fill(code.group(1))
+    page.get_by_role("button", name="Confirm").click()
+
+
+def _add_first_card(page: Any, wallet: str, decision: str, name: str) -> str:
+    page.get_by_role("link", name=re.compile("Add Everyday Debit")).click()
+    _step_up_by_email(page, name)
+    page.get_by_role("heading", name="Where should this card go?").wait_for()
+    screenshot(page, f"{name}-choose")
+    assert accessibility_violations(page) == []
+    assert page_problems(page) == []
+    page.get_by_label(re.compile(wallet)).check()
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("heading", name=wallet).wait_for()  # the sandbox's simulated wallet page
+    screenshot(page, f"{name}-wallet")
+    page.get_by_role("button", name=re.compile(decision)).click()
+    page.get_by_role("heading", name=re.compile("what happened")).wait_for()
+    screenshot(page, f"{name}-result")
+    assert accessibility_violations(page) == []
+    assert page_problems(page) == []
+    return str(page.locator("main").inner_text())
+
+
+def test_desktop_cardholder_adds_a_card_to_a_wallet(page: Any, alice: Cardholder) -> None:
+    sign_in(page, alice.user.email)
+    text = _add_first_card(page, "DemoPay", "Approve", "desktop-approve")
+    assert "Added" in text
+    assert "is now in DemoPay" in text
+    assert factories.TEST_CARD_NUMBERS[0] not in page.content()
+    assert PushRequest.objects.get().device_environment == "WEB"
+
+
+@pytest.mark.parametrize(
+    ("decision", "words"),
+    [("Decline", "was declined"), ("Cancel", "You cancelled"), ("duplicate", "was already in DemoPay")],
+)
+def test_the_result_page_says_what_the_wallet_did(page: Any, alice: Cardholder, decision: str, words: str) -> None:
+    sign_in(page, alice.user.email)
+    assert words in _add_first_card(page, "DemoPay", decision, f"desktop-{decision.lower()}")
+
+
+@pytest.mark.parametrize(("agent", "device", "path"), [(ANDROID, "ANDROID", "/android"), (IPHONE, "IOS", "/ios")])
+def test_phones_land_on_their_own_app_uri(
+    browser: Any, live_server: Any, plain_http_settings: Any, alice: Cardholder, agent: str, device: str, path: str
+) -> None:
+    context = browser.new_context(base_url=live_server.url, user_agent=agent, viewport={"width": 390, "height": 844})
+    phone = context.new_page()
+    phone.console_errors = []
+    try:
+        sign_in(phone, alice.user.email)
+        _add_first_card(phone, "DemoPay", "Approve", f"{device.lower()}-approve")
+        push = PushRequest.objects.get()
+        assert push.device_environment == device
+        assert push.state == PushRequest.State.RETURNED
+        assert TokenRequestor.objects.get(pk=push.token_requestor_id).push_methods
+    finally:
+        context.close()
+    assert path in {m["uri"][-len(path) :] for m in TokenRequestor.objects.get(trid="50100000011").push_methods}
+
+
+def test_network_trouble_ends_on_a_clear_page(page: Any, alice: Cardholder, sandbox: Any) -> None:
+    sign_in(page, alice.user.email)
+    page.get_by_role("link", name=re.compile("Add Everyday Debit")).click()
+    _step_up_by_email(page, "network-error")
+    sandbox.fail_next(503)
+    page.get_by_label(re.compile("DemoPay")).check()
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("heading", name="Your card was not added").wait_for()
+    screenshot(page, "network-error")
+    assert accessibility_violations(page) == []
+    assert PushRequest.objects.get().state == PushRequest.State.FAILED

@@ -11,7 +11,7 @@ os.environ.setdefault("CARD_VAULT_FINGERPRINT_KEY", base64.b64encode(secrets.tok
 os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 
 from config.settings.base import *  # noqa: F403
-from config.settings.base import CACHES, REDIS_URL
+from config.settings.base import CACHES, DATABASES, REDIS_URL
 
 MDES_ALLOW_LOCAL_SANDBOX = True  # the tests' MDES is the sandbox on loopback
 PORTAL_MESSAGE_BACKEND = "core.messaging.EmailBackend"  # into mail.outbox

@@ -34,7 +34,7 @@ def _daily_bars(days: list[tuple[Any, FunnelRow]]) -> list[dict[str, Any]]:
         {
             "day": day,
             "x": round(index * slot, 1),
-            "width": max(round(slot * 0.8, 1), 1),
+            "width": max(min(round(slot * 0.8, 1), 40), 1),
             "started": round(120 * row.started / top),
             "added": round(120 * row.added / top),
             "row": row,

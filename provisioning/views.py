@@ -5,6 +5,7 @@ import uuid
 from urllib.parse import urlencode, urlsplit
 
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -19,6 +20,8 @@ from provisioning.outcomes import receipt_outcome
 from provisioning.selectors import MAX_CARDS_PER_PUSH, token_requestors_eligible
 from users.step_up import step_up_is_fresh
 
+PUSHES_PER_WINDOW = 10
+PUSH_WINDOW_SECONDS = 600
 # An asset id never changes content, so browsers may keep a logo for a year without asking again.
 LOGO_CACHE_CONTROL = "public, max-age=31536000, immutable"
 # An SVG opened on its own must not run scripts or load anything: a sandboxed, resource-less document.
@@ -100,12 +103,26 @@ def choose_token_requestor(request: HttpRequest) -> HttpResponse:
     return response
 
 
+def _push_allowed(cardholder: Cardholder) -> bool:
+    """At most PUSHES_PER_WINDOW pushes per cardholder per window: receipts are bearer values worth limiting."""
+    key = f"push-start:{cardholder.pk}"
+    cache.add(key, 0, timeout=PUSH_WINDOW_SECONDS)
+    return cache.incr(key) <= PUSHES_PER_WINDOW
+
+
 @never_cache
 @login_required
 @require_POST
 def push_start(request: HttpRequest) -> HttpResponse:
     """Step 3: push the cards, then send the browser to the token requestor with the receipts."""
     cardholder = _cardholder(request)
+    if not _push_allowed(cardholder):
+        return render(
+            request,
+            "provisioning/push_problem.html",
+            {"message": "You have started many requests in a short time. Please wait ten minutes.", "back": "/"},
+            status=429,
+        )
     card_ids = request.POST.getlist("card")
     cards = _chosen_cards(cardholder, card_ids)
     back = f"{reverse('provisioning:choose')}?{urlencode([('card', c.public_id) for c in cards])}"

@@ -9,7 +9,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
-from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
@@ -26,23 +25,6 @@ pytestmark = pytest.mark.django_db
 
 DEMOPAY, SUNDAY_STORE = "50100000011", "50100000022"
 ANDROID = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 Chrome/126.0 Mobile Safari/537.36"
-
-
-@pytest.fixture
-def portal(sandbox_network_config: NetworkConfiguration, cardholder: Cardholder) -> Client:
-    """Requestors refreshed from the sandbox and offered; the cardholder signed in and stepped up by e-mail code."""
-    sandbox_network_config.callback_base_url = "https://testserver"
-    sandbox_network_config.save()
-    refresh.token_requestors_refresh()
-    TokenRequestor.objects.update(offered=True)
-    client = HttpsClient()
-    client.force_login(cardholder.user)
-    client.post(reverse("step_up"), {"action": "send", "channel": "email", "next": "/"})
-    code = re.search(r"\b(\d{8})\b", str(mail.outbox[-1].body))
-    assert code
-    response = client.post(reverse("step_up"), {"action": "verify_code", "code": code.group(1), "next": "/"})
-    assert response.status_code == 302
-    return client
 
 
 def _choose(client: Client, cards: list[Card]) -> Any:
@@ -219,3 +201,35 @@ def test_cards_of_another_cardholder_cannot_be_pushed(portal: Client, card: Card
 
 def test_get_never_pushes(portal: Client, card: Card) -> None:
     assert portal.get(reverse("provisioning:push_start")).status_code == 405
+
+
+def test_push_initiation_is_rate_limited_per_cardholder(portal: Client, card: Card) -> None:
+    from provisioning.views import PUSHES_PER_WINDOW
+
+    for number in range(PUSHES_PER_WINDOW):
+        assert _push(portal, [card], DEMOPAY, key=f"k{number}").status_code == 302
+    blocked = _push(portal, [card], DEMOPAY, key="one-too-many")
+    assert blocked.status_code == 429
+    assert "wait ten minutes" in blocked.content.decode()
+    assert PushRequest.objects.count() == PUSHES_PER_WINDOW
+
+
+def test_the_choose_page_keeps_its_query_count_as_requestors_grow(portal: Client, card: Card) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from provisioning.models import EnabledAccountRange
+    from tests.provisioning.factories import make_token_requestor
+
+    with CaptureQueriesContext(connection) as few:
+        assert _choose(portal, [card]).status_code == 200
+    for number in range(10):
+        extra = make_token_requestor(
+            consumer_facing_name=f"Extra {number}",
+            offered=True,
+            push_methods=[{"type": "WEB", "uri": "https://x.test/p"}],
+        )
+        EnabledAccountRange.objects.create(token_requestor=extra, range_start=card.account_range_start)
+    with CaptureQueriesContext(connection) as many:
+        assert _choose(portal, [card]).status_code == 200
+    assert len(many) == len(few)

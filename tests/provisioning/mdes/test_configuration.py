@@ -74,7 +74,7 @@ def test_a_host_allowed_for_the_environment_builds_a_client(
         ("sandbox", "https://api.mastercard.com/mdes", "not allowed for the sandbox environment"),
         ("production", "https://api.mastercard.com.evil.test/mdes", "not allowed"),
         ("production", "https://api.mastercard.com@evil.test/mdes", "without credentials"),
-        ("production", "https://user:secret@api.mastercard.com/mdes", "without credentials"),
+        ("production", "https://user:pw@api.mastercard.com/mdes", "without credentials"),  # pragma: allowlist secret
         ("production", "http://api.mastercard.com/mdes", "must use https"),
         ("production", "ftp://api.mastercard.com/mdes", "must be https://host/path"),
         ("production", "https://api.mastercard.com/mdes?x=1", "without query"),

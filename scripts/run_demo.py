@@ -64,7 +64,12 @@ def _wait_for(url: str, name: str, processes: list[subprocess.Popen[bytes]], tim
     raise SystemExit(f"{name} did not answer at {url} within {timeout:.0f} s")
 
 
+def _stop_on_sigterm(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # stop the children the same way Ctrl-C does
+
+
 def main() -> None:
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     DEMO_DIR.mkdir(exist_ok=True)
     for port, name, variable in ((PORTAL_PORT, "portal", "PORTAL_PORT"), (SANDBOX_PORT, "sandbox", "SANDBOX_PORT")):
         if not _port_free(port):

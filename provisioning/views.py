@@ -4,6 +4,7 @@ import secrets
 import uuid
 from urllib.parse import urlencode, urlsplit
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -81,6 +82,9 @@ def _origin(uri: str) -> str:
 def choose_token_requestor(request: HttpRequest) -> HttpResponse:
     """Step 2: the chosen card(s) and the wallets and merchants that can take them from this device."""
     cardholder = _cardholder(request)
+    if not request.GET.getlist("card"):
+        messages.info(request, "Choose one or more cards first.")
+        return HttpResponseRedirect(reverse("home"))
     cards = _chosen_cards(cardholder, request.GET.getlist("card"))
     if not step_up_is_fresh(request):
         return _step_up_first(request, request.get_full_path())

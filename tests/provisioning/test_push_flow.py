@@ -233,3 +233,9 @@ def test_the_choose_page_keeps_its_query_count_as_requestors_grow(portal: Client
     with CaptureQueriesContext(connection) as many:
         assert _choose(portal, [card]).status_code == 200
     assert len(many) == len(few)
+
+
+def test_choosing_no_card_explains_instead_of_failing(portal: Client) -> None:
+    response = portal.get(reverse("provisioning:choose"), follow=True)
+    assert response.redirect_chain[-1][0] == reverse("home")
+    assert "Choose one or more cards first." in response.content.decode()

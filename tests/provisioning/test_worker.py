@@ -46,6 +46,10 @@ def _worker_env() -> dict[str, str]:
         "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}",
         "CELERY_BROKER_URL": BROKER,
         "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
+        # Shorter than the visibility timeout, as in production (3600 s against 300 s): by the time a killed
+        # worker's task is redelivered, its unfinished job run counts as abandoned.
+        "CELERY_TASK_TIME_LIMIT": str(VISIBILITY_TIMEOUT - 1),
+        "CELERY_TASK_SOFT_TIME_LIMIT": str(VISIBILITY_TIMEOUT - 2),
         "PROVISIONING_REFRESH_RETRY_BACKOFF_SECONDS": "1",
     }
 

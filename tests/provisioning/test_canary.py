@@ -50,7 +50,8 @@ def _cached_values() -> list[str]:
     if settings.REDIS_URL:
         client = redis.Redis.from_url(settings.REDIS_URL)
         prefix = settings.CACHES["default"]["KEY_PREFIX"]
-        return [(client.get(key) or b"").decode("latin-1") for key in client.scan_iter(match=f"{prefix}*", count=1000)]
+        values = [client.get(key) or b"" for key in client.scan_iter(match=f"{prefix}*", count=1000)]
+        return [value.decode("latin-1") if isinstance(value, bytes) else str(value) for value in values]
     return [repr(value) for value in getattr(cache, "_cache", {}).values()]
 
 

@@ -2,6 +2,8 @@
 
 from dataclasses import dataclass
 
+from django.utils import timezone
+
 from provisioning.models import PushReceipt
 
 
@@ -16,7 +18,9 @@ def receipt_outcome(receipt: PushReceipt, requestor: str) -> Outcome:
     card = f"•••• {receipt.card.last_four}"
     if receipt.state == PushReceipt.State.REFUSED:
         return Outcome("failure", "Not added", f"Your card {card} cannot be added to {requestor} yet.")
-    if receipt.state == PushReceipt.State.EXPIRED:
+    past_expiry = receipt.expires_at is not None and receipt.expires_at <= timezone.now()
+    if receipt.state == PushReceipt.State.EXPIRED or (receipt.state == PushReceipt.State.ISSUED and past_expiry):
+        # The sweep may not have marked it yet; expiry is a matter of time, not of the sweep.
         return Outcome(
             "failure", "Not added", f"The request for {card} expired before {requestor} used it. Please start again."
         )

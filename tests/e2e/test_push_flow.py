@@ -4,10 +4,13 @@ Screenshots of every page kind land in test-artifacts/ for a person to look at.
 """
 
 import re
+from datetime import timedelta
 from typing import Any
 
 import pytest
+import time_machine
 from django.core import mail
+from django.utils import timezone
 
 from cardholders.models import Cardholder
 from issuer_portal.models import NetworkConfiguration
@@ -204,3 +207,26 @@ def test_pages_reflow_at_320_pixels_without_sideways_scrolling(
     finally:
         context.close()
     assert all(width <= 320 for width in widths.values()), widths
+
+
+def test_a_receipt_that_expired_before_the_wallet_used_it_is_reported(
+    page: Any, alice: Cardholder, wallets_ready: NetworkConfiguration, sandbox: Any
+) -> None:
+    wallets_ready.receipt_validity_minutes = 5
+    wallets_ready.save()
+    sign_in(page, alice.user.email)
+    page.get_by_role("link", name=re.compile("Add Everyday Debit")).click()
+    _step_up_by_email(page, "expired")
+    page.get_by_label(re.compile("DemoPay")).check()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Continue").click()
+    wallet_url = page.url
+    sandbox.shift_clock(6 * 60)
+    with time_machine.travel(timezone.now() + timedelta(minutes=6), tick=True):
+        page.goto(wallet_url)  # the cardholder comes back to the wallet tab six minutes later
+        screenshot(page, "expired-wallet")
+        page.get_by_role("link", name=re.compile("[Rr]eturn|[Bb]ack")).first.click()
+        page.get_by_role("heading", name=re.compile("what happened")).wait_for()
+        screenshot(page, "expired-result")
+        assert "expired before DemoPay used it" in page.locator("main").inner_text()
+        assert accessibility_violations(page) == []

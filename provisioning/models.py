@@ -275,3 +275,23 @@ class JobRun(StatefulModel):
         self.detail = detail[:2000]
         self.save()
         return self
+
+
+class HandoffLink(models.Model):
+    """A short-lived, single-use link that resumes the flow on the cardholder's phone (web-to-app is same-device).
+
+    Only the SHA-256 digest of the token is stored; the token itself is shown once, in a QR code.
+    """
+
+    token_digest = models.CharField(max_length=64, unique=True)
+    user = models.ForeignKey("users.User", on_delete=models.CASCADE, related_name="+")
+    target = models.CharField(max_length=500, help_text="The portal path to resume at (after signing in).")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "-created_at"], name="handoff_user_created_idx")]
+
+    def __str__(self) -> str:
+        return f"Handoff link for user {self.user_id}"

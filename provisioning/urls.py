@@ -14,4 +14,6 @@ urlpatterns = [
     path("push/", views.push_start, name="push_start"),
     path("push/<uuid:public_id>/return/", views.push_return, name="push_return"),
     path("push/<uuid:public_id>/", views.push_detail, name="push_detail"),
+    path("continue-on-phone/", views.continue_on_phone, name="continue_on_phone"),
+    re_path(r"^continue/(?P<token>[A-Za-z0-9_-]{20,64})/$", views.handoff_redeem, name="handoff"),
 ]

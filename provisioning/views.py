@@ -2,6 +2,7 @@
 
 import secrets
 import uuid
+from typing import cast
 from urllib.parse import urlencode, urlsplit
 
 from django.contrib import messages
@@ -10,15 +11,18 @@ from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from cardholders.models import Card, Cardholder
-from provisioning import services
+from core.urls_safety import safe_next
+from provisioning import handoff, services
 from provisioning.devices import device_environment, usable_push_method_types
-from provisioning.models import LogoAsset, PushRequest, TokenRequestor
+from provisioning.models import DeviceEnvironment, LogoAsset, PushRequest, TokenRequestor
 from provisioning.outcomes import receipt_outcome
 from provisioning.selectors import MAX_CARDS_PER_PUSH, token_requestors_eligible
+from users.models import User
 from users.step_up import step_up_is_fresh
 
 PUSHES_PER_WINDOW = 10
@@ -97,6 +101,7 @@ def choose_token_requestor(request: HttpRequest) -> HttpResponse:
             "cards": cards,
             "requestors": requestors,
             "too_many": len(cards) > MAX_CARDS_PER_PUSH,
+            "on_desktop": device == DeviceEnvironment.WEB,
             "idempotency_key": secrets.token_urlsafe(24),
         },
     )
@@ -197,3 +202,41 @@ def push_detail(request: HttpRequest, public_id: str) -> HttpResponse:
         "provisioning/push_detail.html",
         {"push": push, "outcomes": [(r.card, receipt_outcome(r, name)) for r in receipts], "requestor_name": name},
     )
+
+
+@never_cache
+@login_required
+@require_POST
+def continue_on_phone(request: HttpRequest) -> HttpResponse:
+    """A QR code of a short-lived, single-use link that resumes this step on the phone, where the wallet is."""
+    target = safe_next(request, request.POST.get("next"))
+    user = cast(User, request.user)  # login_required: always a signed-in user here
+    try:
+        token = handoff.handoff_link_create(user=user, target=target)
+    except handoff.HandoffLimitError:
+        messages.error(request, "You asked for several codes just now. Please use the last one or wait a few minutes.")
+        return HttpResponseRedirect(target)
+    link = request.build_absolute_uri(reverse("provisioning:handoff", args=[token]))
+    return render(
+        request,
+        "provisioning/continue_on_phone.html",
+        {
+            "qr_svg": mark_safe(handoff.qr_svg(link)),  # noqa: S308 - paths qrcode drew from our own URL
+            "back": target,
+            "minutes": int(handoff.LIFETIME.total_seconds() // 60),
+        },
+    )
+
+
+@never_cache
+@require_GET
+def handoff_redeem(request: HttpRequest, token: str) -> HttpResponse:
+    """Opened on the phone: remember where to resume, take the token out of the address bar, sign in."""
+    link = handoff.handoff_link_redeem(token=token)
+    if link is None:
+        response = render(request, "provisioning/handoff_invalid.html", status=410)
+    else:
+        login = f"{reverse('account_login')}?{urlencode({'next': link.target})}"
+        response = HttpResponseRedirect(link.target if request.user.pk == link.user_id else login)
+    response["Referrer-Policy"] = "no-referrer"  # the token must not leak to the next page
+    return response

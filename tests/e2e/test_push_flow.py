@@ -62,7 +62,7 @@ def _add_first_card(page: Any, wallet: str, decision: str, name: str) -> str:
     assert accessibility_violations(page) == []
     assert page_problems(page) == []
     page.get_by_label(re.compile(wallet)).check()
-    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("button", name="Continue", exact=True).click()
     page.get_by_role("heading", name=wallet).wait_for()  # the sandbox's simulated wallet page
     screenshot(page, f"{name}-wallet")
     page.get_by_role("button", name=re.compile(decision)).click()
@@ -110,13 +110,24 @@ def test_phones_land_on_their_own_app_uri(
     assert path in {m["uri"][-len(path) :] for m in TokenRequestor.objects.get(trid="50100000011").push_methods}
 
 
+def test_desktop_offers_to_continue_on_the_phone_with_a_qr_code(page: Any, alice: Cardholder) -> None:
+    sign_in(page, alice.user.email)
+    page.get_by_role("link", name=re.compile("Add Everyday Debit")).click()
+    _step_up_by_email(page, "handoff")
+    page.get_by_role("button", name="Continue on my phone").click()
+    page.get_by_role("img", name=re.compile("QR code")).wait_for()
+    screenshot(page, "desktop-continue-on-phone")
+    assert accessibility_violations(page) == []
+    assert page_problems(page) == []
+
+
 def test_network_trouble_ends_on_a_clear_page(page: Any, alice: Cardholder, sandbox: Any) -> None:
     sign_in(page, alice.user.email)
     page.get_by_role("link", name=re.compile("Add Everyday Debit")).click()
     _step_up_by_email(page, "network-error")
     sandbox.fail_next(503)
     page.get_by_label(re.compile("DemoPay")).check()
-    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("button", name="Continue", exact=True).click()
     page.get_by_role("heading", name="Your card was not added").wait_for()
     screenshot(page, "network-error")
     assert accessibility_violations(page) == []
@@ -219,7 +230,7 @@ def test_a_receipt_that_expired_before_the_wallet_used_it_is_reported(
     _step_up_by_email(page, "expired")
     page.get_by_label(re.compile("DemoPay")).check()
     with page.expect_navigation():
-        page.get_by_role("button", name="Continue").click()
+        page.get_by_role("button", name="Continue", exact=True).click()
     wallet_url = page.url
     sandbox.shift_clock(6 * 60)
     with time_machine.travel(timezone.now() + timedelta(minutes=6), tick=True):

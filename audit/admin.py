@@ -7,6 +7,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, StreamingHttpResponse
 from django.utils import timezone
 
+from audit.admin_mixins import ReadOnlyAdmin
 from audit.models import AuditEvent
 from audit.services import audit_event_record
 
@@ -37,7 +38,7 @@ class _Echo:
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyAdmin):
     """The audit trail: readable and exportable, never editable or deletable, superusers included."""
 
     list_display = ("occurred_at", "actor_label", "action", "outcome", "object_type", "object_id", "client_ip")
@@ -48,15 +49,6 @@ class AuditEventAdmin(admin.ModelAdmin):
     actions = ("export_csv",)
     fields = CSV_COLUMNS
     readonly_fields = CSV_COLUMNS
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     @admin.action(description="Export selected events as CSV", permissions=["view"])
     def export_csv(self, request: HttpRequest, queryset: QuerySet[AuditEvent]) -> StreamingHttpResponse:

@@ -83,3 +83,16 @@ class AuditedAdminMixin(admin.ModelAdmin):
                 before={"repr": str(obj)},
                 request=request,
             )
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """A record of what happened: viewable by those allowed to, changeable by nobody (superusers included)."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -9,26 +9,16 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpR
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 
-from audit.admin_mixins import AuditedAdminMixin
+from audit.admin_mixins import AuditedAdminMixin, ReadOnlyAdmin
 from audit.services import audit_event_record
 from provisioning import tasks
 from provisioning.models import JobRun, PushReceipt, PushRequest, TokenRequestor
-from provisioning.refresh import REFRESH_JOB
+from provisioning.refresh import REFRESH_JOB, SYNCED_FIELDS
 
 # What MDES says about a requestor; staff cannot change it (the next refresh would undo it anyway).
 MDES_FIELDS = (
     "trid",
-    "name",
-    "consumer_facing_name",
-    "requestor_type",
-    "wallet_id",
-    "image_asset_id",
-    "push_methods",
-    "supports_multiple_pushed_cards",
-    "supported_account_holder_data",
-    "supports_cardholder_authentication",
-    "supports_token_connect",
-    "supports_issuer_initiated_digitization_data",
+    *SYNCED_FIELDS,
     "supports_signature",
     "first_seen_at",
     "last_seen_at",
@@ -178,7 +168,7 @@ class PushReceiptInline(admin.TabularInline):
 
 
 @admin.register(PushRequest)
-class PushRequestAdmin(admin.ModelAdmin):
+class PushRequestAdmin(ReadOnlyAdmin):
     """Pushes as they happened: read-only for everyone."""
 
     list_display = (
@@ -228,15 +218,6 @@ class PushRequestAdmin(admin.ModelAdmin):
             .prefetch_related("receipts")
         )
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
     @admin.display(description="Cardholder")
     def masked_cardholder(self, push: PushRequest) -> str:
         if push.cardholder is None:
@@ -249,19 +230,10 @@ class PushRequestAdmin(admin.ModelAdmin):
 
 
 @admin.register(JobRun)
-class JobRunAdmin(admin.ModelAdmin):
+class JobRunAdmin(ReadOnlyAdmin):
     """Background job runs (refresh, expiry) and how they ended: read-only."""
 
     list_display = ("job", "state", "started_at", "finished_at", "detail")
     list_filter = ("job", "state")
     readonly_fields = ("job", "state", "started_at", "finished_at", "counts", "detail")
     fields = readonly_fields
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

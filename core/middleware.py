@@ -1,4 +1,5 @@
-"""Cross-cutting HTTP behaviour: request ids, headers Django does not set, absolute session lifetime."""
+"""Cross-cutting HTTP behaviour: request ids, headers Django does not set, the cardholder's language, absolute session
+lifetime."""
 
 import time
 import uuid
@@ -7,9 +8,12 @@ from collections.abc import Callable
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.core.exceptions import ObjectDoesNotExist
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import resolve_url
+from django.utils import translation
 from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext
 
 from core.request_context import set_request_id
 
@@ -50,6 +54,29 @@ class SecurityHeadersMiddleware:
         return response
 
 
+class CardholderLanguageMiddleware:
+    """Speaks the signed-in cardholder's preferred language; everyone else keeps the browser's (LocaleMiddleware).
+
+    Anonymous requests cost no query; a signed-in one costs at most one (the cardholder profile, which then stays
+    cached on `request.user` for the view).
+    """
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.user.is_authenticated:
+            try:
+                locale = request.user.cardholder.preferred_locale
+            except ObjectDoesNotExist:
+                locale = ""
+            language = locale[:2].lower()
+            if language in {code for code, _ in settings.LANGUAGES}:
+                translation.activate(language)
+                request.LANGUAGE_CODE = language
+        return self.get_response(request)
+
+
 class AbsoluteSessionLifetimeMiddleware:
     """Ends a signed-in session a fixed time after sign-in, however active it was (ASVS 7.3.2).
 
@@ -64,6 +91,6 @@ class AbsoluteSessionLifetimeMiddleware:
             started = request.session.setdefault(SESSION_AUTHENTICATED_AT_KEY, time.time())
             if time.time() - float(started) > settings.PORTAL_SESSION_ABSOLUTE_SECONDS:
                 logout(request)
-                messages.info(request, "Your session has ended. Please sign in again.")
+                messages.info(request, gettext("Your session has ended. Please sign in again."))
                 return HttpResponseRedirect(resolve_url(settings.LOGIN_URL))
         return self.get_response(request)

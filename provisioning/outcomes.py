@@ -1,8 +1,9 @@
-"""What happened to each card, in plain words for the cardholder."""
+"""What happened to each card, in plain words for the cardholder (in the language of the request)."""
 
 from dataclasses import dataclass
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from provisioning.models import PushReceipt
 
@@ -15,45 +16,66 @@ class Outcome:
 
 
 def receipt_outcome(receipt: PushReceipt, requestor: str) -> Outcome:
-    card = f"•••• {receipt.card.last_four}"
+    names = {"card": f"•••• {receipt.card.last_four}", "requestor": requestor}
     if receipt.state == PushReceipt.State.REFUSED:
-        return Outcome("failure", "Not added", f"Your card {card} cannot be added to {requestor} yet.")
+        return Outcome("failure", _("Not added"), _("Your card %(card)s cannot be added to %(requestor)s yet.") % names)
     past_expiry = receipt.expires_at is not None and receipt.expires_at <= timezone.now()
     if receipt.state == PushReceipt.State.EXPIRED or (receipt.state == PushReceipt.State.ISSUED and past_expiry):
         # The sweep may not have marked it yet; expiry is a matter of time, not of the sweep.
         return Outcome(
-            "failure", "Not added", f"The request for {card} expired before {requestor} used it. Please start again."
+            "failure",
+            _("Not added"),
+            _("The request for %(card)s expired before %(requestor)s used it. Please start again.") % names,
         )
     if receipt.state == PushReceipt.State.ISSUED:
         return Outcome(
-            "pending", "Not finished", f"{requestor} has not told us yet what happened to {card}. Check {requestor}."
+            "pending",
+            _("Not finished"),
+            _("%(requestor)s has not told us yet what happened to %(card)s. Check %(requestor)s.") % names,
         )
     texts = {
-        PushReceipt.Result.APPROVED: Outcome("success", "Added", f"Your card {card} is now in {requestor}."),
+        PushReceipt.Result.APPROVED: Outcome(
+            "success", _("Added"), _("Your card %(card)s is now in %(requestor)s.") % names
+        ),
         PushReceipt.Result.DUPLICATE_REQUEST: Outcome(
-            "success", "Already there", f"Your card {card} was already in {requestor}. Nothing changed."
+            "success",
+            _("Already there"),
+            _("Your card %(card)s was already in %(requestor)s. Nothing changed.") % names,
         ),
         PushReceipt.Result.DECLINED: Outcome(
-            "failure", "Not added", f"Adding {card} to {requestor} was declined. Contact us if you need help."
+            "failure",
+            _("Not added"),
+            _("Adding %(card)s to %(requestor)s was declined. Contact us if you need help.") % names,
         ),
         PushReceipt.Result.CANCELLED: Outcome(
-            "failure", "Not added", f"You cancelled adding {card} in {requestor}. You can try again at any time."
+            "failure",
+            _("Not added"),
+            _("You cancelled adding %(card)s in %(requestor)s. You can try again at any time.") % names,
         ),
         PushReceipt.Result.REQUIRE_ADDITIONAL_AUTHENTICATION: Outcome(
             "warning",
-            "One more step",
-            f"{requestor} needs to check it is you before {card} can be used. Follow the steps in {requestor}, "
-            "or call us and we will confirm it.",
+            _("One more step"),
+            _(
+                "%(requestor)s needs to check it is you before %(card)s can be used. Follow the steps in "
+                "%(requestor)s, or call us and we will confirm it."
+            )
+            % names,
         ),
         PushReceipt.Result.ERROR: Outcome(
-            "failure", "Not added", f"Something went wrong at {requestor} with {card}. Please try again later."
+            "failure",
+            _("Not added"),
+            _("Something went wrong at %(requestor)s with %(card)s. Please try again later.") % names,
         ),
     }
     return texts.get(
         receipt.result,  # type: ignore[call-overload]
         Outcome(
             "pending",
-            "Unknown",
-            f"{requestor} did not say what happened to {card}. Check {requestor}; if it is not there, try again.",
+            _("Unknown"),
+            _(
+                "%(requestor)s did not say what happened to %(card)s. Check %(requestor)s; "
+                "if it is not there, try again."
+            )
+            % names,
         ),
     )

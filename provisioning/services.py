@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from audit.models import AuditEvent
 from audit.services import audit_event_record
@@ -85,13 +86,15 @@ def _account_holder_data(cardholder: Cardholder | None, accepted: Sequence[str])
 
 def _failure_message(error: MdesError) -> str:
     if isinstance(error, MdesOutcomeUnknown):
-        return (
+        return gettext(
             "We could not confirm whether the card network received this request. If the card does not appear in "
             "your wallet within a few minutes, please start again."
         )
     if error.retryable or not error.reason_codes:
-        return "We could not reach the card network just now. Nothing was added; please try again in a few minutes."
-    return "The card network did not accept this request. Nothing was added."
+        return gettext(
+            "We could not reach the card network just now. Nothing was added; please try again in a few minutes."
+        )
+    return gettext("The card network did not accept this request. Nothing was added.")
 
 
 def _fail(push: PushRequest, code: str, description: str, message: str) -> PushError:
@@ -129,21 +132,25 @@ def _check_choice(
     *, cardholder: Cardholder | None, cards: Sequence[Card], requestor: TokenRequestor, device: str
 ) -> None:
     if not cards:
-        raise PushError("Choose at least one card.", code="NO_CARD")
+        raise PushError(gettext("Choose at least one card."), code="NO_CARD")
     for card in cards:
         if cardholder is not None and card.cardholder_id != cardholder.pk:
-            raise PushError("That card is not one of yours.", code="NOT_YOUR_CARD")
+            raise PushError(gettext("That card is not one of yours."), code="NOT_YOUR_CARD")
         if card.state != Card.State.ACTIVE:
             raise PushError(
-                f"Your card •••• {card.last_four} cannot be added while it is {card.state}.", code="CARD_STATE"
+                gettext("Your card %(card)s cannot be added while it is %(state)s.")
+                % {"card": f"•••• {card.last_four}", "state": card.state},
+                code="CARD_STATE",
             )
     if requestor not in token_requestors_eligible(cards=cards, device=device):
-        raise PushError(
-            f"{requestor.consumer_facing_name} cannot take "
-            + ("these cards together" if len(cards) > 1 else "this card")
-            + " from this device. Choose another wallet or merchant.",
-            code="NOT_ELIGIBLE",
+        message = (
+            gettext(
+                "%(requestor)s cannot take these cards together from this device. Choose another wallet or merchant."
+            )
+            if len(cards) > 1
+            else gettext("%(requestor)s cannot take this card from this device. Choose another wallet or merchant.")
         )
+        raise PushError(message % {"requestor": requestor.consumer_facing_name}, code="NOT_ELIGIBLE")
 
 
 def push_start(
@@ -165,10 +172,10 @@ def push_start(
     _check_choice(cardholder=cardholder, cards=cards, requestor=token_requestor, device=device)
     config = network_configuration_active()
     if config is None:
-        raise PushError("Adding cards to wallets is not available right now.", code="NOT_CONFIGURED")
+        raise PushError(gettext("Adding cards to wallets is not available right now."), code="NOT_CONFIGURED")
     existing = PushRequest.objects.filter(idempotency_key=idempotency_key).first()
     if existing is not None:
-        raise PushError("This request was already sent.", code="ALREADY_STARTED", push=existing)
+        raise PushError(gettext("This request was already sent."), code="ALREADY_STARTED", push=existing)
     with transaction.atomic():
         push = PushRequest.objects.create(
             cardholder=cardholder,
@@ -262,8 +269,8 @@ def _record_result(
             push,
             codes,
             "MDES issued no receipt",
-            "None of the chosen cards could be added to "
-            f"{requestor.consumer_facing_name}. They may not be eligible for it yet.",
+            gettext("None of the chosen cards could be added to %(requestor)s. They may not be eligible for it yet.")
+            % {"requestor": requestor.consumer_facing_name},
         )
     uri = _redirect_uri(result, requestor, push.device_environment)
     if uri is None:
@@ -271,7 +278,7 @@ def _record_result(
             push,
             "NO_USABLE_PUSH_METHOD",
             "MDES returned no push method usable on this device",
-            f"{requestor.consumer_facing_name} cannot be opened from this device.",
+            gettext("%(requestor)s cannot be opened from this device.") % {"requestor": requestor.consumer_facing_name},
         )
     redirect_url = token_requestor_redirect_url(
         uri,

@@ -12,6 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -87,7 +88,7 @@ def choose_token_requestor(request: HttpRequest) -> HttpResponse:
     """Step 2: the chosen card(s) and the wallets and merchants that can take them from this device."""
     cardholder = _cardholder(request)
     if not request.GET.getlist("card"):
-        messages.info(request, "Choose one or more cards first.")
+        messages.info(request, gettext("Choose one or more cards first."))
         return HttpResponseRedirect(reverse("home"))
     cards = _chosen_cards(cardholder, request.GET.getlist("card"))
     if not step_up_is_fresh(request):
@@ -129,7 +130,10 @@ def push_start(request: HttpRequest) -> HttpResponse:
         return render(
             request,
             "provisioning/push_problem.html",
-            {"message": "You have started many requests in a short time. Please wait ten minutes.", "back": "/"},
+            {
+                "message": gettext("You have started many requests in a short time. Please wait ten minutes."),
+                "back": "/",
+            },
             status=429,
         )
     card_ids = request.POST.getlist("card")
@@ -142,7 +146,7 @@ def push_start(request: HttpRequest) -> HttpResponse:
         return render(
             request,
             "provisioning/push_problem.html",
-            {"message": "Choose a wallet or merchant first.", "back": back},
+            {"message": gettext("Choose a wallet or merchant first."), "back": back},
             status=400,
         )
     try:
@@ -214,7 +218,9 @@ def continue_on_phone(request: HttpRequest) -> HttpResponse:
     try:
         token = handoff.handoff_link_create(user=user, target=target)
     except handoff.HandoffLimitError:
-        messages.error(request, "You asked for several codes just now. Please use the last one or wait a few minutes.")
+        messages.error(
+            request, gettext("You asked for several codes just now. Please use the last one or wait a few minutes.")
+        )
         return HttpResponseRedirect(target)
     link = request.build_absolute_uri(reverse("provisioning:handoff", args=[token]))
     return render(

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from audit.models import AuditEvent
 from audit.services import audit_event_record
@@ -67,7 +68,8 @@ def code_channels(user: User) -> list[Channel]:
     channels = []
     cardholder = getattr(user, "cardholder", None)
     if "sms" in available and cardholder is not None and cardholder.phone_number:
-        channels.append(Channel("sms", cardholder.phone_number, f"your phone ending {cardholder.phone_number[-4:]}"))
+        hint = gettext("your phone ending %(last_four)s") % {"last_four": cardholder.phone_number[-4:]}
+        channels.append(Channel("sms", cardholder.phone_number, hint))
     if "email" in available:
         channels.append(Channel("email", user.email, _mask_email(user.email)))
     return channels
@@ -80,10 +82,12 @@ def _hash(code: str) -> str:
 def step_up_code_send(*, request: HttpRequest, user: User, channel_kind: str) -> Channel:
     channel = next((c for c in code_channels(user) if c.kind == channel_kind), None)
     if channel is None:
-        raise StepUpError("That way of receiving a code is not available for your account.")
+        raise StepUpError(gettext("That way of receiving a code is not available for your account."))
     recent = StepUpCode.objects.filter(user=user, created_at__gte=timezone.now() - SEND_WINDOW).count()
     if recent >= MAX_SENDS:
-        raise StepUpError("We already sent several codes. Please wait a few minutes before asking for another.")
+        raise StepUpError(
+            gettext("We already sent several codes. Please wait a few minutes before asking for another.")
+        )
     code = "".join(secrets.choice("0123456789") for _ in range(CODE_DIGITS))
     StepUpCode.objects.create(
         user=user,
@@ -97,8 +101,11 @@ def step_up_code_send(*, request: HttpRequest, user: User, channel_kind: str) ->
             Message(
                 channel=channel.kind,
                 to=channel.address,
-                subject=f"Your {settings.PORTAL_ISSUER_NAME} code",
-                body=f"Your code is {code}. It expires in 5 minutes. Never share it: we will never ask you for it.",
+                subject=gettext("Your %(issuer)s code") % {"issuer": settings.PORTAL_ISSUER_NAME},
+                body=gettext(
+                    "Your code is %(code)s. It expires in 5 minutes. Never share it: we will never ask you for it."
+                )
+                % {"code": code},
             )
         )
     except MessageNotSentError as exc:
@@ -109,7 +116,9 @@ def step_up_code_send(*, request: HttpRequest, user: User, channel_kind: str) ->
             detail=str(exc),
             request=request,
         )
-        raise StepUpError("We could not send the code just now. Please try again or choose another way.") from exc
+        raise StepUpError(
+            gettext("We could not send the code just now. Please try again or choose another way.")
+        ) from exc
     audit_event_record(action="step_up.code_sent", actor=user, after={"channel": channel.kind}, request=request)
     return channel
 
@@ -141,15 +150,15 @@ def step_up_verify_code(*, request: HttpRequest, user: User, code: str) -> None:
         )
         if latest is None:
             _failed(request, user, "code")
-            raise StepUpError("That code has expired. Ask for a new one.")
+            raise StepUpError(gettext("That code has expired. Ask for a new one."))
         if latest.attempts >= MAX_ATTEMPTS:
             _failed(request, user, "code")
-            raise StepUpError("Too many wrong codes. Ask for a new one.")
+            raise StepUpError(gettext("Too many wrong codes. Ask for a new one."))
         latest.attempts += 1
         if not hmac.compare_digest(latest.code_hash, _hash(code)):
             latest.save(update_fields=["attempts"])
             _failed(request, user, "code")
-            raise StepUpError("That code is not right. Check it and try again.")
+            raise StepUpError(gettext("That code is not right. Check it and try again."))
         latest.used_at = timezone.now()
         latest.save(update_fields=["attempts", "used_at"])
     _passed(request, user, "code")
@@ -159,5 +168,5 @@ def step_up_verify_totp(*, request: HttpRequest, user: User, code: str) -> None:
     authenticator = Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).first()
     if authenticator is None or not authenticator.wrap().validate_code(code.strip().replace(" ", "")):
         _failed(request, user, "totp")
-        raise StepUpError("That code is not right. Use the current code from your authenticator app.")
+        raise StepUpError(gettext("That code is not right. Use the current code from your authenticator app."))
     _passed(request, user, "totp")

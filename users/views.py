@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
@@ -38,11 +39,13 @@ def step_up_view(request: HttpRequest) -> HttpResponse:
                     request=request, user=user, channel_kind=request.POST.get("channel", "")
                 )
                 request.session["portal_step_up_sent_to"] = channel.hint
-                messages.info(request, f"We sent a code to {channel.hint}. It expires in 5 minutes.")
+                messages.info(
+                    request, gettext("We sent a code to %(hint)s. It expires in 5 minutes.") % {"hint": channel.hint}
+                )
                 return HttpResponseRedirect(f"{request.path}?next={next_url}")
             if action in ("verify_code", "verify_totp"):
                 if not _verify_allowed(user):
-                    raise step_up.StepUpError("Too many attempts. Please wait ten minutes and try again.")
+                    raise step_up.StepUpError(gettext("Too many attempts. Please wait ten minutes and try again."))
                 code = request.POST.get("code", "")
                 if action == "verify_totp":
                     step_up.step_up_verify_totp(request=request, user=user, code=code)

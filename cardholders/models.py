@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from core.states import StatefulModel
 
@@ -50,17 +51,17 @@ class Card(StatefulModel):
     """A card of the issuer. Its number is held only sealed by `cardholders.vault`."""
 
     class ProductKind(models.TextChoices):
-        DEBIT = "debit", "Debit"
-        CREDIT = "credit", "Credit"
-        PREPAID = "prepaid", "Prepaid"
-        GIFT = "gift", "Gift"
-        EXPENSE = "expense", "Expense"
-        EMERGENCY = "emergency", "Emergency"
+        DEBIT = "debit", _("Debit")
+        CREDIT = "credit", _("Credit")
+        PREPAID = "prepaid", _("Prepaid")
+        GIFT = "gift", _("Gift")
+        EXPENSE = "expense", _("Expense")
+        EMERGENCY = "emergency", _("Emergency")
 
     class State(models.TextChoices):
-        ACTIVE = "active", "Active"
-        SUSPENDED = "suspended", "Suspended"
-        CLOSED = "closed", "Closed"
+        ACTIVE = "active", _("Active")
+        SUSPENDED = "suspended", _("Suspended")
+        CLOSED = "closed", _("Closed")
 
     TRANSITIONS = {
         State.ACTIVE: frozenset({State.SUSPENDED, State.CLOSED}),

@@ -6,6 +6,7 @@ from typing import Any
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from core.states import StatefulModel
 
@@ -28,8 +29,8 @@ class TokenRequestor(models.Model):
     """A wallet or merchant eligible for the issuer's account ranges (from getEligibleTokenRequestors)."""
 
     class Type(models.TextChoices):
-        WALLET = "WALLET", "Wallet"
-        MERCHANT = "MERCHANT", "Merchant"
+        WALLET = "WALLET", _("Wallet")
+        MERCHANT = "MERCHANT", _("Merchant")
 
     trid = models.CharField("token requestor id", max_length=11, unique=True)
     name = models.CharField(max_length=64, help_text="Legal name.")

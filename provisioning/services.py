@@ -139,7 +139,7 @@ def _check_choice(
         if card.state != Card.State.ACTIVE:
             raise PushError(
                 gettext("Your card %(card)s cannot be added while it is %(state)s.")
-                % {"card": f"•••• {card.last_four}", "state": card.state},
+                % {"card": f"•••• {card.last_four}", "state": str(card.get_state_display()).lower()},
                 code="CARD_STATE",
             )
     if requestor not in token_requestors_eligible(cards=cards, device=device):

@@ -4,6 +4,7 @@ The token is 32 random bytes (URL-safe), stored only as a digest, valid 10 minut
 only tells where to resume; the phone still signs in, so a photographed code opens nothing by itself.
 """
 
+import base64
 import hashlib
 import io
 import secrets
@@ -56,9 +57,9 @@ def handoff_link_redeem(*, token: str) -> HandoffLink | None:
     return link
 
 
-def qr_svg(url: str) -> str:
-    """The URL as an inline SVG QR code (paths only: no script, no style attribute, fits the strict CSP)."""
+def qr_svg_data_uri(url: str) -> str:
+    """The URL as an SVG QR code in a data: URI, for an <img> (nothing is inserted into the page unescaped)."""
     image = qrcode.make(url, image_factory=qrcode.image.svg.SvgPathImage, box_size=10, border=2)
     buffer = io.BytesIO()
     image.save(buffer)
-    return buffer.getvalue().decode()
+    return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode()

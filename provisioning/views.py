@@ -11,7 +11,6 @@ from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
-from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
@@ -227,7 +226,7 @@ def continue_on_phone(request: HttpRequest) -> HttpResponse:
         request,
         "provisioning/continue_on_phone.html",
         {
-            "qr_svg": mark_safe(handoff.qr_svg(link)),  # noqa: S308 - paths qrcode drew from our own URL
+            "qr_image": handoff.qr_svg_data_uri(link),
             "back": target,
             "minutes": int(handoff.LIFETIME.total_seconds() // 60),
         },

@@ -7,7 +7,6 @@ from urllib.parse import urlencode, urlsplit
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -16,6 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from cardholders.models import Card, Cardholder
+from core.rate_limits import rate_limit_allows
 from core.urls_safety import safe_next
 from provisioning import handoff, services
 from provisioning.devices import device_environment, usable_push_method_types
@@ -23,9 +23,10 @@ from provisioning.models import DeviceEnvironment, LogoAsset, PushRequest, Token
 from provisioning.outcomes import receipt_outcome
 from provisioning.selectors import MAX_CARDS_PER_PUSH, token_requestors_eligible
 from users.models import User
-from users.step_up import step_up_is_fresh
+from users.step_up import step_up_covers
 
 PUSHES_PER_WINDOW = 10
+PUSHES_PER_ADDRESS = 30
 PUSH_WINDOW_SECONDS = 600
 # An asset id never changes content, so browsers may keep a logo for a year without asking again.
 LOGO_CACHE_CONTROL = "public, max-age=31536000, immutable"
@@ -90,7 +91,7 @@ def choose_token_requestor(request: HttpRequest) -> HttpResponse:
         messages.info(request, gettext("Choose one or more cards first."))
         return HttpResponseRedirect(reverse("home"))
     cards = _chosen_cards(cardholder, request.GET.getlist("card"))
-    if not step_up_is_fresh(request):
+    if not step_up_covers(request, [card.public_id for card in cards]):
         return _step_up_first(request, request.get_full_path())
     device = device_environment(request.headers.get("User-Agent", ""))
     requestors = token_requestors_eligible(cards=cards, device=device)
@@ -112,20 +113,21 @@ def choose_token_requestor(request: HttpRequest) -> HttpResponse:
     return response
 
 
-def _push_allowed(cardholder: Cardholder) -> bool:
-    """At most PUSHES_PER_WINDOW pushes per cardholder per window: receipts are bearer values worth limiting."""
-    key = f"push-start:{cardholder.pk}"
-    cache.add(key, 0, timeout=PUSH_WINDOW_SECONDS)
-    return cache.incr(key) <= PUSHES_PER_WINDOW
-
-
 @never_cache
 @login_required
 @require_POST
 def push_start(request: HttpRequest) -> HttpResponse:
     """Step 3: push the cards, then send the browser to the token requestor with the receipts."""
     cardholder = _cardholder(request)
-    if not _push_allowed(cardholder):
+    # Receipts are bearer values: limit how many a user, or an address, can have minted.
+    allowed = rate_limit_allows(
+        request,
+        "push-start",
+        per_user=PUSHES_PER_WINDOW,
+        per_address=PUSHES_PER_ADDRESS,
+        window_seconds=PUSH_WINDOW_SECONDS,
+    )
+    if not allowed:
         return render(
             request,
             "provisioning/push_problem.html",
@@ -138,7 +140,7 @@ def push_start(request: HttpRequest) -> HttpResponse:
     card_ids = request.POST.getlist("card")
     cards = _chosen_cards(cardholder, card_ids)
     back = f"{reverse('provisioning:choose')}?{urlencode([('card', c.public_id) for c in cards])}"
-    if not step_up_is_fresh(request):
+    if not step_up_covers(request, [card.public_id for card in cards]):
         return _step_up_first(request, back)
     requestor = TokenRequestor.objects.filter(pk=request.POST.get("token_requestor", "").strip() or 0).first()
     if requestor is None:

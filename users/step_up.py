@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import secrets
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -26,6 +27,7 @@ from users.models import StepUpCode, User
 
 SESSION_KEY = "portal_step_up_at"
 SESSION_USER_KEY = "portal_step_up_user"
+SESSION_CARDS_KEY = "portal_step_up_cards"
 CODE_DIGITS = 8
 CODE_LIFETIME = timedelta(minutes=5)
 MAX_ATTEMPTS = 5
@@ -35,6 +37,10 @@ SEND_WINDOW = timedelta(minutes=10)
 
 class StepUpError(Exception):
     """Something the cardholder should be told (`str(error)` is written for them)."""
+
+
+class StepUpLimitError(StepUpError):
+    """Too many sends or attempts in a short time."""
 
 
 @dataclass(frozen=True)
@@ -56,6 +62,19 @@ def step_up_is_fresh(request: HttpRequest) -> bool:
         and request.session.get(SESSION_USER_KEY) == request.user.pk
         and time.time() - float(at) <= settings.PORTAL_STEP_UP_MAX_AGE_SECONDS
     )
+
+
+def step_up_covers(request: HttpRequest, card_ids: Iterable[object]) -> bool:
+    """A fresh proof bound to these cards (check D6). The first cards it is used for bind it; other cards, or
+    more of them, need the cardholder to confirm again."""
+    if not step_up_is_fresh(request):
+        return False
+    wanted = sorted({str(card_id) for card_id in card_ids})
+    bound = request.session.get(SESSION_CARDS_KEY)
+    if bound is None:
+        request.session[SESSION_CARDS_KEY] = wanted
+        return True
+    return set(wanted) <= set(bound)
 
 
 def has_totp(user: User) -> bool:
@@ -85,7 +104,7 @@ def step_up_code_send(*, request: HttpRequest, user: User, channel_kind: str) ->
         raise StepUpError(gettext("That way of receiving a code is not available for your account."))
     recent = StepUpCode.objects.filter(user=user, created_at__gte=timezone.now() - SEND_WINDOW).count()
     if recent >= MAX_SENDS:
-        raise StepUpError(
+        raise StepUpLimitError(
             gettext("We already sent several codes. Please wait a few minutes before asking for another.")
         )
     code = "".join(secrets.choice("0123456789") for _ in range(CODE_DIGITS))
@@ -127,6 +146,7 @@ def _passed(request: HttpRequest, user: User, method: str) -> None:
     request.session.cycle_key()  # a new session key once the second factor is passed (ASVS 7.2.4)
     request.session[SESSION_KEY] = time.time()
     request.session[SESSION_USER_KEY] = user.pk
+    request.session.pop(SESSION_CARDS_KEY, None)  # a new proof binds to the cards it is next used for
     audit_event_record(action="step_up.passed", actor=user, after={"method": method}, request=request)
 
 

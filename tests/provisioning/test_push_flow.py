@@ -239,3 +239,24 @@ def test_choosing_no_card_explains_instead_of_failing(portal: Client) -> None:
     response = portal.get(reverse("provisioning:choose"), follow=True)
     assert response.redirect_chain[-1][0] == reverse("home")
     assert "Choose one or more cards first." in response.content.decode()
+
+
+def test_the_second_factor_covers_only_the_cards_it_was_first_used_for(portal: Client, card: Card) -> None:
+    """D6: a proof used for one card does not open the push of another; confirming again does."""
+    second = make_card(cardholder=card.cardholder, card_number=TEST_CARD_NUMBERS[1])
+    assert _choose(portal, [card]).status_code == 200  # binds the fresh proof to this card
+    assert _push(portal, [card], DEMOPAY, key="first").status_code == 302
+    other = _push(portal, [second], DEMOPAY, key="second")
+    assert other.status_code == 302
+    assert other["Location"].startswith(reverse("step_up"))
+    assert PushRequest.objects.count() == 1
+
+
+def test_pushes_are_also_limited_per_client_address(portal: Client, card: Card, settings: Any) -> None:
+    from core import rate_limits
+
+    for _ in range(30):
+        assert rate_limits._hit("rate:push-start:ip:127.0.0.1", 30, 600)
+    blocked = _push(portal, [card], DEMOPAY, key="from-a-busy-address")
+    assert blocked.status_code == 429
+    assert not PushRequest.objects.exists()

@@ -15,6 +15,7 @@ urlpatterns = [
     path("csp-report/", core_views.csp_report, name="csp_report"),
     # Browsers ask for /favicon.ico on pages that name no icon (the admin's).
     path("favicon.ico", core_views.favicon),
+    path("session/keep-alive/", core_views.session_keep_alive, name="session_keep_alive"),
 ]
 
 if settings.DEBUG:

@@ -8,4 +8,5 @@ def portal(request: HttpRequest) -> dict[str, Any]:
     return {
         "portal_issuer_name": settings.PORTAL_ISSUER_NAME,
         "portal_environment_label": settings.PORTAL_ENVIRONMENT_LABEL,
+        "session_idle_seconds": settings.SESSION_COOKIE_AGE,
     }

@@ -51,3 +51,20 @@ def test_staff_sign_in_requires_the_authenticator_code(page: Any) -> None:
     assert "Site administration" in page.content() or "Operations" in page.content()
     screenshot(page, "staff-area")
     assert page_problems(page) == []
+
+
+def test_an_idle_cardholder_is_warned_and_can_stay_signed_in(
+    page: Any, network_config: Any, plain_http_settings: Any
+) -> None:
+    plain_http_settings.SESSION_COOKIE_AGE = 126  # the warning comes two minutes before the end: after 6 s here
+    cardholder: Cardholder = factories.CardholderFactory.create()
+    sign_in(page, cardholder.user.email)
+    page.get_by_role("heading", name="Your cards").wait_for()
+    warning = page.get_by_role("alertdialog")
+    warning.wait_for(state="visible", timeout=15_000)
+    screenshot(page, "session-warning")
+    with page.expect_response(lambda r: "/session/keep-alive/" in r.url and r.status == 204):
+        page.get_by_role("button", name="Stay signed in").click()
+    assert warning.is_hidden()
+    assert accessibility_violations(page) == []
+    assert page_problems(page) == []

@@ -1,5 +1,7 @@
 """B1/B2: the scripts cardholder pages load are exactly the approved inventory (PCI DSS 6.4.3)."""
 
+import base64
+import hashlib
 import time
 import tomllib
 from html.parser import HTMLParser
@@ -64,3 +66,11 @@ def test_cardholder_pages_load_only_inventoried_scripts(card: Card) -> None:
         parser.feed(page)
     assert parser.sources == inventory
     assert parser.inline_without_nonce == 0
+
+
+def test_each_inventoried_script_is_exactly_the_approved_file() -> None:
+    """B2: a changed script needs a new review (its SHA-384 in the inventory)."""
+    static_root = Path(__file__).resolve().parents[2] / "static"
+    for entry in tomllib.loads(INVENTORY.read_text()).get("script", []):
+        content = (static_root / entry["src"].removeprefix("/static/")).read_bytes()
+        assert base64.b64encode(hashlib.sha384(content).digest()).decode() == entry["sha384"], entry["src"]

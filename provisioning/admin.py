@@ -11,6 +11,7 @@ from django.utils.html import format_html
 
 from audit.admin_mixins import AuditedAdminMixin, ReadOnlyAdmin
 from audit.services import audit_event_record
+from core.personal_data import mask_email
 from provisioning import tasks
 from provisioning.models import JobRun, PushReceipt, PushRequest, TokenRequestor
 from provisioning.refresh import REFRESH_JOB, SYNCED_FIELDS
@@ -24,11 +25,6 @@ MDES_FIELDS = (
     "last_seen_at",
     "retired_at",
 )
-
-
-def mask_email(email: str) -> str:
-    local, _, domain = email.partition("@")
-    return f"{local[:1]}•••@{domain}" if domain else "•••"
 
 
 class TokenRequestorStaffForm(forms.ModelForm):

@@ -4,6 +4,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 import phonenumbers
 from django.conf import settings
@@ -113,17 +114,15 @@ def _fail(push: PushRequest, code: str, description: str, message: str) -> PushE
     return PushError(message, code=code, push=push)
 
 
-def _redirect_uri(result: PushResult, requestor: TokenRequestor, device: str) -> str | None:
+def _redirect_uri(result: PushResult, device: str) -> str | None:
     """The URI MDES returned for this device (own app first, then web), if it is a safe place to send someone."""
     for method_type in usable_push_method_types(device):
         method = result.push_method(method_type)
         if method is None:
             continue
-        scheme, _, rest = method.uri.partition("://")
-        host = rest.split("/", 1)[0].split(":", 1)[0]
-        if scheme == "https" or (
-            scheme == "http" and is_local_sandbox_host(host) and settings.MDES_ALLOW_LOCAL_SANDBOX
-        ):
+        parts = urlsplit(method.uri)
+        local = parts.scheme == "http" and is_local_sandbox_host(parts.hostname or "")
+        if parts.scheme == "https" or (local and settings.MDES_ALLOW_LOCAL_SANDBOX):
             return method.uri
     return None
 
@@ -272,7 +271,7 @@ def _record_result(
             gettext("None of the chosen cards could be added to %(requestor)s. They may not be eligible for it yet.")
             % {"requestor": requestor.consumer_facing_name},
         )
-    uri = _redirect_uri(result, requestor, push.device_environment)
+    uri = _redirect_uri(result, push.device_environment)
     if uri is None:
         raise _fail(
             push,

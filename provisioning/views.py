@@ -14,6 +14,8 @@ from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from audit.models import AuditEvent
+from audit.services import audit_event_record
 from cardholders.models import Card, Cardholder
 from core.rate_limits import rate_limit_allows
 from core.urls_safety import safe_next
@@ -128,6 +130,9 @@ def push_start(request: HttpRequest) -> HttpResponse:
         window_seconds=PUSH_WINDOW_SECONDS,
     )
     if not allowed:
+        audit_event_record(
+            action="push.rate_limited", actor=request.user, outcome=AuditEvent.Outcome.FAILURE, request=request
+        )
         return render(
             request,
             "provisioning/push_problem.html",
@@ -241,6 +246,13 @@ def handoff_redeem(request: HttpRequest, token: str) -> HttpResponse:
     """Opened on the phone: remember where to resume, take the token out of the address bar, sign in."""
     link = handoff.handoff_link_redeem(token=token)
     if link is None:
+        audit_event_record(
+            action="handoff.refused",
+            actor=request.user,
+            outcome=AuditEvent.Outcome.FAILURE,
+            detail="Unknown, used or expired link",
+            request=request,
+        )
         response = render(request, "provisioning/handoff_invalid.html", status=410)
     else:
         login = f"{reverse('account_login')}?{urlencode({'next': link.target})}"

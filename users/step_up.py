@@ -23,6 +23,7 @@ from django.utils.translation import gettext
 from audit.models import AuditEvent
 from audit.services import audit_event_record
 from core.messaging import Message, MessageNotSentError, message_backend, message_send
+from core.personal_data import mask_email
 from users.models import StepUpCode, User
 
 SESSION_KEY = "portal_step_up_at"
@@ -48,11 +49,6 @@ class Channel:
     kind: str
     address: str
     hint: str
-
-
-def _mask_email(email: str) -> str:
-    local, _, domain = email.partition("@")
-    return f"{local[:1]}•••@{domain}"
 
 
 def step_up_is_fresh(request: HttpRequest) -> bool:
@@ -90,7 +86,7 @@ def code_channels(user: User) -> list[Channel]:
         hint = gettext("your phone ending %(last_four)s") % {"last_four": cardholder.phone_number[-4:]}
         channels.append(Channel("sms", cardholder.phone_number, hint))
     if "email" in available:
-        channels.append(Channel("email", user.email, _mask_email(user.email)))
+        channels.append(Channel("email", user.email, mask_email(user.email)))
     return channels
 
 

@@ -8,6 +8,8 @@ from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from audit.models import AuditEvent
+from audit.services import audit_event_record
 from core.rate_limits import rate_limit_allows
 from core.urls_safety import safe_next
 from users import step_up
@@ -61,6 +63,14 @@ def step_up_view(request: HttpRequest) -> HttpResponse:
                 request.session.pop("portal_step_up_sent_to", None)
                 return HttpResponseRedirect(next_url)
         except step_up.StepUpError as problem:
+            if isinstance(problem, step_up.StepUpLimitError):
+                audit_event_record(
+                    action="step_up.rate_limited",
+                    actor=user,
+                    outcome=AuditEvent.Outcome.FAILURE,
+                    after={"action": action},
+                    request=request,
+                )
             if action == "send":
                 messages.error(request, str(problem))
             else:

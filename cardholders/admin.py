@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from audit.admin_mixins import AuditedAdminMixin
-from cardholders.models import Card, Cardholder
+from cardholders.models import Card, Cardholder, Program
 
 
 @admin.register(Cardholder)
@@ -15,12 +15,18 @@ class CardholderAdmin(AuditedAdminMixin):
     raw_id_fields = ("user",)
 
 
+@admin.register(Program)
+class ProgramAdmin(AuditedAdminMixin):
+    list_display = ("name", "created_at")
+    search_fields = ("name",)
+
+
 @admin.register(Card)
 class CardAdmin(AuditedAdminMixin):
     """Cards as staff may see them: first six and last four digits, never the number."""
 
-    list_display = ("product_name", "masked_number", "product_kind", "cardholder", "state", "expiry_display")
-    list_filter = ("product_kind", "state")
+    list_display = ("product_name", "masked_number", "product_kind", "program", "cardholder", "state", "expiry_display")
+    list_filter = ("product_kind", "state", "program")
     search_fields = ("product_name", "last_four", "cardholder__user__email")
     list_select_related = ("cardholder__user",)
     fields = (
@@ -30,6 +36,7 @@ class CardAdmin(AuditedAdminMixin):
         "expiry_month",
         "expiry_year",
         "cardholder",
+        "program",
         "state",
         "card_art",
         "account_range_start",

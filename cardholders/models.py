@@ -47,6 +47,21 @@ class Cardholder(models.Model):
         return f"Cardholder #{self.pk}"
 
 
+class Program(models.Model):
+    """A card program of this issuer (a gift-card program, an employer's expense cards, an insurer's emergency
+    cards): its name and branding on landing pages, and the scope of a program manager's API key."""
+
+    name = models.CharField(max_length=100, unique=True, help_text="Shown to recipients on landing pages.")
+    card_art = models.FileField(upload_to="program-art/", blank=True, help_text="Used when a card has none.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("name",)
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Card(StatefulModel):
     """A card of the issuer. Its number is held only sealed by `cardholders.vault`."""
 
@@ -78,6 +93,14 @@ class Card(StatefulModel):
         on_delete=models.PROTECT,
         related_name="cards",
         help_text="Empty for cards handed out through a landing link (gift, expense, emergency).",
+    )
+    program = models.ForeignKey(
+        Program,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="cards",
+        help_text="The program the card belongs to, if any: its branding and who may manage it through the API.",
     )
     product_kind = models.CharField(max_length=16, choices=ProductKind.choices)
     product_name = models.CharField(max_length=100)

@@ -4,7 +4,7 @@ from django.db import transaction
 
 from audit.services import audit_event_record
 from cardholders import vault
-from cardholders.models import Card, Cardholder
+from cardholders.models import Card, Cardholder, Program
 from issuer_portal.selectors import account_range_start_for
 
 
@@ -21,6 +21,7 @@ def card_create(
     product_kind: str,
     product_name: str,
     cardholder: Cardholder | None = None,
+    program: Program | None = None,
     state: str = Card.State.ACTIVE,
 ) -> Card:
     """Register a card: its number is sealed at once and only the sealed form and first 6/last 4 are kept."""
@@ -32,6 +33,7 @@ def card_create(
         )
     card = Card(
         cardholder=cardholder,
+        program=program,
         product_kind=product_kind,
         product_name=product_name,
         state=state,

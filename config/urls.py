@@ -11,6 +11,8 @@ urlpatterns = [
     path("", include("users.urls")),
     path("admin/", admin.site.urls),
     path("", include("provisioning.urls")),
+    path("card/", include("landing.urls")),
+    path("api/", include("api.urls")),
     path("healthz", core_views.healthz, name="healthz"),
     path("csp-report/", core_views.csp_report, name="csp_report"),
     # Browsers ask for /favicon.ico on pages that name no icon (the admin's).

@@ -1,7 +1,7 @@
 """Fixed-window counters in the cache (Redis in production), for anti-automation limits (check F1).
 
-Each limit applies per signed-in user and per client address (as `core.client_ip` trusts it), so neither a new
-account nor a new address alone resets it.
+Each limit applies per subject (a signed-in user, a landing link, an API credential) and per client address (as
+`core.client_ip` trusts it), so neither a new account nor a new address alone resets it.
 """
 
 from django.core.cache import cache
@@ -23,6 +23,20 @@ def rate_limit_allows(
     request: HttpRequest, action: str, *, per_user: int, per_address: int, window_seconds: int
 ) -> bool:
     """Count one `action` for this user and this address; False once either is over its limit."""
-    user_ok = _hit(f"rate:{action}:user:{request.user.pk}", per_user, window_seconds)
+    return rate_limit_allows_for(
+        request,
+        action,
+        subject=f"user:{request.user.pk}",
+        per_subject=per_user,
+        per_address=per_address,
+        window_seconds=window_seconds,
+    )
+
+
+def rate_limit_allows_for(
+    request: HttpRequest, action: str, *, subject: str, per_subject: int, per_address: int, window_seconds: int
+) -> bool:
+    """Count one `action` for `subject` (a user, a landing link, an API credential) and for this address."""
+    subject_ok = _hit(f"rate:{action}:{subject}", per_subject, window_seconds)
     address_ok = _hit(f"rate:{action}:ip:{client_ip(request) or 'unknown'}", per_address, window_seconds)
-    return user_ok and address_ok
+    return subject_ok and address_ok

@@ -2,8 +2,8 @@
 
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 import phonenumbers
@@ -51,9 +51,20 @@ class PushError(Exception):
 
 
 @dataclass(frozen=True)
+class IssuedReceipt:
+    """A receipt as MDES issued it, held in memory only: for an app that hands it to the token requestor itself."""
+
+    card: Card
+    receipt: str = field(repr=False)
+    expires_at: datetime
+    digitization_data: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
 class PushStarted:
     push: PushRequest
     redirect_url: str
+    issued: tuple[IssuedReceipt, ...] = ()
 
 
 def _account_holder_data(cardholder: Cardholder | None, accepted: Sequence[str]) -> AccountHolderData | None:
@@ -161,12 +172,15 @@ def push_start(
     locale: str | None,
     idempotency_key: str,
     channel: str = PushRequest.Channel.WEB,
+    request_digitization_data: bool = False,
     client: TokenConnectClient | None = None,
 ) -> PushStarted:
     """Push `cards` to `token_requestor` with pushMultipleAccounts and work out where to send the cardholder.
 
     The push is recorded before MDES is called (so that nothing started is lost) and ends in PUSHED or FAILED.
     A second call with the same idempotency key raises PushError with code ALREADY_STARTED and the first push.
+    `request_digitization_data`: ask MDES for issuerInitiatedDigitizationData, if the requestor supports it
+    (an app hands it to the requestor's SDK instead of opening a URL).
     """
     _check_choice(cardholder=cardholder, cards=cards, requestor=token_requestor, device=device)
     config = network_configuration_active()
@@ -191,11 +205,17 @@ def push_start(
             target=push,
             after={"state": push.state, "token_requestor": token_requestor.trid, "cards": [c.last_four for c in cards]},
         )
-    return _push_to_mdes(push=push, cards=cards, config=config, client=client)
+    want_data = request_digitization_data and token_requestor.supports_issuer_initiated_digitization_data
+    return _push_to_mdes(push=push, cards=cards, config=config, client=client, request_digitization_data=want_data)
 
 
 def _push_to_mdes(
-    *, push: PushRequest, cards: Sequence[Card], config: NetworkConfiguration, client: TokenConnectClient | None
+    *,
+    push: PushRequest,
+    cards: Sequence[Card],
+    config: NetworkConfiguration,
+    client: TokenConnectClient | None,
+    request_digitization_data: bool,
 ) -> PushStarted:
     requestor = push.token_requestor
     holder_data = _account_holder_data(push.cardholder, requestor.supported_account_holder_data)
@@ -221,6 +241,7 @@ def _push_to_mdes(
                 for account_id, card in accounts.items()
             ],
             signature_data=signature_data,
+            request_issuer_initiated_digitization_data=request_digitization_data,
             receipts_validity_minutes=config.receipt_validity_minutes,
             request_id=push.request_id,
         )
@@ -235,10 +256,12 @@ def _record_result(
 ) -> PushStarted:
     now = timezone.now()
     requestor = push.token_requestor
+    issued = []
     with transaction.atomic():
         for account_id, card in accounts.items():
             pushed = result.account(account_id)
             if pushed.succeeded and pushed.receipt:
+                expires_at = now + timedelta(minutes=validity)
                 PushReceipt.objects.create(
                     push=push,
                     card=card,
@@ -246,7 +269,15 @@ def _record_result(
                     state=PushReceipt.State.ISSUED,
                     receipt_digest=receipt_digest(pushed.receipt),
                     receipt_hint=receipt_hint(pushed.receipt),
-                    expires_at=now + timedelta(minutes=validity),
+                    expires_at=expires_at,
+                )
+                issued.append(
+                    IssuedReceipt(
+                        card=card,
+                        receipt=pushed.receipt,
+                        expires_at=expires_at,
+                        digitization_data=pushed.issuer_initiated_digitization_data,
+                    )
                 )
             else:
                 error = pushed.errors[0] if pushed.errors else None
@@ -294,7 +325,7 @@ def _record_result(
         before={"state": PushRequest.State.STARTED},
         after={"state": PushRequest.State.PUSHED, "receipts": len(result.succeeded), "refused": len(result.failed)},
     )
-    return PushStarted(push=push, redirect_url=redirect_url)
+    return PushStarted(push=push, redirect_url=redirect_url, issued=tuple(issued))
 
 
 def push_mark_redirected(*, push: PushRequest) -> None:

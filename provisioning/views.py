@@ -20,6 +20,7 @@ from cardholders.models import Card, Cardholder
 from core.rate_limits import rate_limit_allows
 from core.urls_safety import safe_next
 from provisioning import handoff, services
+from provisioning.access import push_access_back_url
 from provisioning.devices import device_environment, usable_push_method_types
 from provisioning.models import DeviceEnvironment, LogoAsset, PushRequest, TokenRequestor
 from provisioning.outcomes import receipt_outcome
@@ -177,19 +178,37 @@ def push_start(request: HttpRequest) -> HttpResponse:
     return HttpResponseRedirect(started.redirect_url)
 
 
-def _own_push(request: HttpRequest, public_id: str) -> PushRequest:
-    """Someone else's push is simply not found: a foreign callback reveals nothing."""
-    return get_object_or_404(
-        PushRequest.objects.select_related("token_requestor"), public_id=public_id, cardholder__user=request.user
-    )
+class _SignInFirstError(Exception):
+    pass
+
+
+def _own_push(request: HttpRequest, public_id: str) -> tuple[PushRequest, str]:
+    """The push, if it is this cardholder's or was granted to this session (a landing link's), and the page its
+    confirmation leads back to. Someone else's push is simply not found: a foreign callback reveals nothing."""
+    push = PushRequest.objects.select_related("token_requestor", "cardholder").filter(public_id=public_id).first()
+    if push is not None:
+        back = push_access_back_url(request, push)
+        if back is not None:
+            return push, back
+        if request.user.is_authenticated and push.cardholder is not None and push.cardholder.user_id == request.user.pk:
+            return push, reverse("home")
+    if not request.user.is_authenticated:
+        raise _SignInFirstError
+    raise Http404("No such push")
+
+
+def _sign_in_first(request: HttpRequest) -> HttpResponseRedirect:
+    return HttpResponseRedirect(f"{reverse('account_login')}?{urlencode({'next': request.get_full_path()})}")
 
 
 @never_cache
-@login_required
 @require_GET
 def push_return(request: HttpRequest, public_id: str) -> HttpResponse:
     """Step 4: the token requestor sends the cardholder back here with a result per receipt."""
-    push = _own_push(request, public_id)
+    try:
+        push, _ = _own_push(request, public_id)
+    except _SignInFirstError:
+        return _sign_in_first(request)
     results = {
         key[len("results[") : -1]: str(value)
         for key, value in request.GET.items()
@@ -201,16 +220,23 @@ def push_return(request: HttpRequest, public_id: str) -> HttpResponse:
 
 
 @never_cache
-@login_required
 @require_GET
 def push_detail(request: HttpRequest, public_id: str) -> HttpResponse:
-    push = _own_push(request, public_id)
+    try:
+        push, back = _own_push(request, public_id)
+    except _SignInFirstError:
+        return _sign_in_first(request)
     name = push.token_requestor.consumer_facing_name
     receipts = push.receipts.select_related("card").order_by("id")
     return render(
         request,
         "provisioning/push_detail.html",
-        {"push": push, "outcomes": [(r.card, receipt_outcome(r, name)) for r in receipts], "requestor_name": name},
+        {
+            "push": push,
+            "outcomes": [(r.card, receipt_outcome(r, name)) for r in receipts],
+            "requestor_name": name,
+            "back": back,
+        },
     )
 
 

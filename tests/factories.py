@@ -6,7 +6,7 @@ import factory
 from allauth.account.models import EmailAddress
 from factory.django import DjangoModelFactory
 
-from cardholders.models import Card, Cardholder
+from cardholders.models import Card, Cardholder, Program
 from cardholders.services import card_create
 from issuer_portal.models import AccountRange, NetworkConfiguration
 from users.models import User
@@ -47,6 +47,13 @@ class CardholderFactory(DjangoModelFactory[Cardholder]):
     preferred_locale = "en_US"
 
 
+class ProgramFactory(DjangoModelFactory[Program]):
+    class Meta:
+        model = Program
+
+    name = factory.Sequence(lambda n: f"Program {n}")
+
+
 class NetworkConfigurationFactory(DjangoModelFactory[NetworkConfiguration]):
     class Meta:
         model = NetworkConfiguration
@@ -71,6 +78,7 @@ class NetworkConfigurationFactory(DjangoModelFactory[NetworkConfiguration]):
 def make_card(
     *,
     cardholder: Cardholder | None = None,
+    program: Program | None = None,
     card_number: str = TEST_CARD_NUMBERS[0],
     product_kind: str = Card.ProductKind.DEBIT,
     product_name: str = "Everyday Debit",
@@ -85,4 +93,5 @@ def make_card(
         product_kind=product_kind,
         product_name=product_name,
         cardholder=cardholder,
+        program=program,
     )

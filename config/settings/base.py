@@ -42,6 +42,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.sites",
     "rest_framework",
+    "knox",
+    "rest_framework_api_key",
+    "drf_spectacular",
     "allauth",
     "allauth.account",
     "allauth.mfa",
@@ -52,6 +55,8 @@ INSTALLED_APPS = [
     "issuer_portal",
     "cardholders",
     "provisioning",
+    "landing",
+    "api",
 ]
 PORTAL_DEMO = env.bool("PORTAL_DEMO", default=False)
 if PORTAL_DEMO:
@@ -265,11 +270,18 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     },
 }
 
-# --- REST framework ----------------------------------------------------------------------------------------------
+# --- REST framework (the API is `api`; see its README section) ---------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Push Provisioning Portal API",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
 }
 
 # --- Provisioning ---------------------------------------------------------------------------------------------
@@ -297,6 +309,13 @@ PORTAL_MESSAGE_BACKEND = env.str("PORTAL_MESSAGE_BACKEND", default="core.messagi
 PORTAL_SANDBOX_INBOX_URL = env.str("PORTAL_SANDBOX_INBOX_URL", default="http://127.0.0.1:8001/inbox/messages")
 # How recent the cardholder's second factor must be for a push (the push itself asks for nothing more).
 PORTAL_STEP_UP_MAX_AGE_SECONDS = env.int("PORTAL_STEP_UP_MAX_AGE_SECONDS", default=300)
+
+# --- Landing links (gift, expense and emergency cards) ---------------------------------------------------------
+# The portal's public address, for links sent by SMS or e-mail (no request to take it from then).
+PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
+LANDING_LINK_DEFAULT_DAYS = env.int("LANDING_LINK_DEFAULT_DAYS", default=30)
+LANDING_LINK_MAX_DAYS = env.int("LANDING_LINK_MAX_DAYS", default=90)
+LANDING_LINK_MAX_PUSHES = env.int("LANDING_LINK_MAX_PUSHES", default=5)
 
 # --- Portal ------------------------------------------------------------------------------------------------------
 PORTAL_ISSUER_NAME = env.str("PORTAL_ISSUER_NAME", default="Push Provisioning Portal")

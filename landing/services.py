@@ -1,0 +1,397 @@
+"""Write use cases of landing links: minting, delivering, revoking, opening, proving possession, pushing.
+
+Tokens are `secrets.token_urlsafe(32)` (256 bits), stored only as SHA-256 digests and looked up by digest (an
+index look-up on a digest of a high-entropy value leaks nothing useful by timing). Codes have 8 digits, live
+5 minutes, are single-use, allow 5 attempts, and at most 3 are sent per link in 10 minutes.
+"""
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import File
+from django.db import transaction
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext
+
+from audit.models import AuditEvent
+from audit.services import audit_event_record
+from cardholders.models import Card
+from core.messaging import Message, MessageNotSentError, message_backend, message_send
+from core.personal_data import mask_email
+from landing.models import LandingAccessToken, LandingCode, LandingLink, LandingPush
+from provisioning import services as provisioning
+from provisioning.models import PushRequest, TokenRequestor
+
+CODE_DIGITS = 8
+CODE_LIFETIME = timedelta(minutes=5)
+MAX_ATTEMPTS = 5
+MAX_SENDS = 3
+SEND_WINDOW = timedelta(minutes=10)
+PHONE_HANDOFF_LIFETIME = timedelta(minutes=10)
+
+
+class LandingError(Exception):
+    """Something to tell the person (`str(error)` is written for them); `field` names the input at fault."""
+
+    def __init__(self, message: str, *, code: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.field = field
+
+
+class LandingLimitError(LandingError):
+    """Too many codes or attempts in a short time."""
+
+
+@dataclass(frozen=True)
+class MintedLink:
+    link: LandingLink
+    url: str  # holds the token: shown once, sent once, never stored or logged
+
+
+@dataclass(frozen=True)
+class Channel:
+    kind: str
+    address: str
+    hint: str
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _new_token(link: LandingLink, kind: str, expires_at: Any) -> str:
+    token = secrets.token_urlsafe(32)
+    LandingAccessToken.objects.create(link=link, kind=kind, token_digest=token_digest(token), expires_at=expires_at)
+    return token
+
+
+def landing_link_url(token: str) -> str:
+    return settings.PORTAL_BASE_URL.rstrip("/") + reverse("landing:open", args=[token])
+
+
+def _actor_fields(actor: Any, actor_label: str) -> tuple[Any, str]:
+    user = actor if getattr(actor, "is_authenticated", False) else None
+    return user, actor_label or (str(user) if user is not None else "system")
+
+
+def landing_link_mint(
+    *,
+    card: Card,
+    purpose: str,
+    recipient_phone: str = "",
+    recipient_email: str = "",
+    message: str = "",
+    expires_in_days: int | None = None,
+    program_name: str = "",
+    card_art: File[Any] | None = None,
+    max_pushes: int | None = None,
+    actor: Any = None,
+    actor_label: str = "",
+    deliver: bool = False,
+) -> MintedLink:
+    """Mint a link for `card`, optionally sending it to the recipient at once (SMS first, else e-mail).
+
+    Raises LandingError naming the field for anything a program manager or staff member must correct.
+    """
+    days = settings.LANDING_LINK_DEFAULT_DAYS if expires_in_days is None else expires_in_days
+    if not 1 <= days <= settings.LANDING_LINK_MAX_DAYS:
+        raise LandingError(
+            gettext("A link lives from 1 to %(max)d days.") % {"max": settings.LANDING_LINK_MAX_DAYS},
+            code="invalid_expiry",
+            field="expires_in_days",
+        )
+    if card.state != Card.State.ACTIVE:
+        raise LandingError(gettext("Only an active card can be sent by link."), code="card_not_active", field="card")
+    if card.cardholder_id is not None:
+        raise LandingError(
+            gettext("This card belongs to a cardholder's account; they add it to a wallet from their cards page."),
+            code="card_has_cardholder",
+            field="card",
+        )
+    if purpose not in LandingLink.Purpose.values:
+        raise LandingError(gettext("Choose gift, expense or emergency."), code="invalid_purpose", field="purpose")
+    user, label = _actor_fields(actor, actor_label)
+    link = LandingLink(
+        card=card,
+        purpose=purpose,
+        recipient_phone=recipient_phone.strip(),
+        recipient_email=recipient_email.strip(),
+        message=message.strip(),
+        program_name=program_name.strip(),
+        max_pushes=max_pushes or settings.LANDING_LINK_MAX_PUSHES,
+        expires_at=timezone.now() + timedelta(days=days),
+        created_by=user,
+        created_by_label=label[:254],
+    )
+    if card_art is not None:
+        link.card_art = card_art
+    if not link.recipient_phone and not link.recipient_email:
+        raise LandingError(
+            gettext("Give the recipient's mobile number or e-mail address: the one-time codes go there."),
+            code="no_contact",
+            field="recipient_phone",
+        )
+    try:
+        link.full_clean(exclude=["card", "created_by"])
+    except ValidationError as exc:
+        field, messages = next(iter(exc.message_dict.items()))
+        raise LandingError(messages[0], code="invalid", field=field) from exc
+    with transaction.atomic():
+        link.save()
+        token = _new_token(link, LandingAccessToken.Kind.SENT, link.expires_at)
+        audit_event_record(
+            action="landing.link_minted",
+            actor=user,
+            actor_label=label,
+            target=link,
+            after={
+                "card": card.masked_number,
+                "purpose": purpose,
+                "expires_at": link.expires_at.isoformat(),
+                "contact": [k for k, v in (("sms", link.recipient_phone), ("email", link.recipient_email)) if v],
+            },
+        )
+    minted = MintedLink(link=link, url=landing_link_url(token))
+    if deliver:
+        landing_link_deliver(minted=minted)
+    return minted
+
+
+def landing_link_deliver(*, minted: MintedLink) -> str:
+    """Send the link to the recipient (text message if a phone is on file and SMS can be sent, else e-mail).
+    Returns the channel used; raises LandingError if neither worked (the link stays valid: it can be resent)."""
+    link = minted.link
+    sender = link.display_name
+    body = gettext("%(sender)s sent you a card. Open it on your phone to add it to your wallet: %(url)s") % {
+        "sender": sender,
+        "url": minted.url,
+    }
+    for channel in _channels(link):
+        try:
+            message_send(
+                Message(
+                    channel=channel.kind,
+                    to=channel.address,
+                    subject=gettext("Your card from %(sender)s") % {"sender": sender},
+                    body=body,
+                )
+            )
+        except MessageNotSentError as exc:
+            audit_event_record(
+                action="landing.link_not_sent",
+                target=link,
+                outcome=AuditEvent.Outcome.FAILURE,
+                after={"channel": channel.kind},
+                detail=str(exc),
+            )
+            continue
+        audit_event_record(action="landing.link_sent", target=link, after={"channel": channel.kind})
+        return channel.kind
+    raise LandingError(
+        gettext("The link could not be sent to the recipient. It is still valid; copy it or try again."),
+        code="not_sent",
+    )
+
+
+def landing_link_revoke(*, link: LandingLink, actor: Any = None, actor_label: str = "") -> bool:
+    """Stop the link at once, mid-flow included. Returns False if it was already revoked."""
+    user, label = _actor_fields(actor, actor_label)
+    now = timezone.now()
+    revoked = LandingLink.objects.filter(pk=link.pk, revoked_at__isnull=True).update(
+        revoked_at=now, revoked_by_label=label[:254]
+    )
+    if revoked:
+        audit_event_record(
+            action="landing.link_revoked",
+            actor=user,
+            actor_label=label,
+            target=link,
+            before={"status": LandingLink.Status.ACTIVE},
+            after={"status": LandingLink.Status.REVOKED},
+        )
+    link.refresh_from_db()
+    return bool(revoked)
+
+
+def landing_link_open(*, token: str, request: HttpRequest | None = None) -> LandingLink | None:
+    """The usable link a token leads to, or None (unknown, expired, revoked, used up: all alike to the caller)."""
+    access = (
+        LandingAccessToken.objects.select_related("link__card__program")
+        .filter(token_digest=token_digest(token), expires_at__gt=timezone.now())
+        .first()
+    )
+    link = access.link if access is not None else None
+    if link is None or link.status() != LandingLink.Status.ACTIVE:
+        audit_event_record(
+            action="landing.link_refused",
+            target=link,
+            outcome=AuditEvent.Outcome.FAILURE,
+            detail="Unknown or expired token" if link is None else f"Link {link.status()}",
+            request=request,
+        )
+        return None
+    if link.first_opened_at is None:
+        LandingLink.objects.filter(pk=link.pk, first_opened_at__isnull=True).update(first_opened_at=timezone.now())
+    audit_event_record(
+        action="landing.link_opened", target=link, after={"through": access.kind if access else ""}, request=request
+    )
+    return link
+
+
+def landing_phone_handoff_url(*, link: LandingLink) -> str:
+    """A short-lived address of the same link, for a QR code on a desktop to continue on the phone."""
+    token = _new_token(link, LandingAccessToken.Kind.PHONE_HANDOFF, timezone.now() + PHONE_HANDOFF_LIFETIME)
+    audit_event_record(action="landing.phone_handoff_created", target=link)
+    return landing_link_url(token)
+
+
+def _channels(link: LandingLink) -> list[Channel]:
+    available = message_backend().channels
+    channels = []
+    if link.recipient_phone and "sms" in available:
+        hint = gettext("your phone ending %(last_four)s") % {"last_four": link.recipient_phone[-4:]}
+        channels.append(Channel("sms", link.recipient_phone, hint))
+    if link.recipient_email and "email" in available:
+        channels.append(Channel("email", link.recipient_email, mask_email(link.recipient_email)))
+    return channels
+
+
+def landing_code_channels(link: LandingLink) -> list[Channel]:
+    """Where a code can go: the contact details on file for the link, as far as the message backend reaches."""
+    return _channels(link)
+
+
+def _code_hash(link: LandingLink, code: str) -> str:
+    return hmac.new(settings.SECRET_KEY.encode(), f"{link.public_id}:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+def landing_code_send(*, link: LandingLink, channel_kind: str, request: HttpRequest | None = None) -> Channel:
+    channel = next((c for c in _channels(link) if c.kind == channel_kind), None)
+    if channel is None:
+        message = gettext("That way of receiving a code is not available.")
+        raise LandingError(message, code="no_channel", field="channel")
+    recent = LandingCode.objects.filter(link=link, created_at__gte=timezone.now() - SEND_WINDOW).count()
+    if recent >= MAX_SENDS:
+        audit_event_record(
+            action="landing.code_limited", target=link, outcome=AuditEvent.Outcome.FAILURE, request=request
+        )
+        raise LandingLimitError(
+            gettext("We already sent several codes. Please wait a few minutes before asking for another."),
+            code="too_many_codes",
+        )
+    code = "".join(secrets.choice("0123456789") for _ in range(CODE_DIGITS))
+    LandingCode.objects.create(
+        link=link,
+        channel=channel.kind,
+        sent_to_hint=channel.hint,
+        code_hash=_code_hash(link, code),
+        expires_at=timezone.now() + CODE_LIFETIME,
+    )
+    try:
+        message_send(
+            Message(
+                channel=channel.kind,
+                to=channel.address,
+                subject=gettext("Your code for your card from %(sender)s") % {"sender": link.display_name},
+                body=gettext(
+                    "Your code is %(code)s. It expires in 5 minutes. Never share it: we will never ask you for it."
+                )
+                % {"code": code},
+            )
+        )
+    except MessageNotSentError as exc:
+        audit_event_record(
+            action="landing.code_not_sent",
+            target=link,
+            outcome=AuditEvent.Outcome.FAILURE,
+            detail=str(exc),
+            request=request,
+        )
+        raise LandingError(
+            gettext("We could not send the code just now. Please try again or choose another way."), code="not_sent"
+        ) from exc
+    audit_event_record(action="landing.code_sent", target=link, after={"channel": channel.kind}, request=request)
+    return channel
+
+
+def landing_code_verify(*, link: LandingLink, code: str, request: HttpRequest | None = None) -> None:
+    """Raises LandingError unless `code` is the link's latest unexpired, unused code (then it is used up)."""
+    code = code.strip().replace(" ", "")
+    with transaction.atomic():
+        latest = (
+            LandingCode.objects.select_for_update()
+            .filter(link=link, used_at__isnull=True, expires_at__gt=timezone.now())
+            .first()
+        )
+        problem: LandingError | None = None
+        if latest is None:
+            problem = LandingError(gettext("That code has expired. Ask for a new one."), code="expired", field="code")
+        elif latest.attempts >= MAX_ATTEMPTS:
+            problem = LandingLimitError(
+                gettext("Too many wrong codes. Ask for a new one."), code="too_many_attempts", field="code"
+            )
+        else:
+            latest.attempts += 1
+            if hmac.compare_digest(latest.code_hash, _code_hash(link, code)):
+                latest.used_at = timezone.now()
+                latest.save(update_fields=["attempts", "used_at"])
+            else:
+                latest.save(update_fields=["attempts"])
+                problem = LandingError(
+                    gettext("That code is not right. Check it and try again."), code="wrong", field="code"
+                )
+    if problem is not None:
+        audit_event_record(
+            action="landing.code_failed",
+            target=link,
+            outcome=AuditEvent.Outcome.FAILURE,
+            detail=problem.code,
+            request=request,
+        )
+        raise problem
+    audit_event_record(action="landing.code_passed", target=link, request=request)
+
+
+def landing_push_start(
+    *,
+    link: LandingLink,
+    token_requestor: TokenRequestor,
+    device: str,
+    locale: str,
+    idempotency_key: str,
+) -> provisioning.PushStarted:
+    """Push the link's card (and only it) with the cardholder flow's own service, recorded against the link.
+
+    Raises LandingError if the link is no longer usable, provisioning.PushError as the cardholder flow does.
+    """
+    # No transaction is held across the call to MDES; two tabs racing for a link's last push may both get it,
+    # which `max_pushes` (a usage cap, not the security boundary: the code is) tolerates.
+    link.refresh_from_db()
+    status = link.status()
+    if status != LandingLink.Status.ACTIVE:
+        raise LandingError(gettext("This link can no longer be used."), code=f"link_{status}")
+    try:
+        started = provisioning.push_start(
+            cardholder=None,
+            cards=[link.card],
+            token_requestor=token_requestor,
+            device=device,
+            locale=locale,
+            idempotency_key=idempotency_key,
+            channel=PushRequest.Channel.LANDING,
+        )
+    except provisioning.PushError as error:
+        if error.push is not None and error.code != "ALREADY_STARTED":
+            LandingPush.objects.get_or_create(link=link, push=error.push)
+        raise
+    LandingPush.objects.create(link=link, push=started.push)
+    return started

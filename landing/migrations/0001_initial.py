@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('cardholders', '0002_program_card_program'),
+        ('cardholders', '0002_program'),
         ('provisioning', '0004_handoff_link'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

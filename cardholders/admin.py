@@ -1,7 +1,9 @@
 from typing import Any
 
-from django.contrib import admin
-from django.http import HttpRequest
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponseRedirect
+from django.urls import reverse
 
 from audit.admin_mixins import AuditedAdminMixin
 from cardholders.models import Card, Cardholder, Program
@@ -54,6 +56,18 @@ class CardAdmin(AuditedAdminMixin):
         "updated_at",
     )
     raw_id_fields = ("cardholder",)
+    actions = ("send_by_landing_link",)
+
+    @admin.action(description="Send by landing link (gift, expense, emergency)", permissions=["mint_landing_link"])
+    def send_by_landing_link(self, request: HttpRequest, queryset: QuerySet[Card]) -> HttpResponseRedirect | None:
+        if queryset.count() != 1:
+            self.message_user(request, "Choose exactly one card to send by link.", messages.WARNING)
+            return None
+        card = queryset.get()
+        return HttpResponseRedirect(reverse("admin:landing_landinglink_mint", args=[card.public_id]))
+
+    def has_mint_landing_link_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("landing.add_landinglink")
 
     @admin.display(description="Card number")
     def masked_number(self, card: Card) -> str:

@@ -92,7 +92,7 @@ def landing_link_mint(
     message: str = "",
     expires_in_days: int | None = None,
     program_name: str = "",
-    card_art: File[Any] | None = None,
+    card_art: "File[Any] | None" = None,
     max_pushes: int | None = None,
     actor: Any = None,
     actor_label: str = "",
@@ -366,7 +366,7 @@ def landing_push_start(
     link: LandingLink,
     token_requestor: TokenRequestor,
     device: str,
-    locale: str,
+    locale: str | None,
     idempotency_key: str,
 ) -> provisioning.PushStarted:
     """Push the link's card (and only it) with the cardholder flow's own service, recorded against the link.

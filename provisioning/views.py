@@ -3,7 +3,7 @@
 import secrets
 import uuid
 from typing import cast
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -21,7 +21,7 @@ from core.rate_limits import rate_limit_allows
 from core.urls_safety import safe_next
 from provisioning import handoff, services
 from provisioning.access import push_access_back_url
-from provisioning.devices import device_environment, usable_push_method_types
+from provisioning.devices import device_environment, push_method_origins
 from provisioning.models import DeviceEnvironment, LogoAsset, PushRequest, TokenRequestor
 from provisioning.outcomes import receipt_outcome
 from provisioning.selectors import MAX_CARDS_PER_PUSH, token_requestors_eligible
@@ -79,11 +79,6 @@ def _step_up_first(request: HttpRequest, come_back_to: str) -> HttpResponseRedir
     return HttpResponseRedirect(f"{reverse('step_up')}?{urlencode({'next': come_back_to})}")
 
 
-def _origin(uri: str) -> str:
-    parts = urlsplit(uri)
-    return f"{parts.scheme}://{parts.netloc}"
-
-
 @never_cache
 @login_required
 @require_GET
@@ -110,9 +105,7 @@ def choose_token_requestor(request: HttpRequest) -> HttpResponse:
         },
     )
     # The push form's answer redirects to the chosen requestor; browsers apply form-action to that redirect too.
-    types = set(usable_push_method_types(device))
-    origins = sorted({_origin(m["uri"]) for r in requestors for m in r.push_methods if m.get("type") in types})
-    response._csp_update = {"form-action": origins}  # type: ignore[attr-defined]
+    response._csp_update = {"form-action": push_method_origins(requestors, device)}  # type: ignore[attr-defined]
     return response
 
 

@@ -3,7 +3,6 @@
 The portal runs under Django's test client; MDES and the token requestor pages are the real sandbox over HTTP.
 """
 
-import re
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -20,6 +19,7 @@ from provisioning.models import PushReceipt, PushRequest, TokenRequestor
 from tests.factories import TEST_CARD_NUMBERS, make_card
 from tests.fixtures.sandbox_server import SandboxServer
 from tests.https_client import HttpsClient
+from tests.wallet import wallet_decides
 
 pytestmark = pytest.mark.django_db
 
@@ -38,20 +38,6 @@ def _push(client: Client, cards: list[Card], trid: str, key: str = "form-1", use
         {"card": [c.public_id for c in cards], "token_requestor": requestor.pk, "idempotency_key": key},
         headers={"User-Agent": user_agent} if user_agent else None,
     )
-
-
-def _wallet_decides(redirect_url: str, decision: str) -> str:
-    """What a person does on the simulated wallet page; returns where the wallet sends them back."""
-    page = requests.get(redirect_url, timeout=5)
-    assert page.status_code == 200, page.text
-    session = re.search(r'name="session" value="([^"]+)"', page.text)
-    assert session
-    action = urlsplit(redirect_url)._replace(path=urlsplit(redirect_url).path.rsplit("/", 1)[0] + "/decision", query="")
-    answer = requests.post(
-        action.geturl(), data={"session": session.group(1), "decision": decision}, allow_redirects=False, timeout=5
-    )
-    assert answer.status_code == 303, answer.text
-    return answer.headers["Location"]
 
 
 def _come_back(client: Client, callback: str) -> str:
@@ -87,7 +73,7 @@ def test_cardholder_adds_a_card_and_sees_what_happened(portal: Client, card: Car
     assert query["locale"] == ["en_US"]
     assert TEST_CARD_NUMBERS[0] not in target
 
-    page = _come_back(portal, _wallet_decides(target, decision))
+    page = _come_back(portal, wallet_decides(target, decision))
 
     assert words in page
     push = PushRequest.objects.get()
@@ -118,7 +104,7 @@ def test_several_cards_go_to_a_merchant_that_takes_several(portal: Client, card:
     assert "DemoPay" not in choose  # a single-card wallet is not offered for two cards
     target = _push(portal, [card, second], SUNDAY_STORE)["Location"]
     assert "signature" in parse_qs(urlsplit(target).query)
-    page = _come_back(portal, _wallet_decides(target, "APPROVED"))
+    page = _come_back(portal, wallet_decides(target, "APPROVED"))
     assert page.count("is now in Sunday Store") == 2
 
 
@@ -131,7 +117,7 @@ def test_a_resubmitted_form_does_not_push_twice(portal: Client, card: Card) -> N
 
 
 def test_replaying_the_callback_changes_nothing(portal: Client, card: Card) -> None:
-    callback = _wallet_decides(_push(portal, [card], DEMOPAY)["Location"], "APPROVED")
+    callback = wallet_decides(_push(portal, [card], DEMOPAY)["Location"], "APPROVED")
     _come_back(portal, callback)
     replay = urlsplit(callback).query.replace("APPROVED", "DECLINED")
     page = _come_back(portal, f"https://testserver{urlsplit(callback).path}?{replay}")
@@ -140,7 +126,7 @@ def test_replaying_the_callback_changes_nothing(portal: Client, card: Card) -> N
 
 
 def test_someone_elses_callback_reveals_nothing(portal: Client, card: Card) -> None:
-    callback = _wallet_decides(_push(portal, [card], DEMOPAY)["Location"], "APPROVED")
+    callback = wallet_decides(_push(portal, [card], DEMOPAY)["Location"], "APPROVED")
     stranger = HttpsClient()
     stranger.force_login(_stranger())
     parts = urlsplit(callback)

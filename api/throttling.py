@@ -1,0 +1,81 @@
+"""DRF throttling of every API request: per credential, and per client address for anonymous requests.
+
+The write endpoints also have their own, tighter limits per credential AND per client address (check F1),
+counted with `core.rate_limits` (cache counters, Redis in production): `write_rate_limit_check`.
+Rates are read at request time (not at import, as DRF's SimpleRateThrottle does), so a settings change applies.
+"""
+
+from django.conf import settings
+from django.utils.translation import gettext
+from rest_framework.request import Request
+from rest_framework.settings import api_settings
+from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.views import APIView
+
+from api.authentication import credential_id
+from api.problems import Problem
+from audit.models import AuditEvent
+from audit.services import audit_event_record
+from core.client_ip import client_ip
+from core.rate_limits import rate_limit_allows_for
+
+
+class _RuntimeRateThrottle(SimpleRateThrottle):
+    def get_rate(self) -> str | None:
+        rate: str | None = api_settings.DEFAULT_THROTTLE_RATES[self.scope]
+        return rate
+
+
+class CredentialRateThrottle(_RuntimeRateThrottle):
+    """All requests of one credential (a knox token, an API key, a browser session's user)."""
+
+    scope = "api_credential"
+
+    def get_cache_key(self, request: Request, view: APIView) -> str | None:
+        credential = credential_id(request)
+        return None if credential is None else self.cache_format % {"scope": self.scope, "ident": credential}
+
+
+class AnonymousAddressThrottle(_RuntimeRateThrottle):
+    """Requests without a credential (logos, the schema, failed sign-ins), per client address (check F3)."""
+
+    scope = "api_anonymous"
+
+    def get_cache_key(self, request: Request, view: APIView) -> str | None:
+        if credential_id(request) is not None:
+            return None
+        return self.cache_format % {"scope": self.scope, "ident": client_ip(request) or "unknown"}
+
+
+def write_rate_limit_check(request: Request, action: str) -> None:
+    """Count one write `action` for this credential and this client address; 429 once either is over its limit.
+
+    Limits are in settings.API_WRITE_RATE_LIMITS: {action: {per_credential, per_address, window_seconds}}.
+    """
+    limit = settings.API_WRITE_RATE_LIMITS[action]
+    credential = credential_id(request) or "anonymous"
+    allowed = rate_limit_allows_for(
+        request,
+        f"api-{action}",
+        subject=credential,
+        per_subject=limit["per_credential"],
+        per_address=limit["per_address"],
+        window_seconds=limit["window_seconds"],
+    )
+    if allowed:
+        return
+    audit_event_record(
+        action="api.rate_limited",
+        actor=request.user,
+        actor_label=credential,
+        outcome=AuditEvent.Outcome.FAILURE,
+        detail=action,
+        request=request,
+    )
+    raise Problem(
+        status_code=429,
+        code="rate_limited",
+        title=gettext("Too many requests"),
+        detail=gettext("This credential or address made many such requests in a short time. Try again later."),
+        headers={"Retry-After": str(limit["window_seconds"])},
+    )

@@ -1,0 +1,249 @@
+"""The landing page of a gift, expense or emergency card: open the link, prove possession, push the card.
+
+The token in the link is exchanged on first GET for access in this browser session, then the browser is sent to
+the link's clean address (the token leaves the address bar and is never sent as a referrer). Every view reloads
+the link, so a link revoked or expired mid-flow stops at once.
+"""
+
+import secrets
+import time
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from audit.models import AuditEvent
+from audit.services import audit_event_record
+from core.rate_limits import rate_limit_allows_for
+from landing import services
+from landing.models import LandingLink
+from landing.selectors import landing_link_history
+from provisioning import services as provisioning
+from provisioning.access import push_access_grant
+from provisioning.devices import device_environment, push_method_origins
+from provisioning.handoff import qr_svg_data_uri
+from provisioning.models import DeviceEnvironment, TokenRequestor
+from provisioning.selectors import token_requestors_eligible
+
+SESSION_KEY = "landing_access"  # {link public id: time the code was passed, 0 if not yet}
+SENT_TO_KEY = "landing_code_sent_to"  # {link public id: where the last code went, masked}
+VERIFIED_FOR_SECONDS = 15 * 60
+WINDOW_SECONDS = 600
+# (per link or token, per client address) in WINDOW_SECONDS; documented in the README (check F1).
+OPEN_LIMITS = (20, 30)
+CODE_SEND_LIMITS = (5, 20)
+CODE_VERIFY_LIMITS = (10, 30)
+PUSH_LIMITS = (10, 30)
+
+
+def _no_referrer(response: HttpResponse) -> HttpResponse:
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def _unavailable(request: HttpRequest) -> HttpResponse:
+    """One answer for every token or page this browser cannot use, whatever the reason (no oracle)."""
+    return _no_referrer(render(request, "landing/unavailable.html", status=404))
+
+
+def _too_many(request: HttpRequest, action: str, link: LandingLink | None) -> HttpResponse:
+    audit_event_record(
+        action="landing.rate_limited", target=link, outcome=AuditEvent.Outcome.FAILURE, detail=action, request=request
+    )
+    response = render(request, "landing/too_many.html", status=429)
+    response["Retry-After"] = str(WINDOW_SECONDS)
+    return _no_referrer(response)
+
+
+def _allowed(request: HttpRequest, action: str, subject: str, limits: tuple[int, int]) -> bool:
+    per_subject, per_address = limits
+    return rate_limit_allows_for(
+        request,
+        action,
+        subject=subject,
+        per_subject=per_subject,
+        per_address=per_address,
+        window_seconds=WINDOW_SECONDS,
+    )
+
+
+def _access(request: HttpRequest, public_id: str) -> tuple[LandingLink | None, bool]:
+    """The link if this session opened it, and whether its code was passed recently enough."""
+    granted = request.session.get(SESSION_KEY, {})
+    key = str(public_id)
+    if not isinstance(granted, dict) or key not in granted:
+        return None, False
+    link = LandingLink.objects.select_related("card__program").filter(public_id=public_id).first()
+    verified_at = float(granted[key] or 0)
+    return link, bool(verified_at) and time.time() - verified_at <= VERIFIED_FOR_SECONDS
+
+
+def _grant(request: HttpRequest, link: LandingLink, *, verified: bool) -> None:
+    granted = dict(request.session.get(SESSION_KEY, {}))
+    granted[str(link.public_id)] = time.time() if verified else granted.get(str(link.public_id), 0)
+    request.session[SESSION_KEY] = granted
+
+
+def _page_url(link: LandingLink) -> str:
+    return reverse("landing:page", args=[link.public_id])
+
+
+def _render_page(
+    request: HttpRequest,
+    link: LandingLink,
+    *,
+    verified: bool,
+    error: str = "",
+    error_field: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    device = device_environment(request.headers.get("User-Agent", ""))
+    requestors = token_requestors_eligible(cards=[link.card], device=device)
+    context: dict[str, Any] = {
+        "link": link,
+        "card": link.card,
+        "art": link.art,
+        "history": landing_link_history(link),
+        "verified": verified,
+        "requestors": requestors,
+        "on_desktop": device == DeviceEnvironment.WEB,
+        "error": error,
+        "error_field": error_field,
+    }
+    if context["on_desktop"]:
+        context["qr_image"] = qr_svg_data_uri(services.landing_phone_handoff_url(link=link))
+        context["qr_minutes"] = int(services.PHONE_HANDOFF_LIFETIME.total_seconds() // 60)
+    if verified:
+        context["idempotency_key"] = secrets.token_urlsafe(24)
+    else:
+        context["channels"] = services.landing_code_channels(link)
+        context["sent_to"] = request.session.get(SENT_TO_KEY, {}).get(str(link.public_id), "")
+    response = render(request, "landing/card.html", context, status=status)
+    if verified:
+        response._csp_update = {"form-action": push_method_origins(requestors, device)}  # type: ignore[attr-defined]
+    return _no_referrer(response)
+
+
+def _ended(request: HttpRequest, link: LandingLink, status: str) -> HttpResponse:
+    return _no_referrer(render(request, "landing/ended.html", {"link": link, "status": status}, status=410))
+
+
+@never_cache
+@require_GET
+def landing_open(request: HttpRequest, token: str) -> HttpResponse:
+    """The address in the message: exchange the token for access in this session, then drop it from the URL."""
+    if not _allowed(request, "landing-open", f"token:{services.token_digest(token)}", OPEN_LIMITS):
+        return _too_many(request, "open", None)
+    link = services.landing_link_open(token=token, request=request)
+    if link is None:
+        return _unavailable(request)
+    _grant(request, link, verified=False)
+    return _no_referrer(HttpResponseRedirect(_page_url(link)))
+
+
+@never_cache
+@require_GET
+def landing_page(request: HttpRequest, public_id: str) -> HttpResponse:
+    link, verified = _access(request, public_id)
+    if link is None:
+        return _unavailable(request)
+    status = link.status()
+    if status != LandingLink.Status.ACTIVE:
+        return _ended(request, link, status)
+    return _render_page(request, link, verified=verified)
+
+
+@never_cache
+@require_POST
+def landing_code(request: HttpRequest, public_id: str) -> HttpResponse:
+    """Send a one-time code to the contact on file, or check the one typed in."""
+    link, verified = _access(request, public_id)
+    if link is None:
+        return _unavailable(request)
+    status = link.status()
+    if status != LandingLink.Status.ACTIVE:
+        return _ended(request, link, status)
+    action = request.POST.get("action")
+    if action == "send":
+        if not _allowed(request, "landing-code-send", f"link:{link.pk}", CODE_SEND_LIMITS):
+            return _too_many(request, "code_send", link)
+        try:
+            channel = services.landing_code_send(
+                link=link, channel_kind=request.POST.get("channel", ""), request=request
+            )
+        except services.LandingError as error:
+            status_code = 429 if isinstance(error, services.LandingLimitError) else 400
+            return _render_page(
+                request, link, verified=False, error=str(error), error_field="channel", status=status_code
+            )
+        sent_to = dict(request.session.get(SENT_TO_KEY, {}))
+        sent_to[str(link.public_id)] = channel.hint
+        request.session[SENT_TO_KEY] = sent_to
+        messages.success(request, gettext("We sent a code to %(hint)s.") % {"hint": channel.hint})
+        return _no_referrer(HttpResponseRedirect(_page_url(link)))
+    if action == "verify":
+        if not _allowed(request, "landing-code-verify", f"link:{link.pk}", CODE_VERIFY_LIMITS):
+            return _too_many(request, "code_verify", link)
+        try:
+            services.landing_code_verify(link=link, code=request.POST.get("code", ""), request=request)
+        except services.LandingError as error:
+            status_code = 429 if isinstance(error, services.LandingLimitError) else 400
+            return _render_page(request, link, verified=False, error=str(error), error_field="code", status=status_code)
+        request.session.cycle_key()  # possession proven: a new session key (ASVS 7.2.4)
+        _grant(request, link, verified=True)
+        return _no_referrer(HttpResponseRedirect(_page_url(link)))
+    return _render_page(request, link, verified=verified, error=gettext("Choose what to do."), status=400)
+
+
+@never_cache
+@require_POST
+def landing_push(request: HttpRequest, public_id: str) -> HttpResponse:
+    """Push the link's card to the chosen wallet or merchant, then send the browser there with the receipt."""
+    link, verified = _access(request, public_id)
+    if link is None:
+        return _unavailable(request)
+    status = link.status()
+    if status != LandingLink.Status.ACTIVE:
+        return _ended(request, link, status)
+    if not verified:
+        messages.info(request, gettext("Please confirm with a code first."))
+        return _no_referrer(HttpResponseRedirect(_page_url(link)))
+    if not _allowed(request, "landing-push", f"link:{link.pk}", PUSH_LIMITS):
+        return _too_many(request, "push", link)
+    requestor = TokenRequestor.objects.filter(pk=request.POST.get("token_requestor", "").strip() or 0).first()
+    if requestor is None:
+        message = gettext("Choose a wallet or merchant first.")
+        return _render_page(request, link, verified=True, error=message, error_field="token_requestor", status=400)
+    back = _page_url(link)
+    try:
+        started = services.landing_push_start(
+            link=link,
+            token_requestor=requestor,
+            device=device_environment(request.headers.get("User-Agent", "")),
+            locale=None,
+            idempotency_key=request.POST.get("idempotency_key", "")[:64] or secrets.token_urlsafe(24),
+        )
+    except services.LandingError:
+        link.refresh_from_db()
+        return _ended(request, link, link.status())
+    except provisioning.PushError as error:
+        landing_push = getattr(error.push, "landing", None) if error.push is not None else None
+        if error.code == "ALREADY_STARTED" and landing_push is not None and landing_push.link_id == link.pk:
+            return HttpResponseRedirect(reverse("provisioning:push_detail", args=[landing_push.push.public_id]))
+        if error.push is not None:
+            push_access_grant(request, error.push, back_url=back)
+        response = render(
+            request,
+            "provisioning/push_problem.html",
+            {"message": error.message, "back": back, "push": error.push, "landing": True},
+            status=409 if error.code in ("NOT_ELIGIBLE", "CARD_STATE") else 502,
+        )
+        return _no_referrer(response)
+    push_access_grant(request, started.push, back_url=back)
+    provisioning.push_mark_redirected(push=started.push)
+    return HttpResponseRedirect(started.redirect_url)

@@ -1,16 +1,18 @@
-"""Endpoints every deployment needs: a health probe and the CSP violation report sink."""
+"""Endpoints every deployment needs: a health probe, the CSP violation report sink, the refused-form page."""
 
 import json
 import logging
 
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
+from django.shortcuts import render
 from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 logger = logging.getLogger("portal.csp")
+logger_security = logging.getLogger("portal.security")
 
 _MAX_REPORT_BYTES = 16 * 1024
 
@@ -55,3 +57,9 @@ def csp_report(request: HttpRequest) -> HttpResponse:
         },
     )
     return HttpResponse(status=204)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """A refused form in the portal's own words and styles (Django's page has inline styles the CSP blocks)."""
+    logger_security.warning("CSRF refused", extra={"reason": reason[:200], "path": request.path[:200]})
+    return render(request, "403_csrf.html", status=403)

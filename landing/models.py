@@ -3,7 +3,7 @@
 import uuid
 
 from django.conf import settings
-from django.core.validators import RegexValidator
+from django.core.validators import MaxLengthValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -40,7 +40,12 @@ class LandingLink(models.Model):
         help_text="Where the link and the one-time codes go by text message.",
     )
     recipient_email = models.EmailField(blank=True, help_text="Where the link and the one-time codes go by e-mail.")
-    message = models.TextField(max_length=500, blank=True, help_text="A personal message shown on the page (gift).")
+    message = models.TextField(
+        max_length=500,
+        blank=True,
+        validators=[MaxLengthValidator(500)],
+        help_text="A personal message shown on the page (gift).",
+    )
     program_name = models.CharField(
         max_length=100, blank=True, help_text="Shown as the sender; the card's program name when empty."
     )

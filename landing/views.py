@@ -42,13 +42,15 @@ PUSH_LIMITS = (10, 30)
 
 
 def _no_referrer(response: HttpResponse) -> HttpResponse:
+    """For answers at the token's address only: the clean pages keep the site's same-origin policy, which their
+    forms need (with no-referrer, browsers send `Origin: null` and CSRF protection rightly refuses the post)."""
     response["Referrer-Policy"] = "no-referrer"
     return response
 
 
 def _unavailable(request: HttpRequest) -> HttpResponse:
     """One answer for every token or page this browser cannot use, whatever the reason (no oracle)."""
-    return _no_referrer(render(request, "landing/unavailable.html", status=404))
+    return render(request, "landing/unavailable.html", status=404)
 
 
 def _too_many(request: HttpRequest, action: str, link: LandingLink | None) -> HttpResponse:
@@ -57,7 +59,7 @@ def _too_many(request: HttpRequest, action: str, link: LandingLink | None) -> Ht
     )
     response = render(request, "landing/too_many.html", status=429)
     response["Retry-After"] = str(WINDOW_SECONDS)
-    return _no_referrer(response)
+    return response
 
 
 def _allowed(request: HttpRequest, action: str, subject: str, limits: tuple[int, int]) -> bool:
@@ -126,11 +128,11 @@ def _render_page(
     response = render(request, "landing/card.html", context, status=status)
     if verified:
         response._csp_update = {"form-action": push_method_origins(requestors, device)}  # type: ignore[attr-defined]
-    return _no_referrer(response)
+    return response
 
 
 def _ended(request: HttpRequest, link: LandingLink, status: str) -> HttpResponse:
-    return _no_referrer(render(request, "landing/ended.html", {"link": link, "status": status}, status=410))
+    return render(request, "landing/ended.html", {"link": link, "status": status}, status=410)
 
 
 @never_cache
@@ -138,10 +140,10 @@ def _ended(request: HttpRequest, link: LandingLink, status: str) -> HttpResponse
 def landing_open(request: HttpRequest, token: str) -> HttpResponse:
     """The address in the message: exchange the token for access in this session, then drop it from the URL."""
     if not _allowed(request, "landing-open", f"token:{services.token_digest(token)}", OPEN_LIMITS):
-        return _too_many(request, "open", None)
+        return _no_referrer(_too_many(request, "open", None))
     link = services.landing_link_open(token=token, request=request)
     if link is None:
-        return _unavailable(request)
+        return _no_referrer(_unavailable(request))
     _grant(request, link, verified=False)
     return _no_referrer(HttpResponseRedirect(_page_url(link)))
 
@@ -185,7 +187,7 @@ def landing_code(request: HttpRequest, public_id: str) -> HttpResponse:
         sent_to[str(link.public_id)] = channel.hint
         request.session[SENT_TO_KEY] = sent_to
         messages.success(request, gettext("We sent a code to %(hint)s.") % {"hint": channel.hint})
-        return _no_referrer(HttpResponseRedirect(_page_url(link)))
+        return HttpResponseRedirect(_page_url(link))
     if action == "verify":
         if not _allowed(request, "landing-code-verify", f"link:{link.pk}", CODE_VERIFY_LIMITS):
             return _too_many(request, "code_verify", link)
@@ -196,7 +198,7 @@ def landing_code(request: HttpRequest, public_id: str) -> HttpResponse:
             return _render_page(request, link, verified=False, error=str(error), error_field="code", status=status_code)
         request.session.cycle_key()  # possession proven: a new session key (ASVS 7.2.4)
         _grant(request, link, verified=True)
-        return _no_referrer(HttpResponseRedirect(_page_url(link)))
+        return HttpResponseRedirect(_page_url(link))
     return _render_page(request, link, verified=verified, error=gettext("Choose what to do."), status=400)
 
 
@@ -212,7 +214,7 @@ def landing_push(request: HttpRequest, public_id: str) -> HttpResponse:
         return _ended(request, link, status)
     if not verified:
         messages.info(request, gettext("Please confirm with a code first."))
-        return _no_referrer(HttpResponseRedirect(_page_url(link)))
+        return HttpResponseRedirect(_page_url(link))
     if not _allowed(request, "landing-push", f"link:{link.pk}", PUSH_LIMITS):
         return _too_many(request, "push", link)
     requestor = TokenRequestor.objects.filter(pk=request.POST.get("token_requestor", "").strip() or 0).first()
@@ -243,7 +245,7 @@ def landing_push(request: HttpRequest, public_id: str) -> HttpResponse:
             {"message": error.message, "back": back, "push": error.push, "landing": True},
             status=409 if error.code in ("NOT_ELIGIBLE", "CARD_STATE") else 502,
         )
-        return _no_referrer(response)
+        return response
     push_access_grant(request, started.push, back_url=back)
     provisioning.push_mark_redirected(push=started.push)
     return HttpResponseRedirect(started.redirect_url)

@@ -90,6 +90,7 @@ def main() -> None:
         # One-time codes "sent" by SMS or e-mail appear on the sandbox's inbox page.
         "PORTAL_MESSAGE_BACKEND": "core.messaging.SandboxInboxBackend",
         "PORTAL_SANDBOX_INBOX_URL": f"{SANDBOX_URL}/inbox/messages",
+        "PORTAL_BASE_URL": PORTAL_URL,
         "PORTAL_ISSUER_NAME": os.environ.get("PORTAL_ISSUER_NAME", "Demo Bank"),
         "PORTAL_ENVIRONMENT_LABEL": "Demo · local MDES sandbox",
         "MDES_SIGNING_KEY_PASSWORD": keys.client_signing_p12_password,
@@ -99,6 +100,7 @@ def main() -> None:
     python = sys.executable
     manage = [python, str(ROOT / "manage.py")]
     credentials_file = DEMO_DIR / "credentials.json"
+    landing_link_file = DEMO_DIR / "gift-link.txt"
 
     print("Preparing the demo database…", flush=True)
     subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
@@ -118,6 +120,8 @@ def main() -> None:
             str(keys.client_signing_p12),
             "--encryption-certificate-path",
             str(keys.encryption_certificate),
+            "--landing-link-file",
+            str(landing_link_file),
         ],
         cwd=ROOT,
         env=env,
@@ -167,6 +171,8 @@ def main() -> None:
    sign in as          ops@demo.example    /  {credentials["staff_password"]}
    authenticator code  make demo-totp   (in another terminal; or add the TOTP secret
                        {credentials["staff_totp_secret"]} to an authenticator app)
+ Gift card link        {landing_link_file.read_text()}
+   (open it on a phone, or here and scan the QR code; its code goes to {SANDBOX_URL}/inbox)
  MDES sandbox          {SANDBOX_URL}/        one-time codes "sent" by the portal: {SANDBOX_URL}/inbox
  Data                  {env["DATABASE_URL"]}
 ==========================================================================================

@@ -122,3 +122,30 @@ def sign_in(page: Any, email: str, password: str = TEST_PASSWORD) -> None:
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
+
+
+FOCUSED_AND_VISIBLE = """() => {
+  const el = document.activeElement;
+  if (!el || el === document.body) return null;
+  const box = el.getBoundingClientRect();
+  const x = box.left + box.width / 2, y = box.top + box.height / 2;
+  const inViewport = box.width > 0 && box.height > 0 && y >= 0 && y <= innerHeight && x >= 0 && x <= innerWidth;
+  const top = document.elementFromPoint(x, y);
+  const label = el.labels && el.labels[0];
+  const uncovered = !!top && (el === top || el.contains(top) || (label && (label === top || label.contains(top))));
+  const name = (el.getAttribute('aria-label') || (label && label.innerText) || el.innerText || el.value || '').trim();
+  return {name, visible: inViewport && uncovered, outline: getComputedStyle(el).outlineStyle};
+}"""
+
+
+def tab_to(page: Any, name: str, limit: int = 40) -> None:
+    """Press Tab until the focused element's accessible name contains `name`, checking every stop is visible."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        focused = page.evaluate(FOCUSED_AND_VISIBLE)
+        if focused is None:
+            continue
+        assert focused["visible"], f"focus stop {focused['name']!r} is hidden or covered"
+        if name in focused["name"]:
+            return
+    raise AssertionError(f"Tab never reached {name!r}")

@@ -17,7 +17,7 @@ from issuer_portal.models import NetworkConfiguration
 from provisioning import refresh
 from provisioning.models import PushRequest, TokenRequestor
 from tests import factories
-from tests.e2e.conftest import accessibility_violations, page_problems, screenshot, sign_in
+from tests.e2e.conftest import accessibility_violations, page_problems, screenshot, sign_in, tab_to
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -134,60 +134,33 @@ def test_network_trouble_ends_on_a_clear_page(page: Any, alice: Cardholder, sand
     assert PushRequest.objects.get().state == PushRequest.State.FAILED
 
 
-FOCUSED_AND_VISIBLE = """() => {
-  const el = document.activeElement;
-  if (!el || el === document.body) return null;
-  const box = el.getBoundingClientRect();
-  const x = box.left + box.width / 2, y = box.top + box.height / 2;
-  const inViewport = box.width > 0 && box.height > 0 && y >= 0 && y <= innerHeight && x >= 0 && x <= innerWidth;
-  const top = document.elementFromPoint(x, y);
-  const label = el.labels && el.labels[0];
-  const uncovered = !!top && (el === top || el.contains(top) || (label && (label === top || label.contains(top))));
-  const name = (el.getAttribute('aria-label') || (label && label.innerText) || el.innerText || el.value || '').trim();
-  return {name, visible: inViewport && uncovered, outline: getComputedStyle(el).outlineStyle};
-}"""
-
-
-def _tab_to(page: Any, name: str, limit: int = 40) -> None:
-    """Press Tab until the focused element's accessible name contains `name`, checking every stop is visible."""
-    for _ in range(limit):
-        page.keyboard.press("Tab")
-        focused = page.evaluate(FOCUSED_AND_VISIBLE)
-        if focused is None:
-            continue
-        assert focused["visible"], f"focus stop {focused['name']!r} is hidden or covered"
-        if name in focused["name"]:
-            return
-    raise AssertionError(f"Tab never reached {name!r}")
-
-
 def test_the_whole_flow_works_with_the_keyboard_alone(page: Any, alice: Cardholder) -> None:
     page.goto("/accounts/login/")
-    _tab_to(page, "Email")
+    tab_to(page, "Email")
     page.keyboard.type(alice.user.email)
     page.keyboard.press("Tab")
     page.keyboard.type(factories.TEST_PASSWORD)
     page.keyboard.press("Enter")
     page.get_by_role("heading", name="Your cards").wait_for()
-    _tab_to(page, "Add Everyday Debit")
+    tab_to(page, "Add Everyday Debit")
     page.keyboard.press("Enter")
     page.get_by_role("heading", name="Confirm it is you").wait_for()
-    _tab_to(page, "Send code")
+    tab_to(page, "Send code")
     page.keyboard.press("Enter")
     page.get_by_label(re.compile("The code we sent")).wait_for()
     code = re.search(r"\b(\d{8})\b", str(mail.outbox[-1].body))
     assert code
-    _tab_to(page, "The code we sent")
+    tab_to(page, "The code we sent")
     page.keyboard.type(code.group(1))
     page.keyboard.press("Enter")
     page.get_by_role("heading", name="Where should this card go?").wait_for()
-    _tab_to(page, "Click to Pay")  # the first, checked option of the radio group
+    tab_to(page, "Click to Pay")  # the first, checked option of the radio group
     page.keyboard.press("ArrowDown")
     assert page.get_by_label(re.compile("DemoPay")).is_checked()
-    _tab_to(page, "Continue")
+    tab_to(page, "Continue")
     page.keyboard.press("Enter")
     page.get_by_role("heading", name="DemoPay").wait_for()
-    _tab_to(page, "Approve")
+    tab_to(page, "Approve")
     page.keyboard.press("Enter")
     page.get_by_role("heading", name=re.compile("what happened")).wait_for()
     assert "is now in DemoPay" in page.locator("main").inner_text()

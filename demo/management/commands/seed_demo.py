@@ -16,9 +16,10 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from cardholders import vault
-from cardholders.models import Card, Cardholder
+from cardholders.models import Card, Cardholder, Program
 from cardholders.services import card_create
 from issuer_portal.models import AccountRange, NetworkConfiguration
+from landing.services import landing_link_mint
 from users.models import User
 
 ACCOUNT_RANGES = {
@@ -48,11 +49,12 @@ CARDHOLDERS: list[dict[str, Any]] = [
         "cards": [("2223000048400011", "expense", "Acme Corp Expense Card", 6, 2028)],
     },
 ]
-# Cards handed out through landing links have no cardholder account.
+# Cards handed out through landing links have no cardholder account; each belongs to a program.
 LANDING_CARDS = [
-    ("5200828282828228", "gift", "Holiday Gift Card", 12, 2027),
-    ("2223000048400029", "emergency", "Travel Emergency Card", 3, 2027),
+    ("5200828282828228", "gift", "Holiday Gift Card", 12, 2027, "Sunny Gifts"),
+    ("2223000048400029", "emergency", "Travel Emergency Card", 3, 2027, "Acme Travel Insurance"),
 ]
+GIFT_RECIPIENT = {"phone": "+15555550103", "email": "sam@demo.example"}
 STAFF_EMAIL = "ops@demo.example"
 
 
@@ -66,6 +68,11 @@ class Command(BaseCommand):
         parser.add_argument("--consumer-key", required=True)
         parser.add_argument("--signing-key-path", required=True)
         parser.add_argument("--encryption-certificate-path", required=True)
+        parser.add_argument(
+            "--landing-link-file",
+            type=Path,
+            help="Mint a fresh landing link for the demo gift card and write it to this file (shown once).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not settings.DEBUG:
@@ -77,10 +84,27 @@ class Command(BaseCommand):
                 cardholder = self._cardholder(person, credentials["cardholder_password"])
                 for card in person["cards"]:
                     self._card(card, cardholder)
-            for card in LANDING_CARDS:
-                self._card(card, None)
+            for number, kind, name, month, year, program_name in LANDING_CARDS:
+                program, _ = Program.objects.get_or_create(name=program_name)
+                self._card((number, kind, name, month, year), None, program)
             self._staff(credentials)
+        if options["landing_link_file"]:
+            self._landing_link(options["landing_link_file"])
         self.stdout.write(self.style.SUCCESS("Demo issuer seeded."))
+
+    def _landing_link(self, path: Path) -> None:
+        number = LANDING_CARDS[0][0]
+        card = Card.objects.get(number_fingerprint=vault.fingerprint(number))
+        minted = landing_link_mint(
+            card=card,
+            purpose="gift",
+            recipient_phone=GIFT_RECIPIENT["phone"],
+            recipient_email=GIFT_RECIPIENT["email"],
+            message="Happy holidays, Sam! Enjoy something nice.",
+            actor_label="seed_demo",
+        )
+        path.write_text(minted.url)
+        path.chmod(0o600)
 
     def _credentials(self, path: Path) -> dict[str, str]:
         if path.exists():
@@ -136,9 +160,14 @@ class Command(BaseCommand):
         )
         return cardholder
 
-    def _card(self, spec: tuple[str, str, str, int, int], cardholder: Cardholder | None) -> None:
+    def _card(
+        self, spec: tuple[str, str, str, int, int], cardholder: Cardholder | None, program: Program | None = None
+    ) -> None:
         number, kind, name, month, year = spec
-        if Card.objects.filter(number_fingerprint=vault.fingerprint(number)).exists():
+        existing = Card.objects.filter(number_fingerprint=vault.fingerprint(number))
+        if existing.exists():
+            if program is not None:  # a demo database seeded before programs existed
+                existing.filter(program__isnull=True).update(program=program)
             return
         card_create(
             card_number=number,
@@ -147,6 +176,7 @@ class Command(BaseCommand):
             product_kind=kind,
             product_name=name,
             cardholder=cardholder,
+            program=program,
         )
 
     def _staff(self, credentials: dict[str, str]) -> None:

@@ -1,0 +1,107 @@
+"""Minting, delivering and revoking landing links: what a program manager or staff member may and may not do."""
+
+import hashlib
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+
+from audit.models import AuditEvent
+from cardholders.models import Card, Cardholder
+from landing.models import LandingAccessToken, LandingLink
+from landing.services import LandingError, MintedLink, landing_link_deliver, landing_link_mint, landing_link_revoke
+from tests import factories
+from tests.landing.conftest import SAM_EMAIL
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_minted_link_carries_a_long_random_token_kept_only_as_a_digest(minted: MintedLink) -> None:
+    token = urlsplit(minted.url).path.rstrip("/").rsplit("/", 1)[1]
+    assert len(token) >= 43  # secrets.token_urlsafe(32): 256 bits
+    stored = LandingAccessToken.objects.get(link=minted.link)
+    assert stored.token_digest == hashlib.sha256(token.encode()).hexdigest()
+    assert stored.expires_at == minted.link.expires_at
+    assert minted.url.startswith("http://127.0.0.1:8000/card/open/")
+
+
+def test_a_link_lives_thirty_days_by_default(minted: MintedLink) -> None:
+    left = minted.link.expires_at - timezone.now()
+    assert timedelta(days=29, hours=23) < left <= timedelta(days=30)
+    assert minted.link.status() == LandingLink.Status.ACTIVE
+
+
+def test_minting_is_audited_without_the_token(minted: MintedLink) -> None:
+    event = AuditEvent.objects.get(action="landing.link_minted")
+    assert event.actor_label == "test"
+    assert event.after == {
+        "card": "520082••••••8210",
+        "purpose": "gift",
+        "expires_at": minted.link.expires_at.isoformat(),
+        "contact": ["email"],
+    }
+    assert minted.url.rsplit("/", 2)[1] not in str(event.after)
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"recipient_email": ""}, "recipient_phone"),
+        ({"recipient_phone": "0151 1234"}, "recipient_phone"),
+        ({"recipient_email": "not-an-address"}, "recipient_email"),
+        ({"expires_in_days": 0}, "expires_in_days"),
+        ({"expires_in_days": 91}, "expires_in_days"),
+        ({"purpose": "birthday"}, "purpose"),
+        ({"message": "x" * 501}, "message"),
+    ],
+)
+def test_bad_input_is_refused_naming_the_field(gift_card: Card, changes: dict[str, Any], field: str) -> None:
+    arguments: dict[str, Any] = {"card": gift_card, "purpose": "gift", "recipient_email": SAM_EMAIL, **changes}
+    with pytest.raises(LandingError) as refused:
+        landing_link_mint(**arguments)
+    assert refused.value.field == field
+    assert not LandingLink.objects.exists()
+
+
+def test_only_an_active_card_without_an_account_holder_can_be_sent(gift_card: Card, cardholder: Cardholder) -> None:
+    gift_card.transition_to(Card.State.SUSPENDED)
+    gift_card.save()
+    with pytest.raises(LandingError, match="active card"):
+        landing_link_mint(card=gift_card, purpose="gift", recipient_email=SAM_EMAIL)
+    owned = factories.make_card(cardholder=cardholder, card_number=factories.TEST_CARD_NUMBERS[3])
+    with pytest.raises(LandingError, match="cardholder's account"):
+        landing_link_mint(card=owned, purpose="gift", recipient_email=SAM_EMAIL)
+
+
+def test_delivery_sends_the_link_to_the_recipient(minted: MintedLink) -> None:
+    assert landing_link_deliver(minted=minted) == "email"
+    assert mail.outbox[-1].to == [SAM_EMAIL]
+    assert minted.url in str(mail.outbox[-1].body)
+    assert "Sunny Gifts" in mail.outbox[-1].subject
+    assert AuditEvent.objects.filter(action="landing.link_sent", after__channel="email").exists()
+
+
+def test_a_link_that_cannot_be_delivered_says_so_and_stays_valid(gift_card: Card) -> None:
+    # Only a phone on file, and the configured backend sends e-mail only.
+    minted = landing_link_mint(card=gift_card, purpose="expense", recipient_phone="+4915112345678")
+    with pytest.raises(LandingError, match="could not be sent"):
+        landing_link_deliver(minted=minted)
+    assert minted.link.status() == LandingLink.Status.ACTIVE
+
+
+def test_revoking_is_immediate_audited_and_happens_once(minted: MintedLink, staff_user: Any) -> None:
+    assert landing_link_revoke(link=minted.link, actor=staff_user) is True
+    assert minted.link.status() == LandingLink.Status.REVOKED
+    assert minted.link.revoked_by_label == staff_user.email
+    assert landing_link_revoke(link=minted.link, actor=staff_user) is False
+    assert AuditEvent.objects.filter(action="landing.link_revoked").count() == 1
+
+
+def test_the_program_names_the_sender_unless_the_link_does(gift_card: Card) -> None:
+    plain = landing_link_mint(card=gift_card, purpose="gift", recipient_email=SAM_EMAIL)
+    branded = landing_link_mint(card=gift_card, purpose="gift", recipient_email=SAM_EMAIL, program_name="Grandma")
+    assert plain.link.display_name == "Sunny Gifts"
+    assert branded.link.display_name == "Grandma"

@@ -51,6 +51,7 @@ def test_staff_send_a_gift_card_by_link_and_see_it_once(staff_user: User, gift_c
     assert "/card/open/" in page
     assert "/card/open/" in str(mail.outbox[-1].body)
     assert "sent to the recipient by e-mail" in page
+    assert "Open your gift card</a>" in page  # the button for the program's website, escaped in the text area
 
 
 def test_minting_errors_are_shown_beside_their_field(staff_user: User, gift_card: Card) -> None:

@@ -197,6 +197,7 @@ class TestPushing:
 
         assert "is now in DemoPay" in confirmation
         assert f'href="{page_path(minted)}"' in confirmation  # back to the card, not to an account
+        assert "Sign in" not in confirmation
         push = PushRequest.objects.get()
         assert push.channel == PushRequest.Channel.LANDING
         assert push.cardholder is None

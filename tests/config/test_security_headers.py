@@ -12,7 +12,15 @@ from users.models import User
 
 pytestmark = pytest.mark.django_db
 
-PAGES = ["/", "/accounts/login/", "/accounts/password/reset/", "/admin/", "/no-such-page/", "/healthz"]
+PAGES = [
+    "/",
+    "/accounts/login/",
+    "/accounts/password/reset/",
+    "/admin/",
+    "/no-such-page/",
+    "/healthz",
+    "/card/00000000-0000-0000-0000-000000000000/",
+]
 
 
 @pytest.mark.parametrize("path", PAGES)

@@ -312,3 +312,18 @@ class TestRecords:
             "push.started",
             "push.receipts_issued",
         } <= actions
+
+
+@pytest.mark.parametrize("token", [None, "wrong-token-wrong-token-wrong-token-wrong-token-wrong-token1"])
+def test_the_landing_forms_need_the_csrf_token(minted: MintedLink, token: str | None) -> None:
+    """E1 on the recipient's forms: without a valid token nothing is sent, checked or pushed."""
+    client = HttpsClient(enforce_csrf_checks=True)
+    client.get(token_path(minted))
+    data = {"csrfmiddlewaretoken": token} if token else {}
+    for suffix, form in (("code/", {"action": "send", "channel": "email"}), ("push/", {"token_requestor": "1"})):
+        response = client.post(
+            f"{page_path(minted)}{suffix}", {**form, **data}, headers={"Referer": "https://testserver/"}
+        )
+        assert response.status_code == 403, suffix
+    assert not mail.outbox
+    assert not PushRequest.objects.exists()

@@ -247,6 +247,12 @@ def landing_link_open(*, token: str, request: HttpRequest | None = None) -> Land
     return link
 
 
+def landing_access_tokens_purge() -> int:
+    """Delete access tokens past their expiry (a desktop mints one per page view). Returns how many went."""
+    deleted, _ = LandingAccessToken.objects.filter(expires_at__lte=timezone.now()).delete()
+    return deleted
+
+
 def landing_phone_handoff_url(*, link: LandingLink) -> str:
     """A short-lived address of the same link, for a QR code on a desktop to continue on the phone."""
     token = _new_token(link, LandingAccessToken.Kind.PHONE_HANDOFF, timezone.now() + PHONE_HANDOFF_LIFETIME)

@@ -36,6 +36,7 @@ VERIFIED_FOR_SECONDS = 15 * 60
 WINDOW_SECONDS = 600
 # (per link or token, per client address) in WINDOW_SECONDS; documented in the README (check F1).
 OPEN_LIMITS = (20, 30)
+PAGE_LIMITS = (60, 120)
 CODE_SEND_LIMITS = (5, 20)
 CODE_VERIFY_LIMITS = (10, 30)
 PUSH_LIMITS = (10, 30)
@@ -154,6 +155,8 @@ def landing_page(request: HttpRequest, public_id: str) -> HttpResponse:
     link, verified = _access(request, public_id)
     if link is None:
         return _unavailable(request)
+    if not _allowed(request, "landing-page", f"link:{link.pk}", PAGE_LIMITS):
+        return _too_many(request, "page", link)
     status = link.status()
     if status != LandingLink.Status.ACTIVE:
         return _ended(request, link, status)

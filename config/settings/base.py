@@ -263,6 +263,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": 60.0,  # every minute: cleanup only, expiry is enforced when a receipt is used
         "options": {"expires": 60},
     },
+    "purge-expired-landing-access-tokens": {
+        "task": "landing.purge_expired_access_tokens",
+        "schedule": 3600.0,
+        "options": {"expires": 3600},
+    },
     "refresh-token-requestors-if-due": {
         "task": "provisioning.refresh_token_requestors_if_due",
         # hourly check; the interval itself (default 14 days) is the staff's, in the network configuration

@@ -12,7 +12,15 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from cardholders.models import Card, Cardholder
 from landing.models import LandingAccessToken, LandingLink
-from landing.services import LandingError, MintedLink, landing_link_deliver, landing_link_mint, landing_link_revoke
+from landing.services import (
+    LandingError,
+    MintedLink,
+    landing_access_tokens_purge,
+    landing_link_deliver,
+    landing_link_mint,
+    landing_link_revoke,
+    landing_phone_handoff_url,
+)
 from tests import factories
 from tests.landing.conftest import SAM_EMAIL
 
@@ -105,3 +113,10 @@ def test_the_program_names_the_sender_unless_the_link_does(gift_card: Card) -> N
     branded = landing_link_mint(card=gift_card, purpose="gift", recipient_email=SAM_EMAIL, program_name="Grandma")
     assert plain.link.display_name == "Sunny Gifts"
     assert branded.link.display_name == "Grandma"
+
+
+def test_expired_access_tokens_are_purged_and_live_ones_kept(minted: MintedLink) -> None:
+    landing_phone_handoff_url(link=minted.link)
+    LandingAccessToken.objects.filter(kind=LandingAccessToken.Kind.PHONE_HANDOFF).update(expires_at=timezone.now())
+    assert landing_access_tokens_purge() == 1
+    assert list(LandingAccessToken.objects.values_list("kind", flat=True)) == [LandingAccessToken.Kind.SENT]

@@ -19,7 +19,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Concatenate, ParamSpec
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
@@ -49,7 +49,7 @@ _NONCE_BYTES = 12
 _BODY_EXPIRES_ATTR = "_idempotency_body_expires_at"
 
 P = ParamSpec("P")
-ViewMethod = Callable[Concatenate[APIView, Request, P], Response]
+V = TypeVar("V", bound=APIView)
 
 
 @dataclass(frozen=True)
@@ -193,12 +193,16 @@ def push_idempotency_key(*, credential: str, key: str) -> str:
     return "api:" + hashlib.sha256(f"{credential}\n{key}".encode()).hexdigest()[:60]
 
 
-def idempotent(*, required: bool = False) -> Callable[[ViewMethod[P]], ViewMethod[P]]:
+def idempotent(
+    *, required: bool = False
+) -> Callable[[Callable[Concatenate[V, Request, P], Response]], Callable[Concatenate[V, Request, P], Response]]:
     """Honour Idempotency-Key on a view's `post` (and demand it when `required`)."""
 
-    def decorator(method: ViewMethod[P]) -> ViewMethod[P]:
+    def decorator(
+        method: Callable[Concatenate[V, Request, P], Response],
+    ) -> Callable[Concatenate[V, Request, P], Response]:
         @functools.wraps(method)
-        def wrapper(view: APIView, request: Request, *args: P.args, **kwargs: P.kwargs) -> Response:
+        def wrapper(view: V, request: Request, /, *args: P.args, **kwargs: P.kwargs) -> Response:
             key = idempotency_key_of(request)
             credential = credential_id(request)
             if key is None or credential is None:

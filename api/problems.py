@@ -121,8 +121,9 @@ def problem_exception_handler(exc: Exception, context: Mapping[str, Any]) -> Res
         auth_header = getattr(exc, "auth_header", None)  # set by APIView.handle_exception for a 401
         if auth_header:
             headers["WWW-Authenticate"] = auth_header
-        if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
-            headers["Retry-After"] = str(int(exc.wait) + 1)
+        wait = getattr(exc, "wait", None)  # seconds until a throttled caller may try again
+        if isinstance(exc, exceptions.Throttled) and wait is not None:
+            headers["Retry-After"] = str(int(wait) + 1)
         return problem_response(
             status_code=exc.status_code, code=code, title=str(title), detail=str(exc.detail), headers=headers
         )
@@ -135,4 +136,3 @@ def problem_exception_handler(exc: Exception, context: Mapping[str, Any]) -> Res
         title=gettext("Server error"),
         detail=gettext("Something went wrong on our side. It has been logged; please try again later."),
     )
-

@@ -5,12 +5,13 @@ counted with `core.rate_limits` (cache counters, Redis in production): `write_ra
 Rates are read at request time (not at import, as DRF's SimpleRateThrottle does), so a settings change applies.
 """
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.utils.translation import gettext
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
-from rest_framework.views import APIView
 
 from api.authentication import credential_id
 from api.problems import Problem
@@ -19,11 +20,14 @@ from audit.services import audit_event_record
 from core.client_ip import client_ip
 from core.rate_limits import rate_limit_allows_for
 
+if TYPE_CHECKING:  # rest_framework.views imports this module (DEFAULT_THROTTLE_CLASSES) while it is defined
+    from rest_framework.views import APIView
+
 
 class _RuntimeRateThrottle(SimpleRateThrottle):
     def get_rate(self) -> str | None:
-        rate: str | None = api_settings.DEFAULT_THROTTLE_RATES[self.scope]
-        return rate
+        rates: dict[str, str | None] = api_settings.DEFAULT_THROTTLE_RATES  # type: ignore[assignment]  # stubs: dict
+        return rates[str(self.scope)]
 
 
 class CredentialRateThrottle(_RuntimeRateThrottle):
@@ -31,7 +35,7 @@ class CredentialRateThrottle(_RuntimeRateThrottle):
 
     scope = "api_credential"
 
-    def get_cache_key(self, request: Request, view: APIView) -> str | None:
+    def get_cache_key(self, request: Request, view: "APIView") -> str | None:
         credential = credential_id(request)
         return None if credential is None else self.cache_format % {"scope": self.scope, "ident": credential}
 
@@ -41,7 +45,7 @@ class AnonymousAddressThrottle(_RuntimeRateThrottle):
 
     scope = "api_anonymous"
 
-    def get_cache_key(self, request: Request, view: APIView) -> str | None:
+    def get_cache_key(self, request: Request, view: "APIView") -> str | None:
         if credential_id(request) is not None:
             return None
         return self.cache_format % {"scope": self.scope, "ident": client_ip(request) or "unknown"}

@@ -263,6 +263,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": 60.0,  # every minute: cleanup only, expiry is enforced when a receipt is used
         "options": {"expires": 60},
     },
+    "purge-api-idempotency-records": {
+        # stored Idempotency-Key answers: bodies dropped once their receipts expire, records after 24 hours
+        "task": "api.purge_idempotency_records",
+        "schedule": 60.0,
+        "options": {"expires": 60},
+    },
     "purge-expired-landing-access-tokens": {
         "task": "landing.purge_expired_access_tokens",
         "schedule": 3600.0,
@@ -278,16 +284,55 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
 
 # --- REST framework (the API is `api`; see its README section) ---------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    # Each view names its callers (api.views.base); these defaults are for anything that does not.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.authentication.CardholderTokenAuthentication",
+        "api.authentication.CsrfSessionAuthentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.problems.problem_exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": [
+        "api.throttling.CredentialRateThrottle",
+        "api.throttling.AnonymousAddressThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "api_credential": env.str("API_THROTTLE_PER_CREDENTIAL", default="300/min"),
+        "api_anonymous": env.str("API_THROTTLE_ANONYMOUS", default="120/min"),
+    },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Push Provisioning Portal API",
+    "DESCRIPTION": (
+        "For the issuer's mobile app (a cardholder's token) and program managers (an API key). Errors are RFC 7807 "
+        "problem details with a stable `code`; every POST honours an `Idempotency-Key` header."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_AUTHENTICATION": [],
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "PlatformEnum": "provisioning.models.DeviceEnvironment",
+        "CardStateEnum": "cardholders.models.Card.State",
+        "PushStateEnum": "provisioning.models.PushRequest.State",
+        "ReceiptStateEnum": "provisioning.models.PushReceipt.State",
+        "ReceiptResultEnum": "provisioning.models.PushReceipt.Result",
+        "LandingLinkStatusEnum": "landing.models.LandingLink.Status",
+    },
+}
+# Lifetime of an app token issued to a stepped-up session (knox stores only its hash).
+API_CARDHOLDER_TOKEN_TTL_HOURS = env.int("API_CARDHOLDER_TOKEN_TTL_HOURS", default=12)
+REST_KNOX = {"TOKEN_TTL": timedelta(hours=API_CARDHOLDER_TOKEN_TTL_HOURS), "AUTH_HEADER_PREFIX": "Token"}
+# Limits of the write endpoints, per credential AND per client address (check F1), besides the throttling above.
+API_WRITE_RATE_LIMITS: dict[str, dict[str, int]] = {
+    "push_start": {"per_credential": 10, "per_address": 30, "window_seconds": 600},
+    "push_result": {"per_credential": 30, "per_address": 90, "window_seconds": 600},
+    "token_create": {"per_credential": 5, "per_address": 30, "window_seconds": 600},
+    "landing_link_create": {"per_credential": 200, "per_address": 400, "window_seconds": 3600},
+    "landing_link_revoke": {"per_credential": 200, "per_address": 400, "window_seconds": 3600},
 }
 
 # --- Provisioning ---------------------------------------------------------------------------------------------

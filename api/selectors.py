@@ -1,0 +1,83 @@
+"""Every query of the API, scoped by the caller: a cardholder's own rows, or a program's cards and links."""
+
+from collections.abc import Sequence
+from uuid import UUID
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+
+from cardholders.models import Card, Program
+from cardholders.selectors import card_list_for_user
+from landing.models import LandingLink
+from provisioning.models import PushReceipt, PushRequest, TokenRequestor
+from users.models import User
+
+
+def _receipts_with_cards() -> "Prefetch[str, QuerySet[PushReceipt], str]":
+    return Prefetch("receipts", queryset=PushReceipt.objects.select_related("card").order_by("id"))
+
+
+def cardholder_cards(*, user: User) -> QuerySet[Card]:
+    return card_list_for_user(user=user).select_related("program")
+
+
+def cardholder_cards_by_ids(*, user: User, ids: Sequence[UUID]) -> list[Card]:
+    """The cardholder's cards among `ids`; fewer than asked when some are not theirs (or do not exist)."""
+    return list(cardholder_cards(user=user).filter(public_id__in=ids))
+
+
+def cardholder_pushes(*, user: User) -> QuerySet[PushRequest]:
+    return (
+        PushRequest.objects.filter(cardholder__user=user)
+        .select_related("token_requestor")
+        .prefetch_related(_receipts_with_cards())
+        .order_by("-created_at", "-id")
+    )
+
+
+def cardholder_push(*, user: User, public_id: UUID) -> PushRequest | None:
+    return cardholder_pushes(user=user).filter(public_id=public_id).first()
+
+
+def token_requestor_by_trid(*, trid: str) -> TokenRequestor | None:
+    return TokenRequestor.objects.filter(trid=trid).first()
+
+
+def program_cards(*, program: Program) -> QuerySet[Card]:
+    return Card.objects.filter(program=program).select_related("program").order_by("created_at", "id")
+
+
+def program_card(*, program: Program, public_id: UUID) -> Card | None:
+    return program_cards(program=program).filter(public_id=public_id).first()
+
+
+def card_pushes(*, card: Card) -> QuerySet[PushRequest]:
+    """Pushes of `card`: with a receipt (or refusal) for it, or started through one of its landing links."""
+    return (
+        PushRequest.objects.filter(Q(receipts__card=card) | Q(landing__link__card=card))
+        .distinct()
+        .select_related("token_requestor", "landing__link")
+        .prefetch_related(
+            Prefetch(
+                "receipts",
+                queryset=PushReceipt.objects.filter(card=card).select_related("card"),
+                to_attr="receipts_of_card",
+            )
+        )
+        .order_by("-created_at", "-id")
+    )
+
+
+def program_landing_links(*, program: Program, card: UUID | None = None) -> QuerySet[LandingLink]:
+    links = LandingLink.objects.filter(card__program=program)
+    if card is not None:
+        links = links.filter(card__public_id=card)
+    # Pushes that count against max_pushes (LandingLink.pushes_counted), counted in the same query.
+    return (
+        links.select_related("card")
+        .annotate(pushes_made=Count("pushes", filter=~Q(pushes__push__state=PushRequest.State.FAILED)))
+        .order_by("-created_at", "-id")
+    )
+
+
+def program_landing_link(*, program: Program, public_id: UUID) -> LandingLink | None:
+    return program_landing_links(program=program).filter(public_id=public_id).first()

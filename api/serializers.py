@@ -1,0 +1,280 @@
+"""What the API reads and writes. Output shows a card by first six and last four digits at most, a receipt in
+full only in the push-start answer (the protocol needs it there), and a landing link's address only when minted.
+"""
+
+from typing import Any
+
+from django.conf import settings
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from cardholders.models import Card
+from core.personal_data import mask_email
+from landing.models import LandingLink
+from provisioning.devices import usable_push_method_types
+from provisioning.models import DeviceEnvironment, PushReceipt, PushRequest, TokenRequestor
+from provisioning.outcomes import receipt_outcome
+from provisioning.selectors import MAX_CARDS_PER_PUSH
+
+# --- Problems (documentation of api.problems' shape) ------------------------------------------------------------------
+
+
+class ProblemFieldErrorSerializer(serializers.Serializer[Any]):
+    field = serializers.CharField(allow_null=True, help_text="The field at fault as a dotted path; null if none.")
+    code = serializers.CharField()
+    message = serializers.CharField()
+
+
+class ProblemSerializer(serializers.Serializer[Any]):
+    """RFC 7807 problem details; `code` is stable, `title` and `detail` are for people."""
+
+    type = serializers.CharField()
+    title = serializers.CharField()
+    status = serializers.IntegerField()
+    detail = serializers.CharField()
+    code = serializers.CharField()
+    # A declared field: DRF's metaclass moves it off the class, so it does not hide Serializer.errors.
+    errors = ProblemFieldErrorSerializer(many=True, required=False)  # type: ignore[assignment]
+    push_id = serializers.UUIDField(required=False, help_text="The push the error is about, if one was recorded.")
+    reason = serializers.CharField(required=False, help_text="The card network's reason, when it gave one.")
+
+
+# --- Cards and token requestors ---------------------------------------------------------------------------------------
+
+
+class CardSerializer(serializers.Serializer[Card]):
+    id = serializers.UUIDField(source="public_id")
+    product_name = serializers.CharField()
+    product_kind = serializers.ChoiceField(choices=Card.ProductKind.choices)
+    first_six = serializers.CharField()
+    last_four = serializers.CharField()
+    expiry = serializers.CharField(source="expiry_display", help_text="MM/YY")
+    state = serializers.ChoiceField(choices=Card.State.choices)
+    program = serializers.CharField(source="program.name", allow_null=True, default=None)
+
+
+class CardBriefSerializer(serializers.Serializer[Card]):
+    id = serializers.UUIDField(source="public_id")
+    product_name = serializers.CharField()
+    last_four = serializers.CharField()
+
+
+class LogoSerializer(serializers.Serializer[Any]):
+    svg = serializers.URLField(allow_null=True)
+    png = serializers.URLField(allow_null=True)
+
+
+class TokenRequestorBriefSerializer(serializers.Serializer[TokenRequestor]):
+    trid = serializers.CharField(help_text="Token requestor id (11 digits), as MDES names it.")
+    name = serializers.CharField(source="consumer_facing_name")
+    type = serializers.ChoiceField(source="requestor_type", choices=TokenRequestor.Type.choices)
+
+
+class TokenRequestorSerializer(TokenRequestorBriefSerializer):
+    logo = serializers.SerializerMethodField()
+    supports_multiple_cards = serializers.BooleanField(source="supports_multiple_pushed_cards")
+    supports_digitization_data = serializers.BooleanField(
+        source="supports_issuer_initiated_digitization_data",
+        help_text="Whether a push returns issuer-initiated digitization data for the requestor's SDK.",
+    )
+    push_methods = serializers.SerializerMethodField(help_text="Push method types usable on the platform, best first.")
+
+    @extend_schema_field(LogoSerializer(allow_null=True))
+    def get_logo(self, requestor: TokenRequestor) -> dict[str, str | None] | None:
+        logo = requestor.logo
+        if logo is None:
+            return None
+        request = self.context["request"]
+
+        def url(image_format: str) -> str:
+            return str(request.build_absolute_uri(reverse("api:logo", args=[logo.asset_id, image_format])))
+
+        return {"svg": url("svg") if logo.svg else None, "png": url("png") if logo.png else None}
+
+    @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(choices=DeviceEnvironment.choices)))
+    def get_push_methods(self, requestor: TokenRequestor) -> list[str]:
+        offered = {method.get("type") for method in requestor.push_methods}
+        return [kind for kind in usable_push_method_types(self.context["platform"]) if kind in offered]
+
+
+class EligibleTokenRequestorsQuerySerializer(serializers.Serializer[Any]):
+    card = serializers.ListField(
+        child=serializers.UUIDField(), min_length=1, max_length=MAX_CARDS_PER_PUSH, help_text="Card id, repeated."
+    )
+    platform = serializers.ChoiceField(choices=DeviceEnvironment.choices)
+
+
+# --- Pushes -----------------------------------------------------------------------------------------------------------
+
+
+class OutcomeSerializer(serializers.Serializer[Any]):
+    tone = serializers.ChoiceField(choices=["success", "warning", "failure", "pending"])
+    heading = serializers.CharField()
+    text = serializers.CharField()
+
+
+class PushCardSerializer(serializers.Serializer[PushReceipt]):
+    """One card of a push and what happened to it."""
+
+    card = CardBriefSerializer()
+    state = serializers.ChoiceField(choices=PushReceipt.State.choices)
+    result = serializers.SerializerMethodField()
+    expires_at = serializers.DateTimeField(allow_null=True)
+    outcome = serializers.SerializerMethodField()
+
+    @extend_schema_field(serializers.ChoiceField(choices=PushReceipt.Result.choices, allow_null=True))
+    def get_result(self, receipt: PushReceipt) -> str | None:
+        return receipt.result or None
+
+    @extend_schema_field(OutcomeSerializer)
+    def get_outcome(self, receipt: PushReceipt) -> dict[str, str]:
+        outcome = receipt_outcome(receipt, receipt.push.token_requestor.consumer_facing_name)
+        return {"tone": outcome.tone, "heading": outcome.heading, "text": outcome.text}
+
+
+class PushSerializer(serializers.Serializer[PushRequest]):
+    id = serializers.UUIDField(source="public_id")
+    created_at = serializers.DateTimeField()
+    state = serializers.ChoiceField(choices=PushRequest.State.choices)
+    channel = serializers.ChoiceField(choices=PushRequest.Channel.choices)
+    platform = serializers.ChoiceField(source="device_environment", choices=DeviceEnvironment.choices)
+    token_requestor = TokenRequestorBriefSerializer()
+    cards = PushCardSerializer(source="receipts", many=True)
+
+
+class PushStartSerializer(serializers.Serializer[Any]):
+    cards = serializers.ListField(
+        child=serializers.UUIDField(), min_length=1, max_length=MAX_CARDS_PER_PUSH, help_text="Ids of your cards."
+    )
+    token_requestor = serializers.RegexField(r"^[0-9]{11}$", help_text="The chosen requestor's trid.")
+    platform = serializers.ChoiceField(choices=DeviceEnvironment.choices)
+
+
+class IssuedReceiptSerializer(serializers.Serializer[Any]):
+    card = CardBriefSerializer()
+    receipt = serializers.CharField(help_text="pushAccountReceipt: a bearer value, valid until expires_at.")
+    expires_at = serializers.DateTimeField()
+    digitization_data = serializers.CharField(
+        allow_null=True, help_text="issuerInitiatedDigitizationData for the requestor's SDK, where it supports it."
+    )
+
+
+class PushStartedSerializer(serializers.Serializer[Any]):
+    id = serializers.UUIDField(source="push.public_id")
+    state = serializers.ChoiceField(source="push.state", choices=PushRequest.State.choices)
+    platform = serializers.ChoiceField(source="push.device_environment", choices=DeviceEnvironment.choices)
+    token_requestor = TokenRequestorBriefSerializer(source="push.token_requestor")
+    redirect_url = serializers.URLField(
+        help_text="The requestor's URI for the platform with receipts, callback URL and signature appended."
+    )
+    expires_at = serializers.DateTimeField(help_text="When the first of the receipts expires.")
+    receipts = IssuedReceiptSerializer(source="issued", many=True)
+
+
+class PushResultItemSerializer(serializers.Serializer[Any]):
+    receipt = serializers.CharField(max_length=512, help_text="A receipt of this push, as the requestor returned it.")
+    result = serializers.ChoiceField(choices=PushReceipt.Result.choices)
+
+
+class PushResultSerializer(serializers.Serializer[Any]):
+    results = PushResultItemSerializer(many=True, min_length=1, max_length=MAX_CARDS_PER_PUSH)  # type: ignore[call-arg]
+
+
+class ReportedReceiptSerializer(serializers.Serializer[Any]):
+    receipt_hint = serializers.CharField(help_text="The receipt's first and last characters only.")
+    use = serializers.ChoiceField(
+        choices=["used", "already_used", "expired", "unknown"],
+        help_text="used: recorded now; already_used: recorded before (a replay); expired; unknown: not this push's.",
+    )
+
+
+class PushResultReportedSerializer(PushSerializer):
+    reported = ReportedReceiptSerializer(many=True)
+
+
+class CardPushSerializer(serializers.Serializer[PushRequest]):
+    """A push in a card's history (program managers): what happened to that card."""
+
+    id = serializers.UUIDField(source="public_id")
+    created_at = serializers.DateTimeField()
+    state = serializers.ChoiceField(choices=PushRequest.State.choices)
+    channel = serializers.ChoiceField(choices=PushRequest.Channel.choices)
+    platform = serializers.ChoiceField(source="device_environment", choices=DeviceEnvironment.choices)
+    token_requestor = TokenRequestorBriefSerializer()
+    landing_link = serializers.SerializerMethodField()
+    card = serializers.SerializerMethodField(help_text="This card's part of the push; null if it failed before.")
+
+    @extend_schema_field(serializers.UUIDField(allow_null=True))
+    def get_landing_link(self, push: PushRequest) -> str | None:
+        landing = getattr(push, "landing", None)
+        return str(landing.link.public_id) if landing is not None else None
+
+    @extend_schema_field(PushCardSerializer(allow_null=True))
+    def get_card(self, push: PushRequest) -> dict[str, Any] | None:
+        receipts = push.receipts_of_card  # type: ignore[attr-defined]  # prefetched by api.selectors.card_pushes
+        return dict(PushCardSerializer(receipts[0]).data) if receipts else None
+
+
+# --- Cardholder tokens ------------------------------------------------------------------------------------------------
+
+
+class TokenIssuedSerializer(serializers.Serializer[Any]):
+    token = serializers.CharField(help_text="Send as `Authorization: Token <token>`; shown only in this answer.")
+    expires_at = serializers.DateTimeField()
+
+
+# --- Landing links ----------------------------------------------------------------------------------------------------
+
+
+class LandingLinkCreateSerializer(serializers.Serializer[Any]):
+    card = serializers.UUIDField(help_text="A card of your program without a cardholder account.")
+    purpose = serializers.ChoiceField(choices=LandingLink.Purpose.choices)
+    recipient_phone = serializers.CharField(max_length=16, required=False, default="", allow_blank=True)
+    recipient_email = serializers.CharField(max_length=254, required=False, default="", allow_blank=True)
+    message = serializers.CharField(max_length=500, required=False, default="", allow_blank=True)
+    program_name = serializers.CharField(max_length=100, required=False, default="", allow_blank=True)
+    expires_in_days = serializers.IntegerField(
+        min_value=1, max_value=settings.LANDING_LINK_MAX_DAYS, required=False, allow_null=True, default=None
+    )
+    max_pushes = serializers.IntegerField(min_value=1, max_value=1000, required=False, allow_null=True, default=None)
+    deliver = serializers.BooleanField(
+        default=False, help_text="Send the link to the recipient now (text message if possible, else e-mail)."
+    )
+
+
+class LandingLinkSerializer(serializers.Serializer[LandingLink]):
+    id = serializers.UUIDField(source="public_id")
+    card = CardBriefSerializer()
+    purpose = serializers.ChoiceField(choices=LandingLink.Purpose.choices)
+    status = serializers.SerializerMethodField()
+    recipient_phone = serializers.SerializerMethodField(help_text="Last four digits only.")
+    recipient_email = serializers.SerializerMethodField(help_text="Masked.")
+    message = serializers.CharField()
+    program_name = serializers.CharField()
+    max_pushes = serializers.IntegerField()
+    pushes_made = serializers.IntegerField()
+    expires_at = serializers.DateTimeField()
+    created_at = serializers.DateTimeField()
+    created_by = serializers.CharField(source="created_by_label")
+    revoked_at = serializers.DateTimeField(allow_null=True)
+    first_opened_at = serializers.DateTimeField(allow_null=True)
+
+    @extend_schema_field(serializers.ChoiceField(choices=LandingLink.Status.choices))
+    def get_status(self, link: LandingLink) -> str:
+        return str(link.status(pushes_made=link.pushes_made))  # type: ignore[attr-defined]  # annotated by selector
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_recipient_phone(self, link: LandingLink) -> str | None:
+        return f"•••• {link.recipient_phone[-4:]}" if link.recipient_phone else None
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_recipient_email(self, link: LandingLink) -> str | None:
+        return mask_email(link.recipient_email) if link.recipient_email else None
+
+
+class LandingLinkMintedSerializer(LandingLinkSerializer):
+    url = serializers.URLField(help_text="The link with its secret token: shown only in this answer.")
+    delivered_by = serializers.ChoiceField(
+        choices=["sms", "email"], allow_null=True, help_text="How the link was sent; null if not (asked or failed)."
+    )

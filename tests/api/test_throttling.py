@@ -1,0 +1,93 @@
+"""F1 and F3 for the API: write endpoints are limited per credential AND per client address (request N+1 → 429),
+every request is throttled per credential, and a spoofed X-Forwarded-For resets nothing."""
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.urls import reverse
+
+from audit.models import AuditEvent
+from cardholders.models import Card, Cardholder
+from issuer_portal.models import NetworkConfiguration
+from tests import factories
+from tests.api.conftest import DEMOPAY, HttpsApiClient
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def limits(settings: Any) -> dict[str, dict[str, int]]:
+    settings.API_WRITE_RATE_LIMITS = {
+        "push_start": {"per_credential": 2, "per_address": 3, "window_seconds": 600},
+        "push_result": {"per_credential": 2, "per_address": 3, "window_seconds": 600},
+        "token_create": {"per_credential": 5, "per_address": 30, "window_seconds": 600},
+        "landing_link_create": {"per_credential": 2, "per_address": 3, "window_seconds": 3600},
+        "landing_link_revoke": {"per_credential": 2, "per_address": 3, "window_seconds": 3600},
+    }
+    limits: dict[str, dict[str, int]] = settings.API_WRITE_RATE_LIMITS
+    return limits
+
+
+def _start(client: HttpsApiClient, card: Card, key: str, **extra: Any) -> Any:
+    body = {"cards": [str(card.public_id)], "token_requestor": DEMOPAY, "platform": "WEB"}
+    return client.post(reverse("api:my_pushes"), body, format="json", headers={"Idempotency-Key": key}, **extra)
+
+
+def test_push_starts_are_limited_per_credential(
+    app: HttpsApiClient, card: Card, requestors: NetworkConfiguration, limits: Any
+) -> None:
+    assert [_start(app, card, f"k{n}").status_code for n in range(3)] == [201, 201, 429]
+    refused = _start(app, card, "k9")
+    assert refused.json()["code"] == "rate_limited"
+    assert refused["Retry-After"] == "600"
+    assert AuditEvent.objects.filter(action="api.rate_limited", detail="push_start").exists()
+
+
+def test_a_replay_is_not_counted(
+    app: HttpsApiClient, card: Card, requestors: NetworkConfiguration, limits: Any
+) -> None:
+    assert [_start(app, card, "same").status_code for _ in range(4)] == [201, 201, 201, 201]
+
+
+def test_push_starts_are_limited_per_client_address_across_credentials(
+    card: Card, requestors: NetworkConfiguration, limits: Any, issue_tokens: Callable[[Cardholder, int], list[str]]
+) -> None:
+    codes = []
+    for n, token in enumerate(issue_tokens(card.cardholder, 4)):  # type: ignore[arg-type]
+        app = HttpsApiClient()  # a new token each time: the per-credential limit never bites, the address one does
+        app.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+        codes.append(_start(app, card, f"k{n}").status_code)
+    assert codes == [201, 201, 201, 429]
+
+
+def test_a_spoofed_forwarded_for_does_not_reset_the_address_limit(
+    card: Card, requestors: NetworkConfiguration, limits: Any, issue_tokens: Callable[[Cardholder, int], list[str]]
+) -> None:
+    codes = []
+    for n, token in enumerate(issue_tokens(card.cardholder, 4)):  # type: ignore[arg-type]
+        app = HttpsApiClient()
+        app.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+        codes.append(_start(app, card, f"k{n}", HTTP_X_FORWARDED_FOR=f"203.0.113.{n}").status_code)
+    assert codes[-1] == 429
+
+
+def test_landing_links_are_limited_per_key(manager: HttpsApiClient, gift_card: Card, limits: Any) -> None:
+    body = {"card": str(gift_card.public_id), "purpose": "gift", "recipient_email": "alice@example.test"}
+    codes = [manager.post(reverse("api:program_landing_links"), body, format="json").status_code for _ in range(3)]
+    assert codes == [201, 201, 429]
+
+
+def test_every_request_is_throttled_per_credential(app: HttpsApiClient, card: Card, settings: Any) -> None:
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"api_credential": "3/min", "api_anonymous": "100/min"},
+    }
+    codes = [app.get(reverse("api:my_cards")).status_code for _ in range(4)]
+    assert codes == [200, 200, 200, 429]
+    throttled = app.get(reverse("api:my_cards"))
+    assert throttled.json()["code"] == "throttled"
+    assert int(throttled["Retry-After"]) > 0
+    other = HttpsApiClient()
+    other.force_login(factories.CardholderFactory.create().user)
+    assert other.get(reverse("api:my_cards")).status_code == 200  # another credential has its own budget

@@ -85,3 +85,46 @@ def _row(page: Any, pk: int) -> int:
     """The index of the changelist form row holding the requestor with this primary key."""
     ids = page.locator("input[name$='-id']").evaluate_all("inputs => inputs.map(i => i.value)")
     return [int(value) for value in ids].index(pk)
+
+
+def test_staff_send_a_gift_card_by_link_and_the_recipient_opens_it(
+    browser: Any, live_server: Any, page: Any, sandbox_network_config: NetworkConfiguration, settings: Any
+) -> None:
+    settings.PORTAL_BASE_URL = live_server.url
+    gift = factories.make_card(
+        program=factories.ProgramFactory.create(name="Sunny Gifts"),
+        card_number=factories.TEST_CARD_NUMBERS[2],
+        product_kind="gift",
+        product_name="Sunny Gift Card",
+    )
+    secret = generate_totp_secret()
+    staff = factories.StaffUserFactory.create()
+    TOTP.activate(staff, secret)
+    page.goto("/admin/")
+    sign_in(page, staff.email)
+    page.get_by_label("Code").fill(format_hotp_value(hotp_value(secret, int(time.time()) // 30)))
+    page.get_by_role("button", name="Sign In").click()
+    page.wait_for_url("**/admin/")
+
+    page.goto("/admin/cardholders/card/")
+    page.get_by_role("row", name=re.compile("Sunny Gift Card")).get_by_role("checkbox").check()
+    page.locator("select[name=action]").select_option("send_by_landing_link")
+    page.get_by_role("button", name="Go").click()
+    page.get_by_label("Recipient email").fill("sam@example.test")
+    page.get_by_label("Message").fill("Happy birthday, Sam!")
+    page.get_by_label("Deliver").uncheck()
+    screenshot(page, "staff-landing-mint")
+    page.get_by_role("button", name="Mint link").click()
+    page.get_by_text("This is the only time the link is shown.").wait_for()
+    screenshot(page, "staff-landing-minted")
+    assert page_problems(page) == []
+    link = page.get_by_label("Link").input_value()
+    assert link.startswith(f"{live_server.url}/card/open/")
+    assert gift.landing_links.get().created_by == staff
+
+    recipient_context = browser.new_context(base_url=live_server.url)
+    recipient = recipient_context.new_page()
+    recipient.goto(link)
+    recipient.get_by_role("heading", name="You have a gift card").wait_for()
+    assert "Happy birthday, Sam!" in recipient.locator("main").inner_text()
+    recipient_context.close()

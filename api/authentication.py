@@ -6,9 +6,11 @@
 - Program manager: a `ProgramApiKey` (`Authorization: Api-Key <key>`), stored hashed; `request.user` stays
   anonymous and `request.auth` is the key, whose program scopes everything it sees.
 
-`credential_id` names the credential of a request for throttling, rate limits and Idempotency-Key records.
+`credential_id` names the credential of a request for throttling and rate limits; `idempotency_scope` the owner
+of its Idempotency-Key records.
 """
 
+import hashlib
 from typing import Any, cast
 
 from django.contrib.auth.models import AnonymousUser
@@ -60,6 +62,15 @@ class ProgramApiKeyAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request: Request) -> str:
         return API_KEY_KEYWORD
+
+
+def idempotency_scope(request: Request) -> str | None:
+    """Whose Idempotency-Keys these are: the credential, except that a browser session is its own scope (its key
+    changes with every step-up), so no other session of the user can replay what this one was answered."""
+    if isinstance(request.successful_authenticator, CsrfSessionAuthentication) and request.session.session_key:
+        digest = hashlib.sha256(request.session.session_key.encode()).hexdigest()[:32]
+        return f"session:{digest}"
+    return credential_id(request)
 
 
 def credential_id(request: Request) -> str | None:

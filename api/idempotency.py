@@ -4,7 +4,8 @@
   of two concurrent requests exactly one proceeds and the other gets 409 `idempotency_key_in_use`.
 - A completed record with the same request fingerprint is replayed (stored status and body, header
   `Idempotent-Replayed: true`); a different request under the same key gets 422 `idempotency_key_reused`.
-- Answers that say "nothing happened, try again" (429, 503) and unhandled errors release the key instead.
+- Answers that say "nothing happened, try again" (401, 403, 429, 503) and unhandled errors release the key.
+- A browser session's keys are its own (`idempotency_scope`), so another session of the user replays nothing.
 - Stored bodies are sealed with AES-GCM (a key derived from SECRET_KEY with HKDF, bound to credential and key):
   they may hold receipts, a landing link or a token. A body is dropped once `body_expires_at` passes (a push's
   receipts expire after minutes); replaying it then gets 410 `idempotency_response_expired`. Records older than
@@ -33,7 +34,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from api.authentication import credential_id
+from api.authentication import idempotency_scope
 from api.models import IdempotencyRecord
 from api.problems import CONTENT_TYPE as PROBLEM_CONTENT_TYPE
 from api.problems import Problem
@@ -42,8 +43,9 @@ HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 KEY_PATTERN = r"^[A-Za-z0-9_.:-]{1,64}$"
 REPLAY_WINDOW = timedelta(hours=24)
-# Answers meaning "try the same request again" (limits, outages, our own bugs): the key is released, not kept.
-RELEASED_STATUSES = frozenset({429, 500, 503})
+# Answers meaning "try the same request again" (not signed in, step-up missing, limits, outages, our own bugs):
+# the key is released, not kept.
+RELEASED_STATUSES = frozenset({401, 403, 429, 500, 503})
 _KEY_RE = re.compile(KEY_PATTERN)
 _NONCE_BYTES = 12
 _BODY_EXPIRES_ATTR = "_idempotency_body_expires_at"
@@ -204,7 +206,7 @@ def idempotent(
         @functools.wraps(method)
         def wrapper(view: V, request: Request, /, *args: P.args, **kwargs: P.kwargs) -> Response:
             key = idempotency_key_of(request)
-            credential = credential_id(request)
+            credential = idempotency_scope(request)
             if key is None or credential is None:
                 if required:
                     raise Problem(

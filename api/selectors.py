@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 from uuid import UUID
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
 from cardholders.models import Card, Program
 from cardholders.selectors import card_list_for_user
@@ -71,12 +71,7 @@ def program_landing_links(*, program: Program, card: UUID | None = None) -> Quer
     links = LandingLink.objects.filter(card__program=program)
     if card is not None:
         links = links.filter(card__public_id=card)
-    # Pushes that count against max_pushes (LandingLink.pushes_counted), counted in the same query.
-    return (
-        links.select_related("card")
-        .annotate(pushes_made=Count("pushes", filter=~Q(pushes__push__state=PushRequest.State.FAILED)))
-        .order_by("-created_at", "-id")
-    )
+    return links.select_related("card").order_by("-created_at", "-id")
 
 
 def program_landing_link(*, program: Program, public_id: UUID) -> LandingLink | None:

@@ -253,7 +253,7 @@ class LandingLinkSerializer(serializers.Serializer[LandingLink]):
     message = serializers.CharField()
     program_name = serializers.CharField()
     max_pushes = serializers.IntegerField()
-    pushes_made = serializers.IntegerField()
+    pushes_made = serializers.IntegerField(source="pushes_started")
     expires_at = serializers.DateTimeField()
     created_at = serializers.DateTimeField()
     created_by = serializers.CharField(source="created_by_label")
@@ -262,7 +262,7 @@ class LandingLinkSerializer(serializers.Serializer[LandingLink]):
 
     @extend_schema_field(serializers.ChoiceField(choices=LandingLink.Status.choices))
     def get_status(self, link: LandingLink) -> str:
-        return str(link.status(pushes_made=link.pushes_made))  # type: ignore[attr-defined]  # annotated by selector
+        return str(link.status())
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_recipient_phone(self, link: LandingLink) -> str | None:

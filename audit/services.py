@@ -8,7 +8,7 @@ from django.http import HttpRequest
 from audit.models import AuditEvent
 from core.card_numbers import mask_card_numbers_in
 from core.client_ip import client_ip
-from core.request_context import current_request_id
+from core.request_context import current_client_ip, current_request_id
 
 SYSTEM = "system"
 
@@ -49,6 +49,6 @@ def audit_event_record(
         before=_scrub(before),
         after=_scrub(after),
         detail=mask_card_numbers_in(detail)[:500],
-        client_ip=client_ip(request) if request is not None else None,
+        client_ip=client_ip(request) if request is not None else current_client_ip(),
         request_id=current_request_id(),
     )

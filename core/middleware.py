@@ -15,7 +15,8 @@ from django.utils import translation
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext
 
-from core.request_context import set_request_id
+from core.client_ip import client_ip
+from core.request_context import set_client_ip, set_request_id
 
 SESSION_AUTHENTICATED_AT_KEY = "portal_authenticated_at"
 
@@ -23,7 +24,8 @@ Handler = Callable[[HttpRequest], HttpResponse]
 
 
 class RequestIdMiddleware:
-    """Gives every request an id (never taken from the client) for logs, audit events and the response."""
+    """Gives every request an id (never taken from the client) for logs, audit events and the response, and
+    remembers its client address for audit events recorded without the request at hand."""
 
     def __init__(self, get_response: Handler) -> None:
         self.get_response = get_response
@@ -31,10 +33,12 @@ class RequestIdMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request_id = uuid.uuid4().hex
         set_request_id(request_id)
+        set_client_ip(client_ip(request))
         try:
             response = self.get_response(request)
         finally:
             set_request_id("")
+            set_client_ip(None)
         response["X-Request-ID"] = request_id
         return response
 

@@ -51,6 +51,9 @@ class LandingLink(models.Model):
     )
     card_art = models.FileField(upload_to="landing-art/", blank=True, help_text="The card's or program's when empty.")
     max_pushes = models.PositiveSmallIntegerField(default=5)
+    pushes_started = models.PositiveSmallIntegerField(
+        default=0, help_text="Pushes taken from max_pushes (one that fails before a receipt gives its place back)."
+    )
     expires_at = models.DateTimeField()
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
@@ -68,6 +71,9 @@ class LandingLink(models.Model):
                 condition=~Q(recipient_phone="") | ~Q(recipient_email=""), name="landing_link_has_a_contact"
             ),
             models.CheckConstraint(condition=Q(max_pushes__gte=1), name="landing_link_allows_a_push"),
+            models.CheckConstraint(
+                condition=Q(pushes_started__lte=models.F("max_pushes")), name="landing_link_pushes_within_max"
+            ),
         ]
         indexes = [models.Index(fields=["card", "-created_at"], name="landing_card_created_idx")]
 
@@ -87,17 +93,13 @@ class LandingLink(models.Model):
                 return candidate
         return None
 
-    def pushes_counted(self) -> int:
-        """Pushes that count against `max_pushes`: one that failed before any receipt was issued does not."""
-        return self.pushes.exclude(push__state="failed").count()
-
-    def status(self, *, pushes_made: int | None = None) -> str:
-        if self.revoked_at is not None:
+    def status(self) -> str:
+        # A card that has since joined a cardholder's account is theirs to manage: its links stop.
+        if self.revoked_at is not None or self.card.cardholder_id is not None:
             return self.Status.REVOKED
         if self.expires_at <= timezone.now():
             return self.Status.EXPIRED
-        made = self.pushes_counted() if pushes_made is None else pushes_made
-        if made >= self.max_pushes:
+        if self.pushes_started >= self.max_pushes:
             return self.Status.EXHAUSTED
         return self.Status.ACTIVE
 

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import File
 from django.db import transaction
+from django.db.models import F
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
@@ -377,14 +378,21 @@ def landing_push_start(
 ) -> provisioning.PushStarted:
     """Push the link's card (and only it) with the cardholder flow's own service, recorded against the link.
 
-    Raises LandingError if the link is no longer usable, provisioning.PushError as the cardholder flow does.
+    A place among the link's `max_pushes` is taken first, in one conditional UPDATE (so parallel requests cannot
+    exceed it) and given back if the push fails before MDES issued anything. No transaction is held across the call
+    to MDES. Raises LandingError if the link is no longer usable, provisioning.PushError as the cardholder flow does.
     """
-    # No transaction is held across the call to MDES; two tabs racing for a link's last push may both get it,
-    # which `max_pushes` (a usage cap, not the security boundary: the code is) tolerates.
-    link.refresh_from_db()
-    status = link.status()
-    if status != LandingLink.Status.ACTIVE:
-        raise LandingError(gettext("This link can no longer be used."), code=f"link_{status}")
+    now = timezone.now()
+    taken = LandingLink.objects.filter(
+        pk=link.pk,
+        revoked_at__isnull=True,
+        card__cardholder__isnull=True,
+        expires_at__gt=now,
+        pushes_started__lt=F("max_pushes"),
+    ).update(pushes_started=F("pushes_started") + 1)
+    if not taken:
+        link.refresh_from_db()
+        raise LandingError(gettext("This link can no longer be used."), code=f"link_{link.status()}")
     try:
         started = provisioning.push_start(
             cardholder=None,
@@ -394,8 +402,11 @@ def landing_push_start(
             locale=locale,
             idempotency_key=idempotency_key,
             channel=PushRequest.Channel.LANDING,
+            actor_label=f"landing link {link.public_id}",
         )
     except provisioning.PushError as error:
+        if error.push is None or error.code == "ALREADY_STARTED" or error.push.state == PushRequest.State.FAILED:
+            LandingLink.objects.filter(pk=link.pk, pushes_started__gt=0).update(pushes_started=F("pushes_started") - 1)
         if error.push is not None and error.code != "ALREADY_STARTED":
             LandingPush.objects.get_or_create(link=link, push=error.push)
         raise

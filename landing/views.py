@@ -5,10 +5,12 @@ the link's clean address (the token leaves the address bar and is never sent as 
 the link, so a link revoked or expired mid-flow stops at once.
 """
 
+import hashlib
 import secrets
 import time
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -27,12 +29,11 @@ from provisioning import services as provisioning
 from provisioning.access import push_access_grant
 from provisioning.devices import device_environment, push_method_origins
 from provisioning.handoff import qr_svg_data_uri
-from provisioning.models import DeviceEnvironment, TokenRequestor
-from provisioning.selectors import token_requestors_eligible
+from provisioning.models import DeviceEnvironment
+from provisioning.selectors import token_requestor_chosen, token_requestors_eligible
 
 SESSION_KEY = "landing_access"  # {link public id: time the code was passed, 0 if not yet}
 SENT_TO_KEY = "landing_code_sent_to"  # {link public id: where the last code went, masked}
-VERIFIED_FOR_SECONDS = 15 * 60
 WINDOW_SECONDS = 600
 # (per link or token, per client address) in WINDOW_SECONDS; documented in the README (check F1).
 OPEN_LIMITS = (20, 30)
@@ -83,13 +84,20 @@ def _access(request: HttpRequest, public_id: str) -> tuple[LandingLink | None, b
         return None, False
     link = LandingLink.objects.select_related("card__program").filter(public_id=public_id).first()
     verified_at = float(granted[key] or 0)
-    return link, bool(verified_at) and time.time() - verified_at <= VERIFIED_FOR_SECONDS
+    # As fresh as the cardholder flow's step-up must be (check D6).
+    return link, bool(verified_at) and time.time() - verified_at <= settings.PORTAL_STEP_UP_MAX_AGE_SECONDS
 
 
 def _grant(request: HttpRequest, link: LandingLink, *, verified: bool) -> None:
     granted = dict(request.session.get(SESSION_KEY, {}))
     granted[str(link.public_id)] = time.time() if verified else granted.get(str(link.public_id), 0)
     request.session[SESSION_KEY] = granted
+
+
+def _push_key(link: LandingLink, form_key: str) -> str:
+    """The push's idempotency key: the form's, bound to this link, so no other flow or link can ever match it."""
+    bound = f"{link.public_id}:{form_key[:64] or secrets.token_urlsafe(24)}"
+    return "landing:" + hashlib.sha256(bound.encode()).hexdigest()[:48]
 
 
 def _page_url(link: LandingLink) -> str:
@@ -220,7 +228,7 @@ def landing_push(request: HttpRequest, public_id: str) -> HttpResponse:
         return HttpResponseRedirect(_page_url(link))
     if not _allowed(request, "landing-push", f"link:{link.pk}", PUSH_LIMITS):
         return _too_many(request, "push", link)
-    requestor = TokenRequestor.objects.filter(pk=request.POST.get("token_requestor", "").strip() or 0).first()
+    requestor = token_requestor_chosen(request.POST.get("token_requestor", ""))
     if requestor is None:
         message = gettext("Choose a wallet or merchant first.")
         return _render_page(request, link, verified=True, error=message, error_field="token_requestor", status=400)
@@ -231,15 +239,15 @@ def landing_push(request: HttpRequest, public_id: str) -> HttpResponse:
             token_requestor=requestor,
             device=device_environment(request.headers.get("User-Agent", "")),
             locale=None,
-            idempotency_key=request.POST.get("idempotency_key", "")[:64] or secrets.token_urlsafe(24),
+            idempotency_key=_push_key(link, request.POST.get("idempotency_key", "")),
         )
     except services.LandingError:
         link.refresh_from_db()
         return _ended(request, link, link.status())
     except provisioning.PushError as error:
-        landing_push = getattr(error.push, "landing", None) if error.push is not None else None
-        if error.code == "ALREADY_STARTED" and landing_push is not None and landing_push.link_id == link.pk:
-            return HttpResponseRedirect(reverse("provisioning:push_detail", args=[landing_push.push.public_id]))
+        if error.code == "ALREADY_STARTED" and error.push is not None:
+            # The form was sent twice: show what the first one did (its key is bound to this link).
+            return HttpResponseRedirect(reverse("provisioning:push_detail", args=[error.push.public_id]))
         if error.push is not None:
             push_access_grant(request, error.push, back_url=back)
         response = render(

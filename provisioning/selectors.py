@@ -96,3 +96,9 @@ def token_requestors_eligible(*, cards: Sequence[Card], device: str) -> list[Tok
         for requestor in candidates.select_related("logo").order_by("display_order", "consumer_facing_name").distinct()
         if usable & {method.get("type") for method in requestor.push_methods}
     ]
+
+
+def token_requestor_chosen(value: str) -> TokenRequestor | None:
+    """The token requestor a form names by its id, or None for anything else (blank, not a number, unknown)."""
+    value = value.strip()
+    return TokenRequestor.objects.filter(pk=int(value)).first() if value.isdigit() and len(value) < 19 else None

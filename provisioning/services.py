@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 import phonenumbers
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -173,6 +173,7 @@ def push_start(
     idempotency_key: str,
     channel: str = PushRequest.Channel.WEB,
     request_digitization_data: bool = False,
+    actor_label: str | None = None,
     client: TokenConnectClient | None = None,
 ) -> PushStarted:
     """Push `cards` to `token_requestor` with pushMultipleAccounts and work out where to send the cardholder.
@@ -180,7 +181,8 @@ def push_start(
     The push is recorded before MDES is called (so that nothing started is lost) and ends in PUSHED or FAILED.
     A second call with the same idempotency key raises PushError with code ALREADY_STARTED and the first push.
     `request_digitization_data`: ask MDES for issuerInitiatedDigitizationData, if the requestor supports it
-    (an app hands it to the requestor's SDK instead of opening a URL).
+    (an app hands it to the requestor's SDK instead of opening a URL). `actor_label`: who started it, when no
+    cardholder did (a landing link).
     """
     _check_choice(cardholder=cardholder, cards=cards, requestor=token_requestor, device=device)
     config = network_configuration_active()
@@ -189,24 +191,57 @@ def push_start(
     existing = PushRequest.objects.filter(idempotency_key=idempotency_key).first()
     if existing is not None:
         raise PushError(gettext("This request was already sent."), code="ALREADY_STARTED", push=existing)
-    with transaction.atomic():
-        push = PushRequest.objects.create(
+    try:
+        push = _push_record(
             cardholder=cardholder,
             token_requestor=token_requestor,
+            cards=cards,
             channel=channel,
-            device_environment=device,
+            device=device,
             locale=locale or (cardholder.preferred_locale if cardholder else config.default_locale),
-            network_environment=config.environment,
-            request_id=str(uuid.uuid4()),
+            config=config,
             idempotency_key=idempotency_key,
+            actor_label=actor_label,
         )
-        audit_event_record(
-            action="push.started",
-            target=push,
-            after={"state": push.state, "token_requestor": token_requestor.trid, "cards": [c.last_four for c in cards]},
-        )
+    except IntegrityError:  # the same form or request, sent twice at the same moment: the other one won
+        existing = PushRequest.objects.filter(idempotency_key=idempotency_key).first()
+        raise PushError(gettext("This request was already sent."), code="ALREADY_STARTED", push=existing) from None
     want_data = request_digitization_data and token_requestor.supports_issuer_initiated_digitization_data
     return _push_to_mdes(push=push, cards=cards, config=config, client=client, request_digitization_data=want_data)
+
+
+@transaction.atomic
+def _push_record(
+    *,
+    cardholder: Cardholder | None,
+    token_requestor: TokenRequestor,
+    cards: Sequence[Card],
+    channel: str,
+    device: str,
+    locale: str,
+    config: NetworkConfiguration,
+    idempotency_key: str,
+    actor_label: str | None,
+) -> PushRequest:
+    """The push as started, recorded (and audited) before MDES is called, so that nothing started is lost."""
+    push = PushRequest.objects.create(
+        cardholder=cardholder,
+        token_requestor=token_requestor,
+        channel=channel,
+        device_environment=device,
+        locale=locale,
+        network_environment=config.environment,
+        request_id=str(uuid.uuid4()),
+        idempotency_key=idempotency_key,
+    )
+    audit_event_record(
+        action="push.started",
+        actor=cardholder.user if cardholder is not None else None,
+        actor_label=actor_label,
+        target=push,
+        after={"state": push.state, "token_requestor": token_requestor.trid, "cards": [c.last_four for c in cards]},
+    )
+    return push
 
 
 def _push_to_mdes(

@@ -1,5 +1,6 @@
 """The cardholder's push flow (choose, push, come back, see what happened) and token requestor logos."""
 
+import hashlib
 import secrets
 import uuid
 from typing import cast
@@ -22,9 +23,9 @@ from core.urls_safety import safe_next
 from provisioning import handoff, services
 from provisioning.access import push_access_back_url
 from provisioning.devices import device_environment, push_method_origins
-from provisioning.models import DeviceEnvironment, LogoAsset, PushRequest, TokenRequestor
+from provisioning.models import DeviceEnvironment, LogoAsset, PushRequest
 from provisioning.outcomes import receipt_outcome
-from provisioning.selectors import MAX_CARDS_PER_PUSH, token_requestors_eligible
+from provisioning.selectors import MAX_CARDS_PER_PUSH, token_requestor_chosen, token_requestors_eligible
 from users.models import User
 from users.step_up import step_up_covers
 
@@ -73,6 +74,12 @@ def _uuids(values: list[str]) -> list[str]:
         except ValueError:
             continue
     return valid
+
+
+def _push_key(cardholder: Cardholder, form_key: str) -> str:
+    """The push's idempotency key: the form's, bound to this cardholder, so no other flow or person can match it."""
+    bound = f"{cardholder.pk}:{form_key[:64] or secrets.token_urlsafe(24)}"
+    return "web:" + hashlib.sha256(bound.encode()).hexdigest()[:48]
 
 
 def _step_up_first(request: HttpRequest, come_back_to: str) -> HttpResponseRedirect:
@@ -141,7 +148,7 @@ def push_start(request: HttpRequest) -> HttpResponse:
     back = f"{reverse('provisioning:choose')}?{urlencode([('card', c.public_id) for c in cards])}"
     if not step_up_covers(request, [card.public_id for card in cards]):
         return _step_up_first(request, back)
-    requestor = TokenRequestor.objects.filter(pk=request.POST.get("token_requestor", "").strip() or 0).first()
+    requestor = token_requestor_chosen(request.POST.get("token_requestor", ""))
     if requestor is None:
         return render(
             request,
@@ -156,7 +163,7 @@ def push_start(request: HttpRequest) -> HttpResponse:
             token_requestor=requestor,
             device=device_environment(request.headers.get("User-Agent", "")),
             locale=cardholder.preferred_locale,
-            idempotency_key=request.POST.get("idempotency_key", "")[:64] or secrets.token_urlsafe(24),
+            idempotency_key=_push_key(cardholder, request.POST.get("idempotency_key", "")),
         )
     except services.PushError as error:
         if error.code == "ALREADY_STARTED" and error.push is not None and error.push.cardholder_id == cardholder.pk:
@@ -164,8 +171,8 @@ def push_start(request: HttpRequest) -> HttpResponse:
         return render(
             request,
             "provisioning/push_problem.html",
-            {"message": error.message, "back": back, "push": error.push},
-            status=409 if error.code in ("NOT_ELIGIBLE", "CARD_STATE", "NOT_YOUR_CARD") else 502,
+            {"message": error.message, "back": back, "push": None if error.code == "ALREADY_STARTED" else error.push},
+            status=409 if error.code in ("NOT_ELIGIBLE", "CARD_STATE", "NOT_YOUR_CARD", "ALREADY_STARTED") else 502,
         )
     services.push_mark_redirected(push=started.push)
     return HttpResponseRedirect(started.redirect_url)

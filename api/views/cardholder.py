@@ -18,7 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from api import selectors
-from api.authentication import CardholderTokenAuthentication, CsrfSessionAuthentication, credential_id
+from api.authentication import CardholderTokenAuthentication, CsrfSessionAuthentication, idempotency_scope
 from api.idempotency import idempotency_key_of, idempotent, keep_body_until, push_idempotency_key
 from api.problems import Problem
 from api.schema import idempotency_key_parameter, problems
@@ -235,7 +235,7 @@ class PushesApi(CardholderApi, ListAPIView[PushRequest]):
                 token_requestor=requestor,
                 device=data.validated_data["platform"],
                 locale=cardholder.preferred_locale,
-                idempotency_key=push_idempotency_key(credential=str(credential_id(request)), key=key),
+                idempotency_key=push_idempotency_key(credential=str(idempotency_scope(request)), key=key),
                 channel=PushRequest.Channel.API,
                 request_digitization_data=True,
             )

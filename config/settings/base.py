@@ -396,5 +396,7 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "axes": {"level": "WARNING"},  # sign-in failures and lockouts are in the audit trail instead
+        # runserver's access log: through the masking filter like everything else
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }

@@ -15,11 +15,11 @@ from api.idempotency import idempotency_claim, idempotency_records_purge, reques
 from api.models import IdempotencyRecord
 from api.problems import Problem
 from api.tasks import purge_idempotency_records
-from cardholders.models import Card
+from cardholders.models import Card, Cardholder
 from issuer_portal.models import NetworkConfiguration
 from landing.models import LandingLink
 from provisioning.models import PushRequest
-from tests.api.conftest import DEMOPAY, HttpsApiClient
+from tests.api.conftest import DEMOPAY, HttpsApiClient, step_up_by_email
 from tests.fixtures.sandbox_server import PUSH_PATH, SandboxServer
 
 pytestmark = pytest.mark.django_db
@@ -145,3 +145,27 @@ def test_a_claim_is_taken_by_one_insert(db: None) -> None:
     with pytest.raises(Problem) as caught:
         idempotency_claim(credential="user:1", key="k", fingerprint=fingerprint)
     assert caught.value.problem_code == "idempotency_key_in_use"
+
+
+def test_another_session_of_the_same_cardholder_replays_nothing(
+    session_client: HttpsApiClient, cardholder: Cardholder
+) -> None:
+    """A browser session's keys are its own: a session that has not stepped up cannot fetch a token by replay."""
+    first = session_client.post(reverse("api:token_create"), headers={"Idempotency-Key": "app-login-1"})
+    assert first.status_code == 201
+    other = HttpsApiClient()
+    other.force_login(cardholder.user)
+    replay = other.post(reverse("api:token_create"), headers={"Idempotency-Key": "app-login-1"})
+    assert replay.status_code == 403
+    assert replay.json()["code"] == "step_up_required"
+    assert "Idempotent-Replayed" not in replay
+
+
+def test_a_refusal_for_a_missing_step_up_is_not_kept(cardholder: Cardholder) -> None:
+    """After stepping up, the same request with the same key is carried out (the 403 released the key)."""
+    client = HttpsApiClient()
+    client.force_login(cardholder.user)
+    refused = client.post(reverse("api:token_create"), headers={"Idempotency-Key": "login-2"})
+    assert refused.status_code == 403
+    step_up_by_email(client)
+    assert client.post(reverse("api:token_create"), headers={"Idempotency-Key": "login-2"}).status_code == 201

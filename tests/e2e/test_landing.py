@@ -126,7 +126,7 @@ def test_a_phone_opens_the_gift_card_and_adds_it_to_the_sandbox_wallet(phone: An
     _check(phone, "landing-phone-wallets")
 
     phone.get_by_label(re.compile("DemoPay")).check()
-    phone.get_by_role("button", name="Add to wallet").click()
+    phone.get_by_role("button", name="Continue", exact=True).click()
     phone.get_by_role("heading", name="DemoPay").wait_for()  # the sandbox's simulated wallet
     screenshot(phone, "landing-phone-wallet")
     phone.get_by_role("button", name=re.compile("Approve")).click()
@@ -186,7 +186,7 @@ def test_the_landing_flow_works_with_the_keyboard_alone(phone: Any, gift: Minted
     tab_to(phone, "Click to Pay")  # the first, checked option
     phone.keyboard.press("ArrowDown")
     assert phone.get_by_label(re.compile("DemoPay")).is_checked()
-    tab_to(phone, "Add to wallet")
+    tab_to(phone, "Continue")
     phone.keyboard.press("Enter")
     phone.get_by_role("heading", name="DemoPay").wait_for()
     tab_to(phone, "Approve")

@@ -11,11 +11,13 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import time_machine
 from django.core import mail
+from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 
 from audit.models import AuditEvent
 from cardholders.models import Card
+from core.logging import JsonFormatter
 from landing.models import LandingAccessToken, LandingLink
 from landing.services import MintedLink, landing_link_mint, landing_link_revoke, token_digest
 from provisioning.models import PushRequest, TokenRequestor
@@ -74,7 +76,7 @@ class TestOpeningTheLink:
         revoked = landing_link_mint(card=gift_card, purpose="gift", recipient_email=SAM_EMAIL)
         landing_link_revoke(link=revoked.link, actor_label="test")
         used_up = landing_link_mint(card=gift_card, purpose="gift", recipient_email=SAM_EMAIL, max_pushes=1)
-        used_up.link.pushes.create(push=_a_push())
+        LandingLink.objects.filter(pk=used_up.link.pk).update(pushes_started=1)
 
         unknown = answer("/card/open/" + "A" * 43 + "/")
         with time_machine.travel(timezone.now() + timedelta(days=2)):
@@ -110,22 +112,6 @@ class TestOpeningTheLink:
             HttpsClient().get(token_path(minted), headers={"X-Forwarded-For": f"203.0.113.{i}"})
         response = HttpsClient().get(token_path(minted), headers={"X-Forwarded-For": "198.51.100.7"})
         assert response.status_code == 429
-
-
-def _a_push() -> PushRequest:
-    """A push through a link, as the exhaustion count sees it (its details do not matter here)."""
-    requestor = TokenRequestor.objects.create(
-        trid="50100000099", name="Test Wallet", consumer_facing_name="Test Wallet", requestor_type="WALLET"
-    )
-    return PushRequest.objects.create(
-        token_requestor=requestor,
-        channel=PushRequest.Channel.LANDING,
-        device_environment="WEB",
-        locale="en_US",
-        network_environment="sandbox",
-        request_id="req-used-up",
-        idempotency_key="key-used-up",
-    )
 
 
 class TestProvingPossession:
@@ -235,6 +221,41 @@ class TestPushing:
         assert "used up" in second.content.decode()
         assert PushRequest.objects.count() == 1
 
+    def test_the_last_push_of_a_link_is_taken_once_and_a_failed_push_gives_it_back(
+        self, verified_recipient: HttpsClient, minted: MintedLink, offered_requestors: object, sandbox: Any
+    ) -> None:
+        LandingLink.objects.filter(pk=minted.link.pk).update(max_pushes=1)
+        sandbox.fail_next(503)
+        assert _push(verified_recipient, minted, key="fails").status_code == 502
+        minted.link.refresh_from_db()
+        assert minted.link.pushes_started == 0  # nothing was issued: the place is free again
+        assert _push(verified_recipient, minted, key="works").status_code == 302
+        minted.link.refresh_from_db()
+        assert (minted.link.pushes_started, minted.link.status()) == (1, LandingLink.Status.EXHAUSTED)
+
+    def test_a_taken_place_is_checked_before_mdes_is_called(
+        self, verified_recipient: HttpsClient, minted: MintedLink, offered_requestors: object, sandbox: Any
+    ) -> None:
+        # Another tab took the last place between this page's check and the push: one conditional UPDATE decides.
+        LandingLink.objects.filter(pk=minted.link.pk).update(max_pushes=2, pushes_started=2)
+        before = len(sandbox.request_log())
+        assert _push(verified_recipient, minted).status_code == 410
+        assert len(sandbox.request_log()) == before
+
+    def test_a_card_that_joins_a_cardholders_account_leaves_its_links(
+        self, verified_recipient: HttpsClient, minted: MintedLink, offered_requestors: object, cardholder: Any
+    ) -> None:
+        Card.objects.filter(pk=minted.link.card_id).update(cardholder=cardholder)
+        assert _push(verified_recipient, minted).status_code == 410
+        assert not PushRequest.objects.exists()
+
+    def test_a_wallet_that_is_not_a_number_is_a_clear_error(
+        self, verified_recipient: HttpsClient, minted: MintedLink, offered_requestors: object
+    ) -> None:
+        response = verified_recipient.post(f"{page_path(minted)}push/", {"token_requestor": "abc"})
+        assert response.status_code == 400
+        assert "Choose a wallet or merchant first." in response.content.decode()
+
     def test_a_link_for_one_card_never_reveals_another(
         self, gift_card: Card, verified_recipient: HttpsClient, minted: MintedLink, offered_requestors: object
     ) -> None:
@@ -299,6 +320,30 @@ class TestRecords:
         rows = [str(e.__dict__) for e in AuditEvent.objects.all()]
         assert not any(token in row for row in rows)
 
+    def test_a_refused_or_limited_token_is_not_logged_either(
+        self, minted: MintedLink, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        token = token_path(minted).rstrip("/").rsplit("/", 1)[1]
+        for _ in range(21):  # the last one is over the limit: 429, logged by Django as a warning
+            HttpsClient().get(token_path(minted))
+        cache.clear()  # a new window
+        landing_link_revoke(link=minted.link, actor_label="test")
+        assert HttpsClient().get(token_path(minted)).status_code == 404  # logged as "Not Found: <path>"
+        console = next(h for h in logging.getLogger().handlers if isinstance(h.formatter, JsonFormatter))
+        written = [console.format(r) for r in caplog.records if r.name == "django.request" and console.filter(r)]
+        assert len(written) == 2
+        assert all("/card/open/[redacted]/" in line for line in written)
+        assert not any(token in line for line in written)
+
+    def test_pushes_through_a_link_are_audited_with_the_link_and_the_client_address(
+        self, verified_recipient: HttpsClient, minted: MintedLink, offered_requestors: object
+    ) -> None:
+        _push(verified_recipient, minted)
+        started = AuditEvent.objects.get(action="push.started")
+        assert started.actor_label == f"landing link {minted.link.public_id}"
+        assert started.client_ip == "127.0.0.1"
+        assert AuditEvent.objects.get(action="push.redirected").client_ip == "127.0.0.1"
+
     def test_each_step_leaves_an_audit_event(
         self, verified_recipient: HttpsClient, minted: MintedLink, offered_requestors: object
     ) -> None:
@@ -326,4 +371,14 @@ def test_the_landing_forms_need_the_csrf_token(minted: MintedLink, token: str | 
         )
         assert response.status_code == 403, suffix
     assert not mail.outbox
+    assert not PushRequest.objects.exists()
+
+
+def test_the_code_is_good_for_as_long_as_a_cardholders_step_up(
+    verified_recipient: HttpsClient, minted: MintedLink, offered_requestors: object, settings: Any
+) -> None:
+    with time_machine.travel(timezone.now() + timedelta(seconds=settings.PORTAL_STEP_UP_MAX_AGE_SECONDS + 5)):
+        response = _push(verified_recipient, minted)
+    assert response.status_code == 302
+    assert response["Location"] == page_path(minted)  # asked to confirm again
     assert not PushRequest.objects.exists()

@@ -246,3 +246,9 @@ def test_pushes_are_also_limited_per_client_address(portal: Client, card: Card, 
     blocked = _push(portal, [card], DEMOPAY, key="from-a-busy-address")
     assert blocked.status_code == 429
     assert not PushRequest.objects.exists()
+
+
+def test_a_wallet_that_is_not_a_number_is_a_clear_error(portal: Client, card: Card) -> None:
+    response = portal.post(reverse("provisioning:push_start"), {"card": [card.public_id], "token_requestor": "abc"})
+    assert response.status_code == 400
+    assert "Choose a wallet or merchant first." in response.content.decode()

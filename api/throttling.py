@@ -18,7 +18,7 @@ from api.problems import Problem
 from audit.models import AuditEvent
 from audit.services import audit_event_record
 from core.client_ip import client_ip
-from core.rate_limits import rate_limit_allows_for
+from core.rate_limits import rate_limit_allows_address, rate_limit_allows_for
 
 if TYPE_CHECKING:  # rest_framework.views imports this module (DEFAULT_THROTTLE_CLASSES) while it is defined
     from rest_framework.views import APIView
@@ -41,7 +41,7 @@ class CredentialRateThrottle(_RuntimeRateThrottle):
 
 
 class AnonymousAddressThrottle(_RuntimeRateThrottle):
-    """Requests without a credential (logos, the schema, failed sign-ins), per client address (check F3)."""
+    """Requests without a credential (logos, the schema), per client address (check F3)."""
 
     scope = "api_anonymous"
 
@@ -82,4 +82,36 @@ def write_rate_limit_check(request: Request, action: str) -> None:
         title=gettext("Too many requests"),
         detail=gettext("This credential or address made many such requests in a short time. Try again later."),
         headers={"Retry-After": str(limit["window_seconds"])},
+    )
+
+
+REFUSED_WINDOW_SECONDS = 600
+
+
+def refused_credential_check(request: Request) -> None:
+    """Count a request refused for a missing or wrong credential against its address; 429 once over the limit.
+
+    DRF throttles only after authentication and permissions pass, so without this, guessing keys or tokens would
+    never be slowed down.
+    """
+    allowed = rate_limit_allows_address(
+        request,
+        "api-refused-credential",
+        per_address=settings.API_REFUSED_PER_ADDRESS,
+        window_seconds=REFUSED_WINDOW_SECONDS,
+    )
+    if allowed:
+        return
+    audit_event_record(
+        action="api.rate_limited",
+        outcome=AuditEvent.Outcome.FAILURE,
+        detail="refused credentials",
+        request=request,
+    )
+    raise Problem(
+        status_code=429,
+        code="rate_limited",
+        title=gettext("Too many requests"),
+        detail=gettext("Many requests from this address were refused for their credentials. Try again later."),
+        headers={"Retry-After": str(REFUSED_WINDOW_SECONDS)},
     )

@@ -40,3 +40,8 @@ def rate_limit_allows_for(
     subject_ok = _hit(f"rate:{action}:{subject}", per_subject, window_seconds)
     address_ok = _hit(f"rate:{action}:ip:{client_ip(request) or 'unknown'}", per_address, window_seconds)
     return subject_ok and address_ok
+
+
+def rate_limit_allows_address(request: HttpRequest, action: str, *, per_address: int, window_seconds: int) -> bool:
+    """Count one `action` for this client address alone (for requests that name no one, or the wrong one)."""
+    return _hit(f"rate:{action}:ip:{client_ip(request) or 'unknown'}", per_address, window_seconds)

@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from rest_framework import exceptions
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -9,11 +10,23 @@ from rest_framework.views import APIView
 
 from api.authentication import CardholderTokenAuthentication, CsrfSessionAuthentication, ProgramApiKeyAuthentication
 from api.permissions import IsCardholder, IsProgramManager
+from api.throttling import refused_credential_check
 from cardholders.models import Cardholder
 from users.models import User
 
 
-class CardholderApi(APIView):
+class CredentialApi(APIView):
+    """A view that needs a credential: requests refused for theirs are limited per client address (check F1)."""
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        try:
+            super().initial(request, *args, **kwargs)
+        except (exceptions.AuthenticationFailed, exceptions.NotAuthenticated):
+            refused_credential_check(request)
+            raise
+
+
+class CardholderApi(CredentialApi):
     """A cardholder through the app (knox token) or the browser (session, CSRF enforced)."""
 
     authentication_classes = [CardholderTokenAuthentication, CsrfSessionAuthentication]
@@ -30,7 +43,7 @@ class CardholderApi(APIView):
         return isinstance(request.successful_authenticator, CsrfSessionAuthentication)
 
 
-class ProgramApi(APIView):
+class ProgramApi(CredentialApi):
     """A program manager's service account (API key); `request.auth` is the key and scopes every query."""
 
     authentication_classes = [ProgramApiKeyAuthentication]

@@ -91,3 +91,18 @@ def test_every_request_is_throttled_per_credential(app: HttpsApiClient, card: Ca
     other = HttpsApiClient()
     other.force_login(factories.CardholderFactory.create().user)
     assert other.get(reverse("api:my_cards")).status_code == 200  # another credential has its own budget
+
+
+@pytest.mark.parametrize("authorization", ["Api-Key not.a-real-key", "Token not-a-real-token", None])
+def test_guessing_credentials_is_limited_per_client_address(settings: Any, authorization: str | None) -> None:
+    settings.API_REFUSED_PER_ADDRESS = 3
+    client = HttpsApiClient()
+    url = (
+        reverse("api:program_cards")
+        if authorization and authorization.startswith("Api-Key")
+        else reverse("api:my_cards")
+    )
+    headers = {"Authorization": authorization} if authorization else {}
+    statuses = [client.get(url, headers=headers).status_code for _ in range(4)]
+    assert statuses == [401, 401, 401, 429]
+    assert AuditEvent.objects.filter(action="api.rate_limited", detail="refused credentials").exists()

@@ -1,12 +1,11 @@
 """Write use cases of landing links: minting, delivering, revoking, opening, proving possession, pushing.
 
 Tokens are `secrets.token_urlsafe(32)` (256 bits), stored only as SHA-256 digests and looked up by digest (an
-index look-up on a digest of a high-entropy value leaks nothing useful by timing). Codes have 8 digits, live
-5 minutes, are single-use, allow 5 attempts, and at most 3 are sent per link in 10 minutes.
+index look-up on a digest of a high-entropy value leaks nothing useful by timing). Possession is proven with
+`core.one_time_codes`, scoped to the link.
 """
 
 import hashlib
-import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -26,16 +25,18 @@ from audit.models import AuditEvent
 from audit.services import audit_event_record
 from cardholders.models import Card
 from core.messaging import Message, MessageNotSentError, message_backend, message_send
+from core.one_time_codes import (
+    CodeProblem,
+    one_time_code_body,
+    one_time_code_check,
+    one_time_code_new,
+    one_time_code_sends_exhausted,
+)
 from core.personal_data import mask_email
 from landing.models import LandingAccessToken, LandingCode, LandingLink, LandingPush
 from provisioning import services as provisioning
 from provisioning.models import PushRequest, TokenRequestor
 
-CODE_DIGITS = 8
-CODE_LIFETIME = timedelta(minutes=5)
-MAX_ATTEMPTS = 5
-MAX_SENDS = 3
-SEND_WINDOW = timedelta(minutes=10)
 PHONE_HANDOFF_LIFETIME = timedelta(minutes=10)
 
 
@@ -277,8 +278,8 @@ def landing_code_channels(link: LandingLink) -> list[Channel]:
     return _channels(link)
 
 
-def _code_hash(link: LandingLink, code: str) -> str:
-    return hmac.new(settings.SECRET_KEY.encode(), f"{link.public_id}:{code}".encode(), hashlib.sha256).hexdigest()
+def _scope(link: LandingLink) -> str:
+    return f"landing:{link.public_id}"
 
 
 def landing_code_send(*, link: LandingLink, channel_kind: str, request: HttpRequest | None = None) -> Channel:
@@ -286,8 +287,7 @@ def landing_code_send(*, link: LandingLink, channel_kind: str, request: HttpRequ
     if channel is None:
         message = gettext("That way of receiving a code is not available.")
         raise LandingError(message, code="no_channel", field="channel")
-    recent = LandingCode.objects.filter(link=link, created_at__gte=timezone.now() - SEND_WINDOW).count()
-    if recent >= MAX_SENDS:
+    if one_time_code_sends_exhausted(LandingCode.objects.filter(link=link)):
         audit_event_record(
             action="landing.code_limited", target=link, outcome=AuditEvent.Outcome.FAILURE, request=request
         )
@@ -295,13 +295,9 @@ def landing_code_send(*, link: LandingLink, channel_kind: str, request: HttpRequ
             gettext("We already sent several codes. Please wait a few minutes before asking for another."),
             code="too_many_codes",
         )
-    code = "".join(secrets.choice("0123456789") for _ in range(CODE_DIGITS))
+    new = one_time_code_new(scope=_scope(link))
     LandingCode.objects.create(
-        link=link,
-        channel=channel.kind,
-        sent_to_hint=channel.hint,
-        code_hash=_code_hash(link, code),
-        expires_at=timezone.now() + CODE_LIFETIME,
+        link=link, channel=channel.kind, sent_to_hint=channel.hint, code_hash=new.code_hash, expires_at=new.expires_at
     )
     try:
         message_send(
@@ -309,10 +305,7 @@ def landing_code_send(*, link: LandingLink, channel_kind: str, request: HttpRequ
                 channel=channel.kind,
                 to=channel.address,
                 subject=gettext("Your code for your card from %(sender)s") % {"sender": link.display_name},
-                body=gettext(
-                    "Your code is %(code)s. It expires in 5 minutes. Never share it: we will never ask you for it."
-                )
-                % {"code": code},
+                body=one_time_code_body(new.code),
             )
         )
     except MessageNotSentError as exc:
@@ -332,39 +325,17 @@ def landing_code_send(*, link: LandingLink, channel_kind: str, request: HttpRequ
 
 def landing_code_verify(*, link: LandingLink, code: str, request: HttpRequest | None = None) -> None:
     """Raises LandingError unless `code` is the link's latest unexpired, unused code (then it is used up)."""
-    code = code.strip().replace(" ", "")
-    with transaction.atomic():
-        latest = (
-            LandingCode.objects.select_for_update()
-            .filter(link=link, used_at__isnull=True, expires_at__gt=timezone.now())
-            .first()
-        )
-        problem: LandingError | None = None
-        if latest is None:
-            problem = LandingError(gettext("That code has expired. Ask for a new one."), code="expired", field="code")
-        elif latest.attempts >= MAX_ATTEMPTS:
-            problem = LandingLimitError(
-                gettext("Too many wrong codes. Ask for a new one."), code="too_many_attempts", field="code"
-            )
-        else:
-            latest.attempts += 1
-            if hmac.compare_digest(latest.code_hash, _code_hash(link, code)):
-                latest.used_at = timezone.now()
-                latest.save(update_fields=["attempts", "used_at"])
-            else:
-                latest.save(update_fields=["attempts"])
-                problem = LandingError(
-                    gettext("That code is not right. Check it and try again."), code="wrong", field="code"
-                )
+    problem = one_time_code_check(LandingCode.objects.filter(link=link), code, scope=_scope(link))
     if problem is not None:
         audit_event_record(
             action="landing.code_failed",
             target=link,
             outcome=AuditEvent.Outcome.FAILURE,
-            detail=problem.code,
+            detail=str(problem),
             request=request,
         )
-        raise problem
+        limited = problem is CodeProblem.TOO_MANY_ATTEMPTS
+        raise (LandingLimitError if limited else LandingError)(problem.message, code=str(problem), field="code")
     audit_event_record(action="landing.code_passed", target=link, request=request)
 
 

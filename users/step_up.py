@@ -1,39 +1,33 @@
 """Step-up: a fresh second factor before a push (TOTP the cardholder enrolled, or a code by SMS or e-mail).
 
-The proof lives in the session for PORTAL_STEP_UP_MAX_AGE_SECONDS; passing it renews the session key. Codes have
-8 digits (26 bits, from `secrets`), live 5 minutes, are single-use, allow 5 attempts, and at most 3 are sent in
-10 minutes. Every send, success and failure is audited.
+The proof lives in the session for PORTAL_STEP_UP_MAX_AGE_SECONDS; passing it renews the session key. Codes are
+`core.one_time_codes`, scoped to the user. Every send, success and failure is audited.
 """
 
-import hashlib
-import hmac
-import secrets
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
 
 from allauth.mfa.models import Authenticator
 from django.conf import settings
-from django.db import transaction
 from django.http import HttpRequest
-from django.utils import timezone
 from django.utils.translation import gettext
 
 from audit.models import AuditEvent
 from audit.services import audit_event_record
 from core.messaging import Message, MessageNotSentError, message_backend, message_send
+from core.one_time_codes import (
+    one_time_code_body,
+    one_time_code_check,
+    one_time_code_new,
+    one_time_code_sends_exhausted,
+)
 from core.personal_data import mask_email
 from users.models import StepUpCode, User
 
 SESSION_KEY = "portal_step_up_at"
 SESSION_USER_KEY = "portal_step_up_user"
 SESSION_CARDS_KEY = "portal_step_up_cards"
-CODE_DIGITS = 8
-CODE_LIFETIME = timedelta(minutes=5)
-MAX_ATTEMPTS = 5
-MAX_SENDS = 3
-SEND_WINDOW = timedelta(minutes=10)
 
 
 class StepUpError(Exception):
@@ -90,26 +84,21 @@ def code_channels(user: User) -> list[Channel]:
     return channels
 
 
-def _hash(code: str) -> str:
-    return hmac.new(settings.SECRET_KEY.encode(), code.encode(), hashlib.sha256).hexdigest()
+def _scope(user: User) -> str:
+    return f"step-up:{user.pk}"
 
 
 def step_up_code_send(*, request: HttpRequest, user: User, channel_kind: str) -> Channel:
     channel = next((c for c in code_channels(user) if c.kind == channel_kind), None)
     if channel is None:
         raise StepUpError(gettext("That way of receiving a code is not available for your account."))
-    recent = StepUpCode.objects.filter(user=user, created_at__gte=timezone.now() - SEND_WINDOW).count()
-    if recent >= MAX_SENDS:
+    if one_time_code_sends_exhausted(StepUpCode.objects.filter(user=user)):
         raise StepUpLimitError(
             gettext("We already sent several codes. Please wait a few minutes before asking for another.")
         )
-    code = "".join(secrets.choice("0123456789") for _ in range(CODE_DIGITS))
+    new = one_time_code_new(scope=_scope(user))
     StepUpCode.objects.create(
-        user=user,
-        channel=channel.kind,
-        sent_to_hint=channel.hint,
-        code_hash=_hash(code),
-        expires_at=timezone.now() + CODE_LIFETIME,
+        user=user, channel=channel.kind, sent_to_hint=channel.hint, code_hash=new.code_hash, expires_at=new.expires_at
     )
     try:
         message_send(
@@ -117,10 +106,7 @@ def step_up_code_send(*, request: HttpRequest, user: User, channel_kind: str) ->
                 channel=channel.kind,
                 to=channel.address,
                 subject=gettext("Your %(issuer)s code") % {"issuer": settings.PORTAL_ISSUER_NAME},
-                body=gettext(
-                    "Your code is %(code)s. It expires in 5 minutes. Never share it: we will never ask you for it."
-                )
-                % {"code": code},
+                body=one_time_code_body(new.code),
             )
         )
     except MessageNotSentError as exc:
@@ -157,26 +143,10 @@ def _failed(request: HttpRequest, user: User, method: str) -> None:
 
 
 def step_up_verify_code(*, request: HttpRequest, user: User, code: str) -> None:
-    code = code.strip().replace(" ", "")
-    with transaction.atomic():
-        latest = (
-            StepUpCode.objects.select_for_update()
-            .filter(user=user, used_at__isnull=True, expires_at__gt=timezone.now())
-            .first()
-        )
-        if latest is None:
-            _failed(request, user, "code")
-            raise StepUpError(gettext("That code has expired. Ask for a new one."))
-        if latest.attempts >= MAX_ATTEMPTS:
-            _failed(request, user, "code")
-            raise StepUpError(gettext("Too many wrong codes. Ask for a new one."))
-        latest.attempts += 1
-        if not hmac.compare_digest(latest.code_hash, _hash(code)):
-            latest.save(update_fields=["attempts"])
-            _failed(request, user, "code")
-            raise StepUpError(gettext("That code is not right. Check it and try again."))
-        latest.used_at = timezone.now()
-        latest.save(update_fields=["attempts", "used_at"])
+    problem = one_time_code_check(StepUpCode.objects.filter(user=user), code, scope=_scope(user))
+    if problem is not None:
+        _failed(request, user, "code")
+        raise StepUpError(problem.message)
     _passed(request, user, "code")
 
 

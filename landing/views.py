@@ -88,6 +88,18 @@ def _access(request: HttpRequest, public_id: str) -> tuple[LandingLink | None, b
     return link, bool(verified_at) and time.time() - verified_at <= settings.PORTAL_STEP_UP_MAX_AGE_SECONDS
 
 
+def _usable(request: HttpRequest, public_id: str) -> tuple[LandingLink, bool] | HttpResponse:
+    """The link and whether its code was passed, or the page to answer with: unavailable to a browser that did not
+    open it, ended (expired, revoked, used up) to one that did. Every view asks anew, so a link stops mid-flow."""
+    link, verified = _access(request, public_id)
+    if link is None:
+        return _unavailable(request)
+    status = link.status()
+    if status != LandingLink.Status.ACTIVE:
+        return _ended(request, link, status)
+    return link, verified
+
+
 def _grant(request: HttpRequest, link: LandingLink, *, verified: bool) -> None:
     granted = dict(request.session.get(SESSION_KEY, {}))
     granted[str(link.public_id)] = time.time() if verified else granted.get(str(link.public_id), 0)
@@ -160,14 +172,12 @@ def landing_open(request: HttpRequest, token: str) -> HttpResponse:
 @never_cache
 @require_GET
 def landing_page(request: HttpRequest, public_id: str) -> HttpResponse:
-    link, verified = _access(request, public_id)
-    if link is None:
-        return _unavailable(request)
+    usable = _usable(request, public_id)
+    if isinstance(usable, HttpResponse):
+        return usable
+    link, verified = usable
     if not _allowed(request, "landing-page", f"link:{link.pk}", PAGE_LIMITS):
         return _too_many(request, "page", link)
-    status = link.status()
-    if status != LandingLink.Status.ACTIVE:
-        return _ended(request, link, status)
     return _render_page(request, link, verified=verified)
 
 
@@ -175,12 +185,10 @@ def landing_page(request: HttpRequest, public_id: str) -> HttpResponse:
 @require_POST
 def landing_code(request: HttpRequest, public_id: str) -> HttpResponse:
     """Send a one-time code to the contact on file, or check the one typed in."""
-    link, verified = _access(request, public_id)
-    if link is None:
-        return _unavailable(request)
-    status = link.status()
-    if status != LandingLink.Status.ACTIVE:
-        return _ended(request, link, status)
+    usable = _usable(request, public_id)
+    if isinstance(usable, HttpResponse):
+        return usable
+    link, verified = usable
     action = request.POST.get("action")
     if action == "send":
         if not _allowed(request, "landing-code-send", f"link:{link.pk}", CODE_SEND_LIMITS):
@@ -217,12 +225,10 @@ def landing_code(request: HttpRequest, public_id: str) -> HttpResponse:
 @require_POST
 def landing_push(request: HttpRequest, public_id: str) -> HttpResponse:
     """Push the link's card to the chosen wallet or merchant, then send the browser there with the receipt."""
-    link, verified = _access(request, public_id)
-    if link is None:
-        return _unavailable(request)
-    status = link.status()
-    if status != LandingLink.Status.ACTIVE:
-        return _ended(request, link, status)
+    usable = _usable(request, public_id)
+    if isinstance(usable, HttpResponse):
+        return usable
+    link, verified = usable
     if not verified:
         messages.info(request, gettext("Please confirm with a code first."))
         return HttpResponseRedirect(_page_url(link))

@@ -2,11 +2,13 @@
 
 import os
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 
 from tests.factories import TEST_PASSWORD
 
@@ -149,3 +151,11 @@ def tab_to(page: Any, name: str, limit: int = 40) -> None:
         if name in focused["name"]:
             return
     raise AssertionError(f"Tab never reached {name!r}")
+
+
+def totp_now(secret: str) -> str:
+    """The authenticator's current code, taken early enough in its 30-second period to still be valid when the
+    browser submits it (a code read in the last seconds of a period would expire on the way)."""
+    if time.time() % 30 > 25:
+        time.sleep(30 - time.time() % 30 + 0.1)
+    return str(format_hotp_value(hotp_value(secret, int(time.time()) // 30)))

@@ -1,14 +1,13 @@
 """A cardholder and a staff member sign in through the real pages in Chromium."""
 
-import time
 from typing import Any
 
 import pytest
-from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, generate_totp_secret, hotp_value
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 
 from cardholders.models import Cardholder
 from tests import factories
-from tests.e2e.conftest import accessibility_violations, page_problems, screenshot, sign_in
+from tests.e2e.conftest import accessibility_violations, page_problems, screenshot, sign_in, totp_now
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -45,7 +44,7 @@ def test_staff_sign_in_requires_the_authenticator_code(page: Any) -> None:
     sign_in(page, staff.email)
     page.wait_for_url("**/accounts/2fa/authenticate/**")
     screenshot(page, "staff-second-factor")
-    page.get_by_label("Code").fill(format_hotp_value(hotp_value(secret, int(time.time()) // 30)))
+    page.get_by_label("Code").fill(totp_now(secret))
     page.get_by_role("button", name="Sign In").click()
     page.wait_for_url("**/admin/")
     assert "Site administration" in page.content() or "Operations" in page.content()

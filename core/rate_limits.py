@@ -38,7 +38,7 @@ def rate_limit_allows_for(
 ) -> bool:
     """Count one `action` for `subject` (a user, a landing link, an API credential) and for this address."""
     subject_ok = _hit(f"rate:{action}:{subject}", per_subject, window_seconds)
-    address_ok = _hit(f"rate:{action}:ip:{client_ip(request) or 'unknown'}", per_address, window_seconds)
+    address_ok = rate_limit_allows_address(request, action, per_address=per_address, window_seconds=window_seconds)
     return subject_ok and address_ok
 
 

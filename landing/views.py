@@ -181,6 +181,12 @@ def landing_page(request: HttpRequest, public_id: str) -> HttpResponse:
     return _render_page(request, link, verified=verified)
 
 
+def _code_refused(request: HttpRequest, link: LandingLink, error: services.LandingError, *, field: str) -> HttpResponse:
+    """The page again, the reason beside the field; 429 when it is a limit."""
+    status = 429 if isinstance(error, services.LandingLimitError) else 400
+    return _render_page(request, link, verified=False, error=str(error), error_field=field, status=status)
+
+
 @never_cache
 @require_POST
 def landing_code(request: HttpRequest, public_id: str) -> HttpResponse:
@@ -198,10 +204,7 @@ def landing_code(request: HttpRequest, public_id: str) -> HttpResponse:
                 link=link, channel_kind=request.POST.get("channel", ""), request=request
             )
         except services.LandingError as error:
-            status_code = 429 if isinstance(error, services.LandingLimitError) else 400
-            return _render_page(
-                request, link, verified=False, error=str(error), error_field="channel", status=status_code
-            )
+            return _code_refused(request, link, error, field="channel")
         sent_to = dict(request.session.get(SENT_TO_KEY, {}))
         sent_to[str(link.public_id)] = channel.hint
         request.session[SENT_TO_KEY] = sent_to
@@ -213,8 +216,7 @@ def landing_code(request: HttpRequest, public_id: str) -> HttpResponse:
         try:
             services.landing_code_verify(link=link, code=request.POST.get("code", ""), request=request)
         except services.LandingError as error:
-            status_code = 429 if isinstance(error, services.LandingLimitError) else 400
-            return _render_page(request, link, verified=False, error=str(error), error_field="code", status=status_code)
+            return _code_refused(request, link, error, field="code")
         request.session.cycle_key()  # possession proven: a new session key (ASVS 7.2.4)
         _grant(request, link, verified=True)
         return HttpResponseRedirect(_page_url(link))

@@ -1,8 +1,9 @@
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, generate_totp_secret, hotp_value
+from celery.signals import before_task_publish
 
 from cardholders.models import Card, Cardholder
 from issuer_portal.models import NetworkConfiguration
@@ -59,6 +60,19 @@ def totp_code(totp_secret: str) -> Callable[[int], str]:
 def client() -> HttpsClient:
     """A test client that speaks HTTPS, as every real visitor does (the portal redirects plain HTTP)."""
     return HttpsClient()
+
+
+@pytest.fixture
+def published() -> Iterator[list[object]]:
+    """The bodies of every Celery message published while the test runs (check G7: ids only, no secrets)."""
+    messages: list[object] = []
+
+    def record(sender: object = None, body: object = None, **kwargs: object) -> None:
+        messages.append(body)
+
+    before_task_publish.connect(record, weak=False)
+    yield messages
+    before_task_publish.disconnect(record)
 
 
 @pytest.fixture(autouse=True)

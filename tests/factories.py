@@ -75,6 +75,17 @@ class NetworkConfigurationFactory(DjangoModelFactory[NetworkConfiguration]):
                 AccountRange.objects.create(configuration=obj, start=start)
 
 
+def make_gift_card(*, program: Program | None = None, product_name: str = "Sunny Gift Card") -> Card:
+    """A gift card of a program (its own "Sunny Gifts" unless given), in no cardholder's account: one to hand out
+    by landing link."""
+    return make_card(
+        program=program or ProgramFactory.create(name="Sunny Gifts"),
+        card_number=TEST_CARD_NUMBERS[2],
+        product_kind=Card.ProductKind.GIFT,
+        product_name=product_name,
+    )
+
+
 def make_card(
     *,
     cardholder: Cardholder | None = None,

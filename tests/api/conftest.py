@@ -108,12 +108,7 @@ def manager(program: Program, make_manager: Callable[[Program], HttpsApiClient])
 @pytest.fixture
 def gift_card(network_config: NetworkConfiguration, program: Program) -> Card:
     """A card of the program without a cardholder account: one to hand out by landing link."""
-    return factories.make_card(
-        program=program,
-        card_number=factories.TEST_CARD_NUMBERS[2],
-        product_kind=Card.ProductKind.GIFT,
-        product_name="Gift Card",
-    )
+    return factories.make_gift_card(program=program, product_name="Gift Card")
 
 
 @pytest.fixture

@@ -2,10 +2,8 @@
 not in logs, not in Celery messages (G7), not in the audit trail."""
 
 import logging
-from collections.abc import Iterator
 
 import pytest
-from celery.signals import before_task_publish
 from django.urls import reverse
 
 from audit.models import AuditEvent
@@ -15,18 +13,6 @@ from tests.api.conftest import DEMOPAY, HttpsApiClient
 from tests.factories import TEST_CARD_NUMBERS
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def published() -> Iterator[list[object]]:
-    messages: list[object] = []
-
-    def record(sender: object = None, body: object = None, **kwargs: object) -> None:
-        messages.append(body)
-
-    before_task_publish.connect(record, weak=False)
-    yield messages
-    before_task_publish.disconnect(record)
 
 
 def test_a_whole_api_flow_keeps_card_numbers_and_receipts_to_itself(

@@ -12,7 +12,6 @@ import pytest
 import requests
 from django.utils import timezone
 
-from cardholders.models import Card
 from core import messaging
 from issuer_portal.models import NetworkConfiguration
 from landing.models import LandingLink
@@ -49,14 +48,8 @@ def wallets_ready(sandbox_network_config: NetworkConfiguration, live_server: Any
 
 @pytest.fixture
 def gift(wallets_ready: None, inbox: str) -> MintedLink:
-    card = factories.make_card(
-        program=factories.ProgramFactory.create(name="Sunny Gifts"),
-        card_number=factories.TEST_CARD_NUMBERS[2],
-        product_kind=Card.ProductKind.GIFT,
-        product_name="Sunny Gift Card",
-    )
     return landing_link_mint(
-        card=card,
+        card=factories.make_gift_card(),
         purpose="gift",
         recipient_phone=SAM_PHONE,
         recipient_email="sam@example.test",

@@ -91,12 +91,7 @@ def test_staff_send_a_gift_card_by_link_and_the_recipient_opens_it(
     browser: Any, live_server: Any, page: Any, sandbox_network_config: NetworkConfiguration, settings: Any
 ) -> None:
     settings.PORTAL_BASE_URL = live_server.url
-    gift = factories.make_card(
-        program=factories.ProgramFactory.create(name="Sunny Gifts"),
-        card_number=factories.TEST_CARD_NUMBERS[2],
-        product_kind="gift",
-        product_name="Sunny Gift Card",
-    )
+    gift = factories.make_gift_card()
     secret = generate_totp_secret()
     staff = factories.StaffUserFactory.create()
     TOTP.activate(staff, secret)

@@ -30,13 +30,7 @@ def offered_requestors(sandbox_network_config: NetworkConfiguration) -> NetworkC
 
 @pytest.fixture
 def gift_card(network_config: NetworkConfiguration) -> Card:
-    program = factories.ProgramFactory.create(name="Sunny Gifts")
-    return factories.make_card(
-        program=program,
-        card_number=factories.TEST_CARD_NUMBERS[2],
-        product_kind=Card.ProductKind.GIFT,
-        product_name="Sunny Gift Card",
-    )
+    return factories.make_gift_card()
 
 
 @pytest.fixture

@@ -2,10 +2,8 @@
 the client publishes nothing to Celery (G7)."""
 
 import logging
-from collections.abc import Iterator
 
 import pytest
-from celery.signals import before_task_publish
 
 from provisioning.mdes.client import TokenConnectClient
 from provisioning.mdes.errors import MdesApplicationError
@@ -14,18 +12,6 @@ from sandbox.fixtures import CLICK_TO_PAY_TRID, SUNDAY_STORE_TRID
 from tests.fixtures.mdes_samples import ELIGIBLE_PAN, INELIGIBLE_PAN
 from tests.fixtures.sandbox_server import SandboxServer
 from tests.provisioning.mdes.conftest import funding
-
-
-@pytest.fixture
-def published() -> Iterator[list[object]]:
-    messages: list[object] = []
-
-    def record(sender: object = None, body: object = None, **kwargs: object) -> None:
-        messages.append(body)
-
-    before_task_publish.connect(record, weak=False)
-    yield messages
-    before_task_publish.disconnect(record)
 
 
 def test_a_push_logs_what_operators_need_and_nothing_secret(

@@ -363,7 +363,11 @@ def landing_push_start(
     ).update(pushes_started=F("pushes_started") + 1)
     if not taken:
         link.refresh_from_db()
-        raise LandingError(gettext("This link can no longer be used."), code=f"link_{link.status()}")
+        status = link.status()
+        audit_event_record(
+            action="landing.push_refused", target=link, outcome=AuditEvent.Outcome.FAILURE, detail=f"Link {status}"
+        )
+        raise LandingError(gettext("This link can no longer be used."), code=f"link_{status}")
     try:
         started = provisioning.push_start(
             cardholder=None,

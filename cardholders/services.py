@@ -1,21 +1,31 @@
 """Write use cases for cardholders and cards."""
 
+from collections.abc import Iterable
+
 from django.db import transaction
 
 from audit.services import audit_event_record
 from cardholders import vault
 from cardholders.models import Card, Cardholder, Program
-from issuer_portal.selectors import account_range_start_for
 
 
 class CardNotInAccountRangeError(ValueError):
     """The card number lies in none of the issuer's configured account ranges."""
 
 
+def account_range_start_for(card_number: str, range_starts: Iterable[str]) -> str | None:
+    """The 19-digit form of the longest of `range_starts` that prefixes this card number, if any."""
+    matching = [start for start in range_starts if card_number.startswith(start)]
+    if not matching:
+        return None
+    return max(matching, key=len).ljust(19, "0")
+
+
 @transaction.atomic
 def card_create(
     *,
     card_number: str,
+    account_range_starts: Iterable[str],
     expiry_month: int,
     expiry_year: int,
     product_kind: str,
@@ -24,9 +34,12 @@ def card_create(
     program: Program | None = None,
     state: str = Card.State.ACTIVE,
 ) -> Card:
-    """Register a card: its number is sealed at once and only the sealed form and first 6/last 4 are kept."""
+    """Register a card: its number is sealed at once and only the sealed form and first 6/last 4 are kept.
+
+    `account_range_starts`: the issuer's configured account ranges; the card must lie in one of them.
+    """
     sealed = vault.seal(card_number)
-    range_start = account_range_start_for(card_number.replace(" ", "").replace("-", ""))
+    range_start = account_range_start_for(card_number.replace(" ", "").replace("-", ""), account_range_starts)
     if range_start is None:
         raise CardNotInAccountRangeError(
             f"Card {sealed.first_six}…{sealed.last_four} is in no configured account range"

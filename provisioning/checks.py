@@ -21,10 +21,10 @@ from django.conf import settings
 from django.core.checks import CheckMessage, Error
 from django.db import DatabaseError
 
-from issuer_portal.models import NetworkConfiguration
-from issuer_portal.selectors import network_configuration_active
 from provisioning.mdes.client import configured_path
 from provisioning.mdes.hosts import BaseUrlProblem, base_url_refusal, is_local_sandbox_host
+from provisioning.models import NetworkConfiguration
+from provisioning.selectors import network_configuration_active
 
 _BASE_URL_CHECKS = {
     BaseUrlProblem.HOST_NOT_ALLOWED: (

@@ -22,12 +22,12 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from audit.services import audit_event_record
-from issuer_portal.selectors import network_configuration_active
 from provisioning.jobs import job_run_start
 from provisioning.mdes.client import TokenConnectClient
 from provisioning.mdes.errors import MdesError
 from provisioning.mdes.types import Asset, EligibleTokenRequestor
 from provisioning.models import EnabledAccountRange, JobRun, LogoAsset, TokenRequestor
+from provisioning.selectors import network_configuration_active
 
 REFRESH_JOB = "refresh_token_requestors"
 # Fields copied from MDES on every refresh; staff-owned fields (offered, display_order, redirect settings) are not.

@@ -9,9 +9,19 @@ from django.db.models.functions import TruncDate
 
 from cardholders.models import Card
 from provisioning.devices import usable_push_method_types
-from provisioning.models import JobRun, PushReceipt, PushRequest, TokenRequestor
+from provisioning.models import AccountRange, JobRun, NetworkConfiguration, PushReceipt, PushRequest, TokenRequestor
 
 MAX_CARDS_PER_PUSH = 5  # MDES: up to 5 receipts when the token requestor supports several pushed cards
+
+
+def network_configuration_active() -> NetworkConfiguration | None:
+    return NetworkConfiguration.objects.filter(is_active=True).first()
+
+
+def account_range_starts_active() -> list[str]:
+    """The starts of the account ranges of the active network configuration (none without one)."""
+    return list(AccountRange.objects.filter(configuration__is_active=True).values_list("start", flat=True))
+
 
 _FUNNEL = {
     "started": Count("id", distinct=True),

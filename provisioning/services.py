@@ -17,8 +17,6 @@ from audit.models import AuditEvent
 from audit.services import audit_event_record
 from cardholders import vault
 from cardholders.models import Card, Cardholder
-from issuer_portal.models import NetworkConfiguration
-from issuer_portal.selectors import network_configuration_active
 from provisioning.devices import usable_push_method_types
 from provisioning.mdes.client import TokenConnectClient
 from provisioning.mdes.errors import MdesError, MdesOutcomeUnknown
@@ -33,9 +31,9 @@ from provisioning.mdes.types import (
     SignatureData,
     receipt_hint,
 )
-from provisioning.models import PushReceipt, PushRequest, TokenRequestor
+from provisioning.models import NetworkConfiguration, PushReceipt, PushRequest, TokenRequestor
 from provisioning.receipts import ReceiptUse, push_receipt_use, receipt_digest
-from provisioning.selectors import token_requestors_eligible
+from provisioning.selectors import network_configuration_active, token_requestors_eligible
 
 ACCOUNT_HOLDER_NAME_MAX = 27  # MDES accountHolderName is 1-27 characters
 

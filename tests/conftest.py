@@ -6,7 +6,7 @@ from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, generate_tot
 from celery.signals import before_task_publish
 
 from cardholders.models import Card, Cardholder
-from issuer_portal.models import NetworkConfiguration
+from provisioning.models import NetworkConfiguration
 from tests import factories
 from tests.https_client import HttpsClient
 from users.models import User

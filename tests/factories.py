@@ -8,7 +8,8 @@ from factory.django import DjangoModelFactory
 
 from cardholders.models import Card, Cardholder, Program
 from cardholders.services import card_create
-from issuer_portal.models import AccountRange, NetworkConfiguration
+from provisioning.models import AccountRange, NetworkConfiguration
+from provisioning.selectors import account_range_starts_active
 from users.models import User
 
 TEST_PASSWORD = "correct horse battery staple"
@@ -99,6 +100,7 @@ def make_card(
     """Cards are made through the real service, so their numbers are sealed exactly as in production."""
     return card_create(
         card_number=card_number,
+        account_range_starts=account_range_starts_active(),
         expiry_month=expiry_month,
         expiry_year=expiry_year,
         product_kind=product_kind,

@@ -49,8 +49,6 @@ from urllib3.exceptions import ConnectTimeoutError, DecodeError, HTTPError, Read
 from urllib3.exceptions import SSLError as Urllib3SSLError
 from urllib3.util.retry import Retry
 
-from issuer_portal import selectors
-from issuer_portal.models import NetworkConfiguration
 from provisioning.mdes.errors import (
     ErrorDetail,
     MdesApplicationError,
@@ -74,6 +72,7 @@ from provisioning.mdes.types import (
     error_details,
     ordered_accounts,
 )
+from provisioning.models import NetworkConfiguration
 
 logger = logging.getLogger(__name__)
 
@@ -625,11 +624,3 @@ def _merge(known: EligibleTokenRequestor | None, new: EligibleTokenRequestor) ->
         return new
     ranges = tuple(dict.fromkeys(known.enabled_account_ranges + new.enabled_account_ranges))
     return dataclasses.replace(known, enabled_account_ranges=ranges)
-
-
-def get_token_connect_client() -> TokenConnectClient:
-    """The client for the portal's active network configuration."""
-    config = selectors.network_configuration_active()
-    if config is None:
-        raise MdesConfigurationError("No network configuration is active: activate one in the staff admin")
-    return TokenConnectClient.from_configuration(config)

@@ -11,9 +11,8 @@ from rest_framework.test import APIClient
 
 from api.models import ProgramApiKey
 from cardholders.models import Card, Cardholder, Program
-from issuer_portal.models import NetworkConfiguration
 from provisioning import refresh
-from provisioning.models import TokenRequestor
+from provisioning.models import NetworkConfiguration, TokenRequestor
 from tests import factories
 
 DEMOPAY, SUNDAY_STORE = "50100000011", "50100000022"

@@ -10,8 +10,7 @@ import requests
 from django.urls import reverse
 
 from cardholders.models import Card, Cardholder
-from issuer_portal.models import NetworkConfiguration
-from provisioning.models import PushReceipt, PushRequest
+from provisioning.models import NetworkConfiguration, PushReceipt, PushRequest
 from tests import factories
 from tests.api.conftest import DEMOPAY, SUNDAY_STORE, HttpsApiClient
 from tests.fixtures.sandbox_server import SandboxServer

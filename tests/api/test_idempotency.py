@@ -16,9 +16,8 @@ from api.models import IdempotencyRecord
 from api.problems import Problem
 from api.tasks import purge_idempotency_records
 from cardholders.models import Card, Cardholder
-from issuer_portal.models import NetworkConfiguration
 from landing.models import LandingLink
-from provisioning.models import PushRequest
+from provisioning.models import NetworkConfiguration, PushRequest
 from tests.api.conftest import DEMOPAY, HttpsApiClient, step_up_by_email
 from tests.fixtures.sandbox_server import PUSH_PATH, SandboxServer
 

@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from audit.models import AuditEvent
 from cardholders.models import Card
-from issuer_portal.models import NetworkConfiguration
+from provisioning.models import NetworkConfiguration
 from tests.api.conftest import DEMOPAY, HttpsApiClient
 from tests.factories import TEST_CARD_NUMBERS
 

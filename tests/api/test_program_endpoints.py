@@ -10,8 +10,8 @@ from django.urls import reverse
 
 from audit.models import AuditEvent
 from cardholders.models import Card, Program
-from issuer_portal.models import NetworkConfiguration
 from landing.models import LandingLink
+from provisioning.models import NetworkConfiguration
 from tests import factories
 from tests.api.conftest import DEMOPAY, HttpsApiClient
 

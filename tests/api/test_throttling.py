@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from audit.models import AuditEvent
 from cardholders.models import Card, Cardholder
-from issuer_portal.models import NetworkConfiguration
+from provisioning.models import NetworkConfiguration
 from tests import factories
 from tests.api.conftest import DEMOPAY, HttpsApiClient
 

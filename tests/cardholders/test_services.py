@@ -3,7 +3,7 @@ import pytest
 from audit.models import AuditEvent
 from cardholders.models import Card, Cardholder
 from cardholders.services import CardNotInAccountRangeError, card_create
-from issuer_portal.models import NetworkConfiguration
+from provisioning.models import NetworkConfiguration
 from tests.factories import make_card
 
 pytestmark = pytest.mark.django_db
@@ -20,7 +20,12 @@ def test_card_is_placed_in_the_longest_matching_account_range(
 def test_card_outside_every_account_range_is_refused(network_config: NetworkConfiguration) -> None:
     with pytest.raises(CardNotInAccountRangeError):
         card_create(
-            card_number="4111111111111111", expiry_month=1, expiry_year=2030, product_kind="debit", product_name="X"
+            card_number="4111111111111111",
+            account_range_starts=["555555555"],
+            expiry_month=1,
+            expiry_year=2030,
+            product_kind="debit",
+            product_name="X",
         )
     assert not Card.objects.exists()
 

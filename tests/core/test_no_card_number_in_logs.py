@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from cardholders import vault
 from cardholders.models import Cardholder
-from issuer_portal.models import NetworkConfiguration
+from provisioning.models import NetworkConfiguration
 from tests.factories import TEST_CARD_NUMBERS, make_card
 from tests.users.helpers import sign_in
 

@@ -13,11 +13,10 @@ import requests
 from django.utils import timezone
 
 from core import messaging
-from issuer_portal.models import NetworkConfiguration
 from landing.models import LandingLink
 from landing.services import MintedLink, landing_link_mint, landing_link_revoke
 from provisioning import refresh
-from provisioning.models import PushRequest, TokenRequestor
+from provisioning.models import NetworkConfiguration, PushRequest, TokenRequestor
 from tests import factories
 from tests.e2e.conftest import accessibility_violations, page_problems, screenshot, tab_to
 

@@ -13,9 +13,8 @@ from django.core import mail
 from django.utils import timezone
 
 from cardholders.models import Cardholder
-from issuer_portal.models import NetworkConfiguration
 from provisioning import refresh
-from provisioning.models import PushRequest, TokenRequestor
+from provisioning.models import NetworkConfiguration, PushRequest, TokenRequestor
 from tests import factories
 from tests.e2e.conftest import accessibility_violations, page_problems, screenshot, sign_in, tab_to
 

@@ -9,9 +9,8 @@ import pytest
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 
 from cardholders.models import Cardholder
-from issuer_portal.models import NetworkConfiguration
 from provisioning import refresh
-from provisioning.models import TokenRequestor
+from provisioning.models import NetworkConfiguration, TokenRequestor
 from tests import factories
 from tests.e2e.conftest import page_problems, screenshot, sign_in, totp_now
 from tests.provisioning.factories import make_push

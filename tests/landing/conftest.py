@@ -8,10 +8,9 @@ import pytest
 from django.core import mail
 
 from cardholders.models import Card
-from issuer_portal.models import NetworkConfiguration
 from landing.services import MintedLink, landing_link_mint
 from provisioning import refresh
-from provisioning.models import TokenRequestor
+from provisioning.models import NetworkConfiguration, TokenRequestor
 from tests import factories
 from tests.https_client import HttpsClient
 

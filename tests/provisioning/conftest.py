@@ -8,9 +8,8 @@ from django.test import Client
 from django.urls import reverse
 
 from cardholders.models import Cardholder
-from issuer_portal.models import NetworkConfiguration
 from provisioning import refresh
-from provisioning.models import TokenRequestor
+from provisioning.models import NetworkConfiguration, TokenRequestor
 from tests.https_client import HttpsClient
 
 

@@ -13,9 +13,8 @@ from django.urls import reverse
 
 from audit.models import AuditEvent
 from cardholders.models import Card, Cardholder
-from issuer_portal.models import NetworkConfiguration
 from provisioning import refresh
-from provisioning.models import PushReceipt, PushRequest, TokenRequestor
+from provisioning.models import NetworkConfiguration, PushReceipt, PushRequest, TokenRequestor
 from tests.factories import TEST_CARD_NUMBERS, make_card
 from tests.fixtures.sandbox_server import SandboxServer
 from tests.https_client import HttpsClient

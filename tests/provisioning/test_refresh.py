@@ -8,10 +8,9 @@ from django.core.management import call_command
 from django.test import override_settings
 
 from audit.models import AuditEvent
-from issuer_portal.models import NetworkConfiguration
 from provisioning import refresh
 from provisioning.mdes.errors import MdesUnavailable
-from provisioning.models import JobRun, LogoAsset, TokenRequestor
+from provisioning.models import JobRun, LogoAsset, NetworkConfiguration, TokenRequestor
 from tests.fixtures.sandbox_server import SandboxServer
 
 pytestmark = pytest.mark.django_db

@@ -4,10 +4,9 @@ from typing import Any
 
 import pytest
 
-from issuer_portal.models import NetworkConfiguration
 from provisioning import tasks
 from provisioning.mdes.errors import MdesUnavailable
-from provisioning.models import JobRun
+from provisioning.models import JobRun, NetworkConfiguration
 
 
 def test_refresh_retries_only_when_mdes_is_unavailable_with_backoff_and_jitter() -> None:

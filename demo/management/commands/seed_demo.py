@@ -18,8 +18,9 @@ from django.db import transaction
 from cardholders import vault
 from cardholders.models import Card, Cardholder, Program
 from cardholders.services import card_create
-from issuer_portal.models import AccountRange, NetworkConfiguration
 from landing.services import landing_link_mint
+from provisioning.models import AccountRange, NetworkConfiguration
+from provisioning.selectors import account_range_starts_active
 from users.models import User
 
 ACCOUNT_RANGES = {
@@ -171,6 +172,7 @@ class Command(BaseCommand):
             return
         card_create(
             card_number=number,
+            account_range_starts=account_range_starts_active(),
             expiry_month=month,
             expiry_year=year,
             product_kind=kind,

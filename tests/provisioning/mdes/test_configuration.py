@@ -9,11 +9,11 @@ import pytest
 from django.core.checks import run_checks
 from django.test import override_settings
 
-from issuer_portal.models import NetworkConfiguration
 from provisioning.checks import check_network_configuration
-from provisioning.mdes.client import TokenConnectClient, get_token_connect_client
+from provisioning.mdes.client import TokenConnectClient
 from provisioning.mdes.errors import MdesConfigurationError
 from provisioning.mdes.hosts import is_local_sandbox_host
+from provisioning.models import NetworkConfiguration
 from tests.fixtures.sandbox_server import SIGNING_PASSWORD_ENV
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -113,18 +113,6 @@ def test_a_local_sandbox_needs_mdes_allow_local_sandbox(
         pytest.raises(MdesConfigurationError, match="MDES_ALLOW_LOCAL_SANDBOX is off"),
     ):
         TokenConnectClient.from_configuration(sandbox_configuration)
-
-
-@pytest.mark.django_db
-def test_without_an_active_configuration_there_is_no_client() -> None:
-    with pytest.raises(MdesConfigurationError, match="No network configuration is active"):
-        get_token_connect_client()
-
-
-@pytest.mark.django_db
-def test_the_active_configuration_builds_the_client(sandbox_network_config: NetworkConfiguration) -> None:
-    found = get_token_connect_client().get_eligible_token_requestors(["555555555"])
-    assert {tr.consumer_facing_entity_name for tr in found} >= {"DemoPay", "Sunday Store"}
 
 
 # --- system checks -----------------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Write use cases of the issuer's configuration."""
+"""The staff's "Test the connection to MDES": one real call with a configuration, explained in plain words."""
 
 from dataclasses import dataclass
 
@@ -6,7 +6,6 @@ from django.http import HttpRequest
 
 from audit.models import AuditEvent
 from audit.services import audit_event_record
-from issuer_portal.models import NetworkConfiguration
 from provisioning.mdes.client import TokenConnectClient
 from provisioning.mdes.errors import (
     MdesApplicationError,
@@ -16,6 +15,7 @@ from provisioning.mdes.errors import (
     MdesProtocolError,
     MdesUnavailable,
 )
+from provisioning.models import NetworkConfiguration
 
 
 @dataclass(frozen=True)

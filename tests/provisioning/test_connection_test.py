@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from audit.models import AuditEvent
-from issuer_portal.models import NetworkConfiguration
+from provisioning.models import NetworkConfiguration
 from tests.fixtures.sandbox_server import SandboxServer
 from tests.issuer_portal.helpers import staff_client
 from users.models import User
@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 
 def _test(user: User, config: NetworkConfiguration) -> str:
     response = staff_client(user).post(
-        reverse("admin:issuer_portal_networkconfiguration_changelist"),
+        reverse("admin:provisioning_networkconfiguration_changelist"),
         {"action": "test_connection", "_selected_action": [config.pk]},
         follow=True,
     )

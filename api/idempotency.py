@@ -189,12 +189,6 @@ def idempotency_key_of(request: Request) -> str | None:
     return key
 
 
-def push_idempotency_key(*, credential: str, key: str) -> str:
-    """The push's own idempotency key (unique across all pushes, at most 64 characters): two credentials using
-    the same Idempotency-Key never collide, and the web form's keys (random, shorter) cannot be forged."""
-    return "api:" + hashlib.sha256(f"{credential}\n{key}".encode()).hexdigest()[:60]
-
-
 def idempotent(
     *, required: bool = False
 ) -> Callable[[Callable[Concatenate[V, Request, P], Response]], Callable[Concatenate[V, Request, P], Response]]:

@@ -1,6 +1,5 @@
 """Every query of the API, scoped by the caller: a cardholder's own rows, or a program's cards and links."""
 
-from collections.abc import Sequence
 from uuid import UUID
 
 from django.db.models import Prefetch, Q, QuerySet
@@ -18,11 +17,6 @@ def _receipts_with_cards() -> "Prefetch[str, QuerySet[PushReceipt], str]":
 
 def cardholder_cards(*, user: User) -> QuerySet[Card]:
     return card_list_for_user(user=user).select_related("program")
-
-
-def cardholder_cards_by_ids(*, user: User, ids: Sequence[UUID]) -> list[Card]:
-    """The cardholder's cards among `ids`; fewer than asked when some are not theirs (or do not exist)."""
-    return list(cardholder_cards(user=user).filter(public_id__in=ids))
 
 
 def cardholder_pushes(*, user: User) -> QuerySet[PushRequest]:

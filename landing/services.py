@@ -36,6 +36,7 @@ from core.personal_data import mask_email
 from landing.models import LandingAccessToken, LandingCode, LandingLink, LandingPush
 from provisioning import services as provisioning
 from provisioning.models import PushRequest, TokenRequestor
+from provisioning.push_errors import PushError, PushErrorCode
 
 PHONE_HANDOFF_LIFETIME = timedelta(minutes=10)
 
@@ -351,7 +352,7 @@ def landing_push_start(
 
     A place among the link's `max_pushes` is taken first, in one conditional UPDATE (so parallel requests cannot
     exceed it) and given back if the push fails before MDES issued anything. No transaction is held across the call
-    to MDES. Raises LandingError if the link is no longer usable, provisioning.PushError as the cardholder flow does.
+    to MDES. Raises LandingError if the link is no longer usable, PushError as the cardholder flow does.
     """
     now = timezone.now()
     taken = LandingLink.objects.filter(
@@ -379,10 +380,11 @@ def landing_push_start(
             channel=PushRequest.Channel.LANDING,
             actor_label=f"landing link {link.public_id}",
         )
-    except provisioning.PushError as error:
-        if error.push is None or error.code == "ALREADY_STARTED" or error.push.state == PushRequest.State.FAILED:
+    except PushError as error:
+        already = error.code is PushErrorCode.ALREADY_STARTED
+        if error.push is None or already or error.push.state == PushRequest.State.FAILED:
             LandingLink.objects.filter(pk=link.pk, pushes_started__gt=0).update(pushes_started=F("pushes_started") - 1)
-        if error.push is not None and error.code != "ALREADY_STARTED":
+        if error.push is not None and not already:
             LandingPush.objects.get_or_create(link=link, push=error.push)
         raise
     LandingPush.objects.create(link=link, push=started.push)

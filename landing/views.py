@@ -5,7 +5,6 @@ the link's clean address (the token leaves the address bar and is never sent as 
 the link, so a link revoked or expired mid-flow stops at once.
 """
 
-import hashlib
 import secrets
 import time
 from typing import Any
@@ -29,7 +28,8 @@ from provisioning import services as provisioning
 from provisioning.access import push_access_grant
 from provisioning.devices import device_environment, push_method_origins
 from provisioning.handoff import qr_svg_data_uri
-from provisioning.models import DeviceEnvironment
+from provisioning.models import DeviceEnvironment, PushRequest
+from provisioning.push_errors import PushError, PushErrorCode
 from provisioning.selectors import token_requestor_chosen, token_requestors_eligible
 
 SESSION_KEY = "landing_access"  # {link public id: time the code was passed, 0 if not yet}
@@ -104,12 +104,6 @@ def _grant(request: HttpRequest, link: LandingLink, *, verified: bool) -> None:
     granted = dict(request.session.get(SESSION_KEY, {}))
     granted[str(link.public_id)] = time.time() if verified else granted.get(str(link.public_id), 0)
     request.session[SESSION_KEY] = granted
-
-
-def _push_key(link: LandingLink, form_key: str) -> str:
-    """The push's idempotency key: the form's, bound to this link, so no other flow or link can ever match it."""
-    bound = f"{link.public_id}:{form_key[:64] or secrets.token_urlsafe(24)}"
-    return "landing:" + hashlib.sha256(bound.encode()).hexdigest()[:48]
 
 
 def _page_url(link: LandingLink) -> str:
@@ -247,13 +241,15 @@ def landing_push(request: HttpRequest, public_id: str) -> HttpResponse:
             token_requestor=requestor,
             device=device_environment(request.headers.get("User-Agent", "")),
             locale=None,
-            idempotency_key=_push_key(link, request.POST.get("idempotency_key", "")),
+            idempotency_key=provisioning.push_idempotency_key(
+                channel=PushRequest.Channel.LANDING, scope=link.public_id, key=request.POST.get("idempotency_key", "")
+            ),
         )
     except services.LandingError:
         link.refresh_from_db()
         return _ended(request, link, link.status())
-    except provisioning.PushError as error:
-        if error.code == "ALREADY_STARTED" and error.push is not None:
+    except PushError as error:
+        if error.code is PushErrorCode.ALREADY_STARTED and error.push is not None:
             # The form was sent twice: show what the first one did (its key is bound to this link).
             return HttpResponseRedirect(reverse("provisioning:push_detail", args=[error.push.public_id]))
         if error.push is not None:
@@ -262,7 +258,7 @@ def landing_push(request: HttpRequest, public_id: str) -> HttpResponse:
             request,
             "provisioning/push_problem.html",
             {"message": error.message, "back": back, "push": error.push, "landing": True},
-            status=409 if error.code in ("NOT_ELIGIBLE", "CARD_STATE") else 502,
+            status=error.http_status,
         )
         return response
     push_access_grant(request, started.push, back_url=back)

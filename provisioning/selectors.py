@@ -1,6 +1,7 @@
 """Read use cases of push provisioning."""
 
-from collections.abc import Sequence
+import uuid
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -10,8 +11,22 @@ from django.db.models.functions import TruncDate
 from cardholders.models import Card
 from provisioning.devices import usable_push_method_types
 from provisioning.models import AccountRange, JobRun, NetworkConfiguration, PushReceipt, PushRequest, TokenRequestor
+from users.models import User
 
 MAX_CARDS_PER_PUSH = 5  # MDES: up to 5 receipts when the token requestor supports several pushed cards
+
+
+def cards_chosen_for_push(*, user: User, ids: Iterable[object]) -> list[Card]:
+    """The signed-in cardholder's cards among `ids`, in every state, in a stable order; fewer than asked when some
+    are not theirs. Every interface asks this, so a card that is not active reaches the push, which says why it
+    cannot go (PushErrorCode.CARD_STATE), rather than disappearing from one interface and not another."""
+    valid = []
+    for value in list(ids)[: MAX_CARDS_PER_PUSH + 1]:
+        try:
+            valid.append(uuid.UUID(str(value)))
+        except ValueError:
+            continue
+    return list(Card.objects.filter(cardholder__user=user, public_id__in=valid).order_by("product_name", "id"))
 
 
 def network_configuration_active() -> NetworkConfiguration | None:

@@ -1,9 +1,12 @@
 """Write use cases of push provisioning: starting a push, sending the cardholder on, taking them back."""
 
+import hashlib
+import secrets
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
 import phonenumbers
@@ -11,7 +14,6 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext
 
 from audit.models import AuditEvent
 from audit.services import audit_event_record
@@ -32,20 +34,11 @@ from provisioning.mdes.types import (
     receipt_hint,
 )
 from provisioning.models import NetworkConfiguration, PushReceipt, PushRequest, TokenRequestor
+from provisioning.push_errors import PushError, PushErrorCode
 from provisioning.receipts import ReceiptUse, push_receipt_use, receipt_digest
 from provisioning.selectors import network_configuration_active, token_requestors_eligible
 
 ACCOUNT_HOLDER_NAME_MAX = 27  # MDES accountHolderName is 1-27 characters
-
-
-class PushError(Exception):
-    """A push that cannot go on. `message` is for the cardholder; the push (if any) is recorded as failed."""
-
-    def __init__(self, message: str, *, code: str, push: PushRequest | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code
-        self.push = push
 
 
 @dataclass(frozen=True)
@@ -63,6 +56,14 @@ class PushStarted:
     push: PushRequest
     redirect_url: str
     issued: tuple[IssuedReceipt, ...] = ()
+
+
+def push_idempotency_key(*, channel: str, scope: object, key: str) -> str:
+    """The push's idempotency key (at most 64 characters): the client's `key` bound to the channel and to who sent
+    it (`scope`: the cardholder, the landing link, the API credential), so no other flow or person can match it. A
+    form without a key gets a random one: that push cannot be recognised when sent twice, but it is not lost."""
+    bound = f"{channel}\n{scope}\n{key[:255] or secrets.token_urlsafe(24)}"
+    return f"{channel}:" + hashlib.sha256(bound.encode()).hexdigest()[:48]
 
 
 def _account_holder_data(cardholder: Cardholder | None, accepted: Sequence[str]) -> AccountHolderData | None:
@@ -94,22 +95,19 @@ def _account_holder_data(cardholder: Cardholder | None, accepted: Sequence[str])
     return data if data.kinds else None
 
 
-def _failure_message(error: MdesError) -> str:
+def _failure_code(error: MdesError) -> PushErrorCode:
     if isinstance(error, MdesOutcomeUnknown):
-        return gettext(
-            "We could not confirm whether the card network received this request. If the card does not appear in "
-            "your wallet within a few minutes, please start again."
-        )
+        return PushErrorCode.OUTCOME_UNKNOWN
     if error.retryable or not error.reason_codes:
-        return gettext(
-            "We could not reach the card network just now. Nothing was added; please try again in a few minutes."
-        )
-    return gettext("The card network did not accept this request. Nothing was added.")
+        return PushErrorCode.NETWORK_UNAVAILABLE
+    return PushErrorCode.NETWORK_REFUSED
 
 
-def _fail(push: PushRequest, code: str, description: str, message: str) -> PushError:
+def _fail(push: PushRequest, code: PushErrorCode, reasons: str, description: str, **params: Any) -> PushError:
+    """Record the push as failed with what the network said (`reasons`, else the code's name), and the error to
+    tell the person."""
     push.transition_to(PushRequest.State.FAILED)
-    push.error_code = code[:100]
+    push.error_code = (reasons or code.name)[:100]
     push.error_description = description[:256]
     push.save()
     audit_event_record(
@@ -120,7 +118,7 @@ def _fail(push: PushRequest, code: str, description: str, message: str) -> PushE
         after={"state": PushRequest.State.FAILED, "error_code": push.error_code},
         detail=description,
     )
-    return PushError(message, code=code, push=push)
+    return PushError(code, push=push, **params)
 
 
 def _redirect_uri(result: PushResult, device: str) -> str | None:
@@ -140,25 +138,17 @@ def _check_choice(
     *, cardholder: Cardholder | None, cards: Sequence[Card], requestor: TokenRequestor, device: str
 ) -> None:
     if not cards:
-        raise PushError(gettext("Choose at least one card."), code="NO_CARD")
+        raise PushError(PushErrorCode.NO_CARD)
     for card in cards:
         if cardholder is not None and card.cardholder_id != cardholder.pk:
-            raise PushError(gettext("That card is not one of yours."), code="NOT_YOUR_CARD")
+            raise PushError(PushErrorCode.NOT_YOUR_CARD)
         if card.state != Card.State.ACTIVE:
-            raise PushError(
-                gettext("Your card %(card)s cannot be added while it is %(state)s.")
-                % {"card": f"•••• {card.last_four}", "state": str(card.get_state_display()).lower()},
-                code="CARD_STATE",
-            )
+            state = str(card.get_state_display()).lower()
+            raise PushError(PushErrorCode.CARD_STATE, card=f"•••• {card.last_four}", state=state)
     if requestor not in token_requestors_eligible(cards=cards, device=device):
-        message = (
-            gettext(
-                "%(requestor)s cannot take these cards together from this device. Choose another wallet or merchant."
-            )
-            if len(cards) > 1
-            else gettext("%(requestor)s cannot take this card from this device. Choose another wallet or merchant.")
+        raise PushError(
+            PushErrorCode.NOT_ELIGIBLE, several_cards=len(cards) > 1, requestor=requestor.consumer_facing_name
         )
-        raise PushError(message % {"requestor": requestor.consumer_facing_name}, code="NOT_ELIGIBLE")
 
 
 def push_start(
@@ -185,10 +175,10 @@ def push_start(
     _check_choice(cardholder=cardholder, cards=cards, requestor=token_requestor, device=device)
     config = network_configuration_active()
     if config is None:
-        raise PushError(gettext("Adding cards to wallets is not available right now."), code="NOT_CONFIGURED")
+        raise PushError(PushErrorCode.NOT_CONFIGURED)
     existing = PushRequest.objects.filter(idempotency_key=idempotency_key).first()
     if existing is not None:
-        raise PushError(gettext("This request was already sent."), code="ALREADY_STARTED", push=existing)
+        raise PushError(PushErrorCode.ALREADY_STARTED, push=existing)
     try:
         push = _push_record(
             cardholder=cardholder,
@@ -203,7 +193,7 @@ def push_start(
         )
     except IntegrityError:  # the same form or request, sent twice at the same moment: the other one won
         existing = PushRequest.objects.filter(idempotency_key=idempotency_key).first()
-        raise PushError(gettext("This request was already sent."), code="ALREADY_STARTED", push=existing) from None
+        raise PushError(PushErrorCode.ALREADY_STARTED, push=existing) from None
     want_data = request_digitization_data and token_requestor.supports_issuer_initiated_digitization_data
     return _push_to_mdes(push=push, cards=cards, config=config, client=client, request_digitization_data=want_data)
 
@@ -279,8 +269,8 @@ def _push_to_mdes(
             request_id=push.request_id,
         )
     except MdesError as error:
-        codes = ", ".join(error.reason_codes) or type(error).__name__
-        raise _fail(push, codes, str(error), _failure_message(error)) from error
+        reasons = ", ".join(error.reason_codes) or type(error).__name__
+        raise _fail(push, _failure_code(error), reasons, str(error)) from error
     return _record_result(push=push, accounts=accounts, result=result, validity=config.receipt_validity_minutes)
 
 
@@ -319,7 +309,7 @@ def _record_result(
                     card=card,
                     push_account_id=account_id,
                     state=PushReceipt.State.REFUSED,
-                    error_code=(error.reason_code if error else "NO_RECEIPT")[:100],
+                    error_code=(error.reason_code if error else PushErrorCode.NO_RECEIPT.name)[:100],
                     error_description=(error.description if error else "")[:256],
                 )
         if result.token_requestor_signature_support is not None:
@@ -327,21 +317,18 @@ def _record_result(
                 supports_signature=result.token_requestor_signature_support
             )
     if not result.succeeded:
-        codes = ", ".join(e.reason_code for account in result.failed for e in account.errors) or "NO_RECEIPT"
+        reasons = ", ".join(e.reason_code for account in result.failed for e in account.errors)
         raise _fail(
-            push,
-            codes,
-            "MDES issued no receipt",
-            gettext("None of the chosen cards could be added to %(requestor)s. They may not be eligible for it yet.")
-            % {"requestor": requestor.consumer_facing_name},
+            push, PushErrorCode.NO_RECEIPT, reasons, "MDES issued no receipt", requestor=requestor.consumer_facing_name
         )
     uri = _redirect_uri(result, push.device_environment)
     if uri is None:
         raise _fail(
             push,
-            "NO_USABLE_PUSH_METHOD",
+            PushErrorCode.NO_USABLE_PUSH_METHOD,
+            "",
             "MDES returned no push method usable on this device",
-            gettext("%(requestor)s cannot be opened from this device.") % {"requestor": requestor.consumer_facing_name},
+            requestor=requestor.consumer_facing_name,
         )
     redirect_url = token_requestor_redirect_url(
         uri,

@@ -1,8 +1,6 @@
 """The cardholder's push flow (choose, push, come back, see what happened) and token requestor logos."""
 
-import hashlib
 import secrets
-import uuid
 from typing import cast
 from urllib.parse import urlencode
 
@@ -25,7 +23,13 @@ from provisioning.access import push_access_back_url
 from provisioning.devices import device_environment, push_method_origins
 from provisioning.models import DeviceEnvironment, LogoAsset, PushRequest
 from provisioning.outcomes import receipt_outcome
-from provisioning.selectors import MAX_CARDS_PER_PUSH, token_requestor_chosen, token_requestors_eligible
+from provisioning.push_errors import PushError, PushErrorCode
+from provisioning.selectors import (
+    MAX_CARDS_PER_PUSH,
+    cards_chosen_for_push,
+    token_requestor_chosen,
+    token_requestors_eligible,
+)
 from users.models import User
 from users.step_up import step_up_covers
 
@@ -59,27 +63,11 @@ def _cardholder(request: HttpRequest) -> Cardholder:
     return cardholder
 
 
-def _chosen_cards(cardholder: Cardholder, ids: list[str]) -> list[Card]:
-    cards = list(Card.objects.filter(cardholder=cardholder, public_id__in=_uuids(ids)).order_by("product_name", "id"))
+def _chosen_cards(request: HttpRequest, ids: list[str]) -> list[Card]:
+    cards = cards_chosen_for_push(user=cast(User, request.user), ids=ids)
     if not cards:
         raise Http404("No such card")
     return cards
-
-
-def _uuids(values: list[str]) -> list[str]:
-    valid = []
-    for value in values[: MAX_CARDS_PER_PUSH + 1]:
-        try:
-            valid.append(str(uuid.UUID(value)))
-        except ValueError:
-            continue
-    return valid
-
-
-def _push_key(cardholder: Cardholder, form_key: str) -> str:
-    """The push's idempotency key: the form's, bound to this cardholder, so no other flow or person can match it."""
-    bound = f"{cardholder.pk}:{form_key[:64] or secrets.token_urlsafe(24)}"
-    return "web:" + hashlib.sha256(bound.encode()).hexdigest()[:48]
 
 
 def _step_up_first(request: HttpRequest, come_back_to: str) -> HttpResponseRedirect:
@@ -91,11 +79,10 @@ def _step_up_first(request: HttpRequest, come_back_to: str) -> HttpResponseRedir
 @require_GET
 def choose_token_requestor(request: HttpRequest) -> HttpResponse:
     """Step 2: the chosen card(s) and the wallets and merchants that can take them from this device."""
-    cardholder = _cardholder(request)
     if not request.GET.getlist("card"):
         messages.info(request, gettext("Choose one or more cards first."))
         return HttpResponseRedirect(reverse("home"))
-    cards = _chosen_cards(cardholder, request.GET.getlist("card"))
+    cards = _chosen_cards(request, request.GET.getlist("card"))
     if not step_up_covers(request, [card.public_id for card in cards]):
         return _step_up_first(request, request.get_full_path())
     device = device_environment(request.headers.get("User-Agent", ""))
@@ -144,7 +131,7 @@ def push_start(request: HttpRequest) -> HttpResponse:
             status=429,
         )
     card_ids = request.POST.getlist("card")
-    cards = _chosen_cards(cardholder, card_ids)
+    cards = _chosen_cards(request, card_ids)
     back = f"{reverse('provisioning:choose')}?{urlencode([('card', c.public_id) for c in cards])}"
     if not step_up_covers(request, [card.public_id for card in cards]):
         return _step_up_first(request, back)
@@ -163,16 +150,19 @@ def push_start(request: HttpRequest) -> HttpResponse:
             token_requestor=requestor,
             device=device_environment(request.headers.get("User-Agent", "")),
             locale=cardholder.preferred_locale,
-            idempotency_key=_push_key(cardholder, request.POST.get("idempotency_key", "")),
+            idempotency_key=services.push_idempotency_key(
+                channel=PushRequest.Channel.WEB, scope=cardholder.pk, key=request.POST.get("idempotency_key", "")
+            ),
         )
-    except services.PushError as error:
-        if error.code == "ALREADY_STARTED" and error.push is not None and error.push.cardholder_id == cardholder.pk:
+    except PushError as error:
+        already = error.code is PushErrorCode.ALREADY_STARTED
+        if already and error.push is not None and error.push.cardholder_id == cardholder.pk:
             return HttpResponseRedirect(reverse("provisioning:push_detail", args=[error.push.public_id]))
         return render(
             request,
             "provisioning/push_problem.html",
-            {"message": error.message, "back": back, "push": None if error.code == "ALREADY_STARTED" else error.push},
-            status=409 if error.code in ("NOT_ELIGIBLE", "CARD_STATE", "NOT_YOUR_CARD", "ALREADY_STARTED") else 502,
+            {"message": error.message, "back": back, "push": None if already else error.push},
+            status=error.http_status,
         )
     services.push_mark_redirected(push=started.push)
     return HttpResponseRedirect(started.redirect_url)

@@ -19,7 +19,7 @@ from rest_framework.response import Response
 
 from api import selectors
 from api.authentication import CardholderTokenAuthentication, CsrfSessionAuthentication, idempotency_scope
-from api.idempotency import idempotency_key_of, idempotent, keep_body_until, push_idempotency_key
+from api.idempotency import idempotency_key_of, idempotent, keep_body_until
 from api.problems import Problem
 from api.schema import idempotency_key_parameter, problems
 from api.serializers import (
@@ -40,7 +40,8 @@ from cardholders.models import Card
 from provisioning import services
 from provisioning.mdes.types import receipt_hint
 from provisioning.models import PushRequest
-from provisioning.selectors import token_requestors_eligible
+from provisioning.push_errors import PushError
+from provisioning.selectors import cards_chosen_for_push, token_requestors_eligible
 from users.step_up import step_up_covers, step_up_is_fresh
 
 
@@ -54,7 +55,7 @@ def _unknown(field: str, message: str) -> serializers.ValidationError:
 
 
 def _own_cards(view: CardholderApi, request: Request, ids: list[UUID]) -> list[Card]:
-    cards = selectors.cardholder_cards_by_ids(user=view.user(request), ids=ids)
+    cards = cards_chosen_for_push(user=view.user(request), ids=ids)
     if len(cards) != len(set(ids)):
         raise _unknown("cards" if request.method == "POST" else "card", gettext("No such card among yours."))
     return cards
@@ -155,38 +156,13 @@ class EligibleTokenRequestorsApi(CardholderApi):
 # --- Pushes -----------------------------------------------------------------------------------------------------------
 
 
-def _push_problem(error: services.PushError) -> Problem:
-    """The service's failure codes as problems; the push, if one was recorded, is named for GET /me/pushes/{id}/."""
+def _push_problem(error: PushError) -> Problem:
+    """The push error as a problem; the push, if one was recorded, is named for GET /me/pushes/{id}/."""
     extra: dict[str, Any] = {"push_id": str(error.push.public_id)} if error.push is not None else {}
-    if error.code in ("NOT_ELIGIBLE", "CARD_STATE"):
-        return Problem(
-            status_code=409, code=error.code.lower(), title=gettext("Cannot push"), detail=error.message, **extra
-        )
-    if error.code == "ALREADY_STARTED":
-        return Problem(
-            status_code=409,
-            code="push_already_started",
-            title=gettext("This request already started a push"),
-            detail=error.message,
-            **extra,
-        )
-    if error.code == "NOT_CONFIGURED":
-        return Problem(status_code=503, code="not_configured", title=gettext("Not available"), detail=error.message)
-    if error.code == "NO_USABLE_PUSH_METHOD":
-        return Problem(
-            status_code=502,
-            code="no_usable_push_method",
-            title=gettext("The requestor cannot be opened on this platform"),
-            detail=error.message,
-            **extra,
-        )
+    if error.push is not None and error.push.error_code:
+        extra["reason"] = error.push.error_code  # what the network said
     return Problem(
-        status_code=502,
-        code="push_failed",
-        title=gettext("The card network did not complete the push"),
-        detail=error.message,
-        reason=error.code,
-        **extra,
+        status_code=error.http_status, code=str(error.code), title=error.code.heading, detail=error.message, **extra
     )
 
 
@@ -235,11 +211,13 @@ class PushesApi(CardholderApi, ListAPIView[PushRequest]):
                 token_requestor=requestor,
                 device=data.validated_data["platform"],
                 locale=cardholder.preferred_locale,
-                idempotency_key=push_idempotency_key(credential=str(idempotency_scope(request)), key=key),
+                idempotency_key=services.push_idempotency_key(
+                    channel=PushRequest.Channel.API, scope=idempotency_scope(request), key=key
+                ),
                 channel=PushRequest.Channel.API,
                 request_digitization_data=True,
             )
-        except services.PushError as error:
+        except PushError as error:
             raise _push_problem(error) from error
         expires_at = min(issued.expires_at for issued in started.issued)
         body = PushStartedSerializer({**vars(started), "expires_at": expires_at}).data

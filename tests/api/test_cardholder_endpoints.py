@@ -163,6 +163,16 @@ def test_a_suspended_card_cannot_be_pushed(app: HttpsApiClient, card: Card, requ
     assert (response.status_code, response.json()["code"]) == (409, "card_state")
 
 
+def test_a_closed_card_is_refused_with_the_same_answer_as_on_the_website(
+    app: HttpsApiClient, card: Card, requestors: NetworkConfiguration
+) -> None:
+    card.transition_to(Card.State.CLOSED)
+    card.save()
+    response = _start(app, [card])
+    assert (response.status_code, response.json()["code"]) == (409, "card_state")
+    assert "cannot be added while it is closed" in response.json()["detail"]
+
+
 def test_someone_elses_card_or_an_unknown_requestor_names_the_field(
     app: HttpsApiClient, card: Card, requestors: NetworkConfiguration
 ) -> None:
@@ -183,7 +193,7 @@ def test_network_trouble_is_a_bad_gateway_naming_the_failed_push(
     response = _start(app, [card])
     assert response.status_code == 502
     problem = response.json()
-    assert problem["code"] == "push_failed"
+    assert problem["code"] == "outcome_unknown"  # a 503 to a push: MDES may have acted on it
     push = PushRequest.objects.get()
     assert problem["push_id"] == str(push.public_id)
     assert push.state == PushRequest.State.FAILED

@@ -289,6 +289,16 @@ class TestPushing:
         assert statuses[-1] == 429
         assert 429 not in statuses[:10]
 
+    def test_a_closed_card_is_refused_with_the_same_answer_as_on_the_website_and_in_the_api(
+        self, gift_card: Card, verified_recipient: HttpsClient, minted: MintedLink, offered_requestors: object
+    ):
+        gift_card.transition_to(Card.State.CLOSED)
+        gift_card.save()
+        response = _push(verified_recipient, minted)
+        assert response.status_code == 409
+        assert "cannot be added while it is closed" in response.content.decode()
+        assert not PushRequest.objects.exists()
+
 
 class TestDesktop:
     def test_a_desktop_sees_a_qr_code_that_opens_the_card_on_the_phone(self, recipient: HttpsClient, minted) -> None:

@@ -251,3 +251,12 @@ def test_a_wallet_that_is_not_a_number_is_a_clear_error(portal: Client, card: Ca
     response = portal.post(reverse("provisioning:push_start"), {"card": [card.public_id], "token_requestor": "abc"})
     assert response.status_code == 400
     assert "Choose a wallet or merchant first." in response.content.decode()
+
+
+def test_a_closed_card_is_refused_with_the_same_answer_as_in_the_api(portal: Client, card: Card) -> None:
+    card.transition_to(Card.State.CLOSED)
+    card.save()
+    response = _push(portal, [card], DEMOPAY)
+    assert response.status_code == 409
+    assert "cannot be added while it is closed" in response.content.decode()
+    assert not PushRequest.objects.exists()

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cardholders.models import PHONE_PATTERN
+from core.one_time_codes import OneTimeCode
 
 
 class LandingLink(models.Model):
@@ -122,25 +123,12 @@ class LandingAccessToken(models.Model):
         return f"{self.get_kind_display()} for {self.link_id}"
 
 
-class LandingCode(models.Model):
-    """A one-time code sent to the link's recipient to prove possession before any push. Only a keyed hash is
-    stored; it is short-lived, single-use and allows few attempts."""
-
-    class Channel(models.TextChoices):
-        SMS = "sms", "Text message"
-        EMAIL = "email", "E-mail"
+class LandingCode(OneTimeCode):
+    """A one-time code sent to the link's recipient to prove possession before any push."""
 
     link = models.ForeignKey(LandingLink, on_delete=models.CASCADE, related_name="codes")
-    channel = models.CharField(max_length=8, choices=Channel.choices)
-    sent_to_hint = models.CharField(max_length=64)
-    code_hash = models.CharField(max_length=64)
-    created_at = models.DateTimeField(auto_now_add=True)
-    expires_at = models.DateTimeField()
-    attempts = models.PositiveSmallIntegerField(default=0)
-    used_at = models.DateTimeField(null=True, blank=True)
 
-    class Meta:
-        ordering = ("-created_at", "-id")
+    class Meta(OneTimeCode.Meta):
         indexes = [models.Index(fields=["link", "-created_at"], name="landing_code_link_created_idx")]
 
     def __str__(self) -> str:

@@ -24,15 +24,15 @@ from django.utils.translation import gettext
 from audit.models import AuditEvent
 from audit.services import audit_event_record
 from cardholders.models import Card
-from core.messaging import Message, MessageNotSentError, message_backend, message_send
+from core.messaging import Message, MessageNotSentError, message_send
 from core.one_time_codes import (
+    CodeChannel,
+    CodeNotSentError,
     CodeProblem,
-    one_time_code_body,
-    one_time_code_check,
-    one_time_code_new,
-    one_time_code_sends_exhausted,
+    code_channels_on_file,
+    one_time_code_send,
+    one_time_code_verify,
 )
-from core.personal_data import mask_email
 from landing.models import LandingAccessToken, LandingCode, LandingLink, LandingPush
 from provisioning import services as provisioning
 from provisioning.models import PushRequest, TokenRequestor
@@ -58,13 +58,6 @@ class LandingLimitError(LandingError):
 class MintedLink:
     link: LandingLink
     url: str  # holds the token: shown once, sent once, never stored or logged
-
-
-@dataclass(frozen=True)
-class Channel:
-    kind: str
-    address: str
-    hint: str
 
 
 def token_digest(token: str) -> str:
@@ -178,7 +171,7 @@ def landing_link_deliver(*, minted: MintedLink) -> str:
         "sender": sender,
         "url": minted.url,
     }
-    for channel in _channels(link):
+    for channel in landing_code_channels(link):
         try:
             message_send(
                 Message(
@@ -263,70 +256,40 @@ def landing_phone_handoff_url(*, link: LandingLink) -> str:
     return landing_link_url(token)
 
 
-def _channels(link: LandingLink) -> list[Channel]:
-    available = message_backend().channels
-    channels = []
-    if link.recipient_phone and "sms" in available:
-        hint = gettext("your phone ending %(last_four)s") % {"last_four": link.recipient_phone[-4:]}
-        channels.append(Channel("sms", link.recipient_phone, hint))
-    if link.recipient_email and "email" in available:
-        channels.append(Channel("email", link.recipient_email, mask_email(link.recipient_email)))
-    return channels
-
-
-def landing_code_channels(link: LandingLink) -> list[Channel]:
+def landing_code_channels(link: LandingLink) -> list[CodeChannel]:
     """Where a code can go: the contact details on file for the link, as far as the message backend reaches."""
-    return _channels(link)
+    return code_channels_on_file(phone=link.recipient_phone, email=link.recipient_email)
 
 
 def _scope(link: LandingLink) -> str:
     return f"landing:{link.public_id}"
 
 
-def landing_code_send(*, link: LandingLink, channel_kind: str, request: HttpRequest | None = None) -> Channel:
-    channel = next((c for c in _channels(link) if c.kind == channel_kind), None)
-    if channel is None:
-        message = gettext("That way of receiving a code is not available.")
-        raise LandingError(message, code="no_channel", field="channel")
-    if one_time_code_sends_exhausted(LandingCode.objects.filter(link=link)):
-        audit_event_record(
-            action="landing.code_limited", target=link, outcome=AuditEvent.Outcome.FAILURE, request=request
-        )
-        raise LandingLimitError(
-            gettext("We already sent several codes. Please wait a few minutes before asking for another."),
-            code="too_many_codes",
-        )
-    new = one_time_code_new(scope=_scope(link))
-    LandingCode.objects.create(
-        link=link, channel=channel.kind, sent_to_hint=channel.hint, code_hash=new.code_hash, expires_at=new.expires_at
-    )
+def landing_code_send(*, link: LandingLink, channel_kind: str, request: HttpRequest | None = None) -> CodeChannel:
     try:
-        message_send(
-            Message(
-                channel=channel.kind,
-                to=channel.address,
-                subject=gettext("Your code for your card from %(sender)s") % {"sender": link.display_name},
-                body=one_time_code_body(new.code),
+        channel = one_time_code_send(
+            codes=link.codes,
+            scope=_scope(link),
+            channels=landing_code_channels(link),
+            channel_kind=channel_kind,
+            subject=gettext("Your code for your card from %(sender)s") % {"sender": link.display_name},
+        )
+    except CodeNotSentError as exc:
+        if exc.problem is not CodeProblem.NO_CHANNEL:
+            action = "landing.code_limited" if exc.problem.limited else "landing.code_not_sent"
+            audit_event_record(
+                action=action, target=link, outcome=AuditEvent.Outcome.FAILURE, detail=exc.detail, request=request
             )
-        )
-    except MessageNotSentError as exc:
-        audit_event_record(
-            action="landing.code_not_sent",
-            target=link,
-            outcome=AuditEvent.Outcome.FAILURE,
-            detail=str(exc),
-            request=request,
-        )
-        raise LandingError(
-            gettext("We could not send the code just now. Please try again or choose another way."), code="not_sent"
-        ) from exc
+        field = "channel" if exc.problem is CodeProblem.NO_CHANNEL else None
+        error = LandingLimitError if exc.problem.limited else LandingError
+        raise error(exc.problem.message, code=str(exc.problem), field=field) from exc
     audit_event_record(action="landing.code_sent", target=link, after={"channel": channel.kind}, request=request)
     return channel
 
 
 def landing_code_verify(*, link: LandingLink, code: str, request: HttpRequest | None = None) -> None:
     """Raises LandingError unless `code` is the link's latest unexpired, unused code (then it is used up)."""
-    problem = one_time_code_check(LandingCode.objects.filter(link=link), code, scope=_scope(link))
+    problem = one_time_code_verify(LandingCode.objects.filter(link=link), code, scope=_scope(link))
     if problem is not None:
         audit_event_record(
             action="landing.code_failed",
@@ -335,8 +298,7 @@ def landing_code_verify(*, link: LandingLink, code: str, request: HttpRequest | 
             detail=str(problem),
             request=request,
         )
-        limited = problem is CodeProblem.TOO_MANY_ATTEMPTS
-        raise (LandingLimitError if limited else LandingError)(problem.message, code=str(problem), field="code")
+        raise (LandingLimitError if problem.limited else LandingError)(problem.message, code=str(problem), field="code")
     audit_event_record(action="landing.code_passed", target=link, request=request)
 
 

@@ -3,6 +3,8 @@ from typing import Any, ClassVar
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
 
+from core.one_time_codes import OneTimeCode
+
 
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
@@ -46,27 +48,12 @@ class User(AbstractUser):
         return self.email
 
 
-class StepUpCode(models.Model):
-    """A one-time code sent to prove, shortly before a push, that the cardholder holds their phone or mailbox.
-
-    Only a keyed hash of the code is stored. A code is short-lived, single-use and allows few attempts.
-    """
-
-    class Channel(models.TextChoices):
-        SMS = "sms", "Text message"
-        EMAIL = "email", "E-mail"
+class StepUpCode(OneTimeCode):
+    """A one-time code sent to prove, shortly before a push, that the cardholder holds their phone or mailbox."""
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="step_up_codes")
-    channel = models.CharField(max_length=8, choices=Channel.choices)
-    sent_to_hint = models.CharField(max_length=64, help_text="Where it went, masked.")
-    code_hash = models.CharField(max_length=64)
-    created_at = models.DateTimeField(auto_now_add=True)
-    expires_at = models.DateTimeField()
-    attempts = models.PositiveSmallIntegerField(default=0)
-    used_at = models.DateTimeField(null=True, blank=True)
 
-    class Meta:
-        ordering = ("-created_at",)
+    class Meta(OneTimeCode.Meta):
         indexes = [models.Index(fields=["user", "-created_at"], name="stepup_user_created_idx")]
 
     def __str__(self) -> str:

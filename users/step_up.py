@@ -6,7 +6,6 @@ The proof lives in the session for PORTAL_STEP_UP_MAX_AGE_SECONDS; passing it re
 
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from allauth.mfa.models import Authenticator
 from django.conf import settings
@@ -15,14 +14,14 @@ from django.utils.translation import gettext
 
 from audit.models import AuditEvent
 from audit.services import audit_event_record
-from core.messaging import Message, MessageNotSentError, message_backend, message_send
 from core.one_time_codes import (
-    one_time_code_body,
-    one_time_code_check,
-    one_time_code_new,
-    one_time_code_sends_exhausted,
+    CodeChannel,
+    CodeNotSentError,
+    CodeProblem,
+    code_channels_on_file,
+    one_time_code_send,
+    one_time_code_verify,
 )
-from core.personal_data import mask_email
 from users.models import StepUpCode, User
 
 SESSION_KEY = "portal_step_up_at"
@@ -36,13 +35,6 @@ class StepUpError(Exception):
 
 class StepUpLimitError(StepUpError):
     """Too many sends or attempts in a short time."""
-
-
-@dataclass(frozen=True)
-class Channel:
-    kind: str
-    address: str
-    hint: str
 
 
 def step_up_is_fresh(request: HttpRequest) -> bool:
@@ -71,55 +63,35 @@ def has_totp(user: User) -> bool:
     return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
 
 
-def code_channels(user: User) -> list[Channel]:
+def code_channels(user: User) -> list[CodeChannel]:
     """Where a code can be sent: the phone and e-mail on file, if the message backend can reach them."""
-    available = message_backend().channels
-    channels = []
     cardholder = getattr(user, "cardholder", None)
-    if "sms" in available and cardholder is not None and cardholder.phone_number:
-        hint = gettext("your phone ending %(last_four)s") % {"last_four": cardholder.phone_number[-4:]}
-        channels.append(Channel("sms", cardholder.phone_number, hint))
-    if "email" in available:
-        channels.append(Channel("email", user.email, mask_email(user.email)))
-    return channels
+    return code_channels_on_file(phone=cardholder.phone_number if cardholder else "", email=user.email)
 
 
 def _scope(user: User) -> str:
     return f"step-up:{user.pk}"
 
 
-def step_up_code_send(*, request: HttpRequest, user: User, channel_kind: str) -> Channel:
-    channel = next((c for c in code_channels(user) if c.kind == channel_kind), None)
-    if channel is None:
-        raise StepUpError(gettext("That way of receiving a code is not available for your account."))
-    if one_time_code_sends_exhausted(StepUpCode.objects.filter(user=user)):
-        raise StepUpLimitError(
-            gettext("We already sent several codes. Please wait a few minutes before asking for another.")
-        )
-    new = one_time_code_new(scope=_scope(user))
-    StepUpCode.objects.create(
-        user=user, channel=channel.kind, sent_to_hint=channel.hint, code_hash=new.code_hash, expires_at=new.expires_at
-    )
+def step_up_code_send(*, request: HttpRequest, user: User, channel_kind: str) -> CodeChannel:
     try:
-        message_send(
-            Message(
-                channel=channel.kind,
-                to=channel.address,
-                subject=gettext("Your %(issuer)s code") % {"issuer": settings.PORTAL_ISSUER_NAME},
-                body=one_time_code_body(new.code),
+        channel = one_time_code_send(
+            codes=user.step_up_codes,
+            scope=_scope(user),
+            channels=code_channels(user),
+            channel_kind=channel_kind,
+            subject=gettext("Your %(issuer)s code") % {"issuer": settings.PORTAL_ISSUER_NAME},
+        )
+    except CodeNotSentError as exc:
+        if exc.problem is CodeProblem.NOT_SENT:
+            audit_event_record(
+                action="step_up.code_not_sent",
+                actor=user,
+                outcome=AuditEvent.Outcome.FAILURE,
+                detail=exc.detail,
+                request=request,
             )
-        )
-    except MessageNotSentError as exc:
-        audit_event_record(
-            action="step_up.code_not_sent",
-            actor=user,
-            outcome=AuditEvent.Outcome.FAILURE,
-            detail=str(exc),
-            request=request,
-        )
-        raise StepUpError(
-            gettext("We could not send the code just now. Please try again or choose another way.")
-        ) from exc
+        raise (StepUpLimitError if exc.problem.limited else StepUpError)(exc.problem.message) from exc
     audit_event_record(action="step_up.code_sent", actor=user, after={"channel": channel.kind}, request=request)
     return channel
 
@@ -143,7 +115,7 @@ def _failed(request: HttpRequest, user: User, method: str) -> None:
 
 
 def step_up_verify_code(*, request: HttpRequest, user: User, code: str) -> None:
-    problem = one_time_code_check(StepUpCode.objects.filter(user=user), code, scope=_scope(user))
+    problem = one_time_code_verify(StepUpCode.objects.filter(user=user), code, scope=_scope(user))
     if problem is not None:
         _failed(request, user, "code")
         raise StepUpError(problem.message)

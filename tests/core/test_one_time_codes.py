@@ -6,7 +6,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from core.one_time_codes import MAX_ATTEMPTS, CodeProblem, one_time_code_check, one_time_code_new
+from core.one_time_codes import MAX_ATTEMPTS, CodeProblem, one_time_code_new, one_time_code_verify
 from users.models import StepUpCode, User
 
 pytestmark = pytest.mark.django_db
@@ -26,14 +26,14 @@ def _issue(user: User, scope: str) -> str:
 def test_a_code_is_right_once(staff_user: User) -> None:
     code = _issue(staff_user, "scope-a")
     codes = StepUpCode.objects.filter(user=staff_user)
-    assert one_time_code_check(codes, f" {code[:4]} {code[4:]} ", scope="scope-a") is None  # spaces are forgiven
-    assert one_time_code_check(codes, code, scope="scope-a") is CodeProblem.EXPIRED  # used up
+    assert one_time_code_verify(codes, f" {code[:4]} {code[4:]} ", scope="scope-a") is None  # spaces are forgiven
+    assert one_time_code_verify(codes, code, scope="scope-a") is CodeProblem.EXPIRED  # used up
 
 
 def test_a_code_is_worth_nothing_in_another_scope(staff_user: User) -> None:
     code = _issue(staff_user, "landing:one")
     assert (
-        one_time_code_check(StepUpCode.objects.filter(user=staff_user), code, scope="landing:two") is CodeProblem.WRONG
+        one_time_code_verify(StepUpCode.objects.filter(user=staff_user), code, scope="landing:two") is CodeProblem.WRONG
     )
 
 
@@ -41,11 +41,11 @@ def test_attempts_run_out_even_for_the_right_code(staff_user: User) -> None:
     code = _issue(staff_user, "s")
     codes = StepUpCode.objects.filter(user=staff_user)
     for _ in range(MAX_ATTEMPTS):
-        assert one_time_code_check(codes, "not it", scope="s") is CodeProblem.WRONG
-    assert one_time_code_check(codes, code, scope="s") is CodeProblem.TOO_MANY_ATTEMPTS
+        assert one_time_code_verify(codes, "not it", scope="s") is CodeProblem.WRONG
+    assert one_time_code_verify(codes, code, scope="s") is CodeProblem.TOO_MANY_ATTEMPTS
 
 
 def test_a_code_lives_five_minutes(staff_user: User) -> None:
     code = _issue(staff_user, "s")
     with time_machine.travel(timezone.now() + timedelta(minutes=5, seconds=1)):
-        assert one_time_code_check(StepUpCode.objects.filter(user=staff_user), code, scope="s") is CodeProblem.EXPIRED
+        assert one_time_code_verify(StepUpCode.objects.filter(user=staff_user), code, scope="s") is CodeProblem.EXPIRED

@@ -2,13 +2,16 @@
 
 A model declares `state` (a TextChoices field) and `TRANSITIONS`, a map from each state to the states it
 may move to. Saving a row whose state changed along an edge not in the map raises IllegalTransitionError, so
-neither a service nor an admin form nor a stray assignment can skip a step.
+neither a service nor an admin form nor a stray assignment can skip a step. Changes made by one conditional UPDATE
+(where racing writers must not both win) go through `transition_update`, which takes its source states from the
+same map; raw SQL that moves states takes them from `states_leading_to`.
 """
 
 from typing import Any, ClassVar, Self
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import QuerySet
 
 
 class IllegalTransitionError(Exception):
@@ -50,6 +53,14 @@ class StatefulModel(models.Model):
         instance._loaded_state = instance.__dict__.get("state")
         return instance
 
+    @classmethod
+    def states_leading_to(cls, target: str) -> list[str]:
+        """The states the map allows to move to `target`, sorted (for a stable SQL parameter)."""
+        sources = sorted(state for state, targets in cls.TRANSITIONS.items() if target in targets)
+        if not sources:
+            raise IllegalTransitionError(cls.__name__, "(any)", target)
+        return sources
+
     def transition_to(self, target: str) -> str:
         """Move to `target` (not saved yet); returns the previous state."""
         current = self.state
@@ -57,3 +68,11 @@ class StatefulModel(models.Model):
             raise IllegalTransitionError(type(self).__name__, current, target)
         self.state = target
         return current
+
+
+def transition_update(queryset: "QuerySet[Any]", target: str, **values: Any) -> int:
+    """Move the rows of `queryset` (of a StatefulModel) to `target` in one conditional UPDATE, only those whose
+    state the map allows to lead there; returns how many moved. A row that a racing writer moved first is no longer
+    in a source state, so it is left alone and the caller sees it did not win."""
+    sources = queryset.model.states_leading_to(target)
+    return queryset.filter(state__in=sources).update(state=target, **values)

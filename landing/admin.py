@@ -14,9 +14,9 @@ from django.utils.html import format_html_join
 
 from audit.admin_mixins import ReadOnlyAdmin
 from cardholders.models import Card
+from core.qr_codes import qr_svg_data_uri
 from landing import services
 from landing.models import LandingLink
-from provisioning.handoff import qr_svg_data_uri
 
 PURPOSE_BY_PRODUCT: dict[str, str] = {
     Card.ProductKind.GIFT: LandingLink.Purpose.GIFT,

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from audit.models import AuditEvent
 from audit.services import audit_event_record
+from core.qr_codes import qr_svg_data_uri
 from core.rate_limits import rate_limit_allows_for
 from landing import services
 from landing.models import LandingLink
@@ -27,7 +28,6 @@ from landing.selectors import landing_link_history
 from provisioning import services as provisioning
 from provisioning.access import push_access_grant
 from provisioning.devices import device_environment, push_method_origins
-from provisioning.handoff import qr_svg_data_uri
 from provisioning.models import DeviceEnvironment, PushRequest
 from provisioning.push_errors import PushError, PushErrorCode
 from provisioning.selectors import token_requestor_chosen, token_requestors_eligible

@@ -7,11 +7,13 @@ PostgreSQL's SKIP LOCKED keeps two sweeps off the same rows.
 """
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
 
 from audit.models import AuditEvent
+from core.states import transition_update
 from provisioning.jobs import job_run_start, job_runs_prune
 from provisioning.models import JobRun, PushReceipt, PushRequest
 
@@ -20,55 +22,65 @@ OPEN_PUSH_STATES = (PushRequest.State.PUSHED, PushRequest.State.REDIRECTED)
 ABANDONED_AFTER = timedelta(minutes=10)
 LIVE_RECEIPT_STATES = (PushReceipt.State.ISSUED, PushReceipt.State.USED)
 
-# PostgreSQL: mark a batch and write its audit events in one statement.
+# PostgreSQL: mark a batch and write its audit events in one statement. The states come from the models'
+# transition maps (`_pg_states`), as `transition_update` takes them for the ORM.
 _PG_EXPIRE_RECEIPTS = """
 WITH due AS (
-    SELECT id FROM provisioning_pushreceipt
-    WHERE state = 'issued' AND expires_at <= %(now)s
+    SELECT id, state FROM provisioning_pushreceipt
+    WHERE state = ANY(%(from_states)s) AND expires_at <= %(now)s
     LIMIT %(batch)s FOR UPDATE SKIP LOCKED
 ), expired AS (
-    UPDATE provisioning_pushreceipt r SET state = 'expired'
-    FROM due WHERE r.id = due.id AND r.state = 'issued'
-    RETURNING r.id
+    UPDATE provisioning_pushreceipt r SET state = %(to_state)s
+    FROM due WHERE r.id = due.id AND r.state = due.state
+    RETURNING r.id, due.state AS previous
 )
 INSERT INTO audit_auditevent
     (occurred_at, actor_label, action, outcome, object_type, object_id, before, after, detail, request_id)
 SELECT %(now)s, 'system', 'receipt.expired', 'success', 'provisioning.pushreceipt', expired.id::text,
-       '{"state": "issued"}'::jsonb, '{"state": "expired"}'::jsonb, '', ''
+       jsonb_build_object('state', expired.previous), jsonb_build_object('state', %(to_state)s::text), '', ''
 FROM expired
 """
 
 _PG_FAIL_ABANDONED_PUSHES = """
 WITH abandoned AS (
-    UPDATE provisioning_pushrequest SET state = 'failed', error_code = 'ABANDONED',
+    UPDATE provisioning_pushrequest SET state = %(to_state)s, error_code = 'ABANDONED',
         error_description = 'The push never recorded an answer from MDES.', updated_at = %(now)s
-    WHERE state = 'started' AND created_at <= %(abandoned_before)s
-    RETURNING id
+    WHERE state = ANY(%(from_states)s) AND created_at <= %(abandoned_before)s
+    RETURNING id, %(started)s::text AS previous
 )
 INSERT INTO audit_auditevent
     (occurred_at, actor_label, action, outcome, object_type, object_id, before, after, detail, request_id)
 SELECT %(now)s, 'system', 'push.abandoned', 'failure', 'provisioning.pushrequest', abandoned.id::text,
-       '{"state": "started"}'::jsonb, '{"state": "failed"}'::jsonb, '', ''
+       jsonb_build_object('state', abandoned.previous), jsonb_build_object('state', %(to_state)s::text), '', ''
 FROM abandoned
 """
 
 _PG_CLOSE_PUSHES = """
 WITH stale AS (
     SELECT p.id, p.state FROM provisioning_pushrequest p
-    WHERE p.state IN ('pushed', 'redirected')
-      AND NOT EXISTS (SELECT 1 FROM provisioning_pushreceipt r WHERE r.push_id = p.id AND r.state IN ('issued', 'used'))
+    WHERE p.state = ANY(%(from_states)s)
+      AND NOT EXISTS (
+          SELECT 1 FROM provisioning_pushreceipt r WHERE r.push_id = p.id AND r.state = ANY(%(live_receipt_states)s)
+      )
     FOR UPDATE SKIP LOCKED
 ), closed AS (
-    UPDATE provisioning_pushrequest p SET state = 'expired', updated_at = %(now)s
+    UPDATE provisioning_pushrequest p SET state = %(to_state)s, updated_at = %(now)s
     FROM stale WHERE p.id = stale.id AND p.state = stale.state
     RETURNING p.id, stale.state AS previous
 )
 INSERT INTO audit_auditevent
     (occurred_at, actor_label, action, outcome, object_type, object_id, before, after, detail, request_id)
 SELECT %(now)s, 'system', 'push.expired', 'success', 'provisioning.pushrequest', closed.id::text,
-       jsonb_build_object('state', closed.previous), '{"state": "expired"}'::jsonb, '', ''
+       jsonb_build_object('state', closed.previous), jsonb_build_object('state', %(to_state)s::text), '', ''
 FROM closed
 """
+
+
+def _pg_states(model: type[PushReceipt] | type[PushRequest], target: str, *, only: str | None = None) -> dict[str, Any]:
+    sources = model.states_leading_to(target)
+    if only is not None:
+        sources = [state for state in sources if state == only]
+    return {"from_states": sources, "to_state": target}
 
 
 EXPIRY_JOB = "expire_push_receipts"
@@ -94,8 +106,23 @@ def push_receipts_expire(*, batch_size: int = 100_000) -> int:
     if connection.vendor == "postgresql":
         expired = _expire_receipts_postgresql(now, batch_size)
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(_PG_CLOSE_PUSHES, {"now": now})
-            cursor.execute(_PG_FAIL_ABANDONED_PUSHES, {"now": now, "abandoned_before": now - ABANDONED_AFTER})
+            cursor.execute(
+                _PG_CLOSE_PUSHES,
+                {
+                    "now": now,
+                    "live_receipt_states": list(LIVE_RECEIPT_STATES),
+                    **_pg_states(PushRequest, PushRequest.State.EXPIRED),
+                },
+            )
+            cursor.execute(
+                _PG_FAIL_ABANDONED_PUSHES,
+                {
+                    "now": now,
+                    "abandoned_before": now - ABANDONED_AFTER,
+                    "started": PushRequest.State.STARTED,
+                    **_pg_states(PushRequest, PushRequest.State.FAILED, only=PushRequest.State.STARTED),
+                },
+            )
         return expired
     return _expire_portable(now, batch_size)
 
@@ -104,7 +131,10 @@ def _expire_receipts_postgresql(now: datetime, batch_size: int) -> int:
     expired = 0
     while True:
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(_PG_EXPIRE_RECEIPTS, {"now": now, "batch": batch_size})
+            cursor.execute(
+                _PG_EXPIRE_RECEIPTS,
+                {"now": now, "batch": batch_size, **_pg_states(PushReceipt, PushReceipt.State.EXPIRED)},
+            )
             done = cursor.rowcount
         expired += done
         if done < batch_size:
@@ -125,11 +155,7 @@ def _expire_portable(now: datetime, batch_size: int) -> int:
                 break
             # Row by row, so that only rows this sweep changed get an audit event (the embedded set-up is small).
             changed = [
-                pk
-                for pk in due_ids
-                if PushReceipt.objects.filter(pk=pk, state=PushReceipt.State.ISSUED).update(
-                    state=PushReceipt.State.EXPIRED
-                )
+                pk for pk in due_ids if transition_update(PushReceipt.objects.filter(pk=pk), PushReceipt.State.EXPIRED)
             ]
             expired += len(changed)
             AuditEvent.objects.bulk_create(
@@ -142,8 +168,10 @@ def _expire_portable(now: datetime, batch_size: int) -> int:
             .exclude(receipts__state__in=LIVE_RECEIPT_STATES)
             .values_list("id", "state")
         )
-        PushRequest.objects.filter(id__in=[pk for pk, _ in stale], state__in=OPEN_PUSH_STATES).update(
-            state=PushRequest.State.EXPIRED, updated_at=now
+        transition_update(
+            PushRequest.objects.filter(id__in=[pk for pk, _ in stale], state__in=OPEN_PUSH_STATES),
+            PushRequest.State.EXPIRED,
+            updated_at=now,
         )
         AuditEvent.objects.bulk_create(
             _system_event("push.expired", "provisioning.pushrequest", pk, state, now) for pk, state in stale
@@ -153,8 +181,9 @@ def _expire_portable(now: datetime, batch_size: int) -> int:
                 state=PushRequest.State.STARTED, created_at__lte=now - ABANDONED_AFTER
             ).values_list("id", flat=True)
         )
-        PushRequest.objects.filter(id__in=abandoned, state=PushRequest.State.STARTED).update(
-            state=PushRequest.State.FAILED,
+        transition_update(
+            PushRequest.objects.filter(id__in=abandoned, state=PushRequest.State.STARTED),
+            PushRequest.State.FAILED,
             error_code="ABANDONED",
             error_description="The push never recorded an answer from MDES.",
             updated_at=now,

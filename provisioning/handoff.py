@@ -4,14 +4,10 @@ The token is 32 random bytes (URL-safe), stored only as a digest, valid 10 minut
 only tells where to resume; the phone still signs in, so a photographed code opens nothing by itself.
 """
 
-import base64
 import hashlib
-import io
 import secrets
 from datetime import timedelta
 
-import qrcode  # type: ignore[import-untyped]
-import qrcode.image.svg  # type: ignore[import-untyped]
 from django.db import transaction
 from django.utils import timezone
 
@@ -55,11 +51,3 @@ def handoff_link_redeem(*, token: str) -> HandoffLink | None:
     if link is not None:
         audit_event_record(action="handoff.used", actor_label=str(link.user), target=link)
     return link
-
-
-def qr_svg_data_uri(url: str) -> str:
-    """The URL as an SVG QR code in a data: URI, for an <img> (nothing is inserted into the page unescaped)."""
-    image = qrcode.make(url, image_factory=qrcode.image.svg.SvgPathImage, box_size=10, border=2)
-    buffer = io.BytesIO()
-    image.save(buffer)
-    return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode()

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from core.states import transition_update
 from provisioning.models import JobRun
 
 # Expiry runs every minute; a week of them is plenty to see how it has been going.
@@ -19,9 +20,14 @@ def job_run_start(job: str) -> JobRun:
     past the task time limit it is marked abandoned and no longer blocks.
     """
     now = timezone.now()
-    JobRun.objects.filter(
-        job=job, state=JobRun.State.RUNNING, started_at__lt=now - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
-    ).update(state=JobRun.State.FAILED, finished_at=now, detail="Abandoned: the run ended without recording an end")
+    transition_update(
+        JobRun.objects.filter(
+            job=job, state=JobRun.State.RUNNING, started_at__lt=now - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
+        ),
+        JobRun.State.FAILED,
+        finished_at=now,
+        detail="Abandoned: the run ended without recording an end",
+    )
     try:
         with transaction.atomic():
             return JobRun.objects.create(job=job)

@@ -11,6 +11,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from audit.services import audit_event_record
+from core.states import transition_update
 from provisioning.models import PushReceipt, PushRequest
 
 
@@ -34,9 +35,12 @@ def push_receipt_use(*, push: PushRequest, receipt: str, result: str) -> tuple[R
     code = result if result in PushReceipt.Result.values else PushReceipt.Result.UNKNOWN
     now = timezone.now()
     with transaction.atomic():
-        used = PushReceipt.objects.filter(
-            push=push, receipt_digest=digest, state=PushReceipt.State.ISSUED, expires_at__gt=now
-        ).update(state=PushReceipt.State.USED, used_at=now, result=code)
+        used = transition_update(
+            PushReceipt.objects.filter(push=push, receipt_digest=digest, expires_at__gt=now),
+            PushReceipt.State.USED,
+            used_at=now,
+            result=code,
+        )
         row = PushReceipt.objects.filter(push=push, receipt_digest=digest).first()
         if row is None:
             return ReceiptUse.UNKNOWN, None

@@ -19,6 +19,7 @@ from audit.models import AuditEvent
 from audit.services import audit_event_record
 from cardholders import vault
 from cardholders.models import Card, Cardholder
+from core.states import transition_update
 from provisioning.devices import usable_push_method_types
 from provisioning.mdes.client import TokenConnectClient
 from provisioning.mdes.errors import MdesError, MdesOutcomeUnknown
@@ -350,8 +351,8 @@ def _record_result(
 
 def push_mark_redirected(*, push: PushRequest) -> None:
     """The browser is being sent to the token requestor (the web flow; an app does this step itself)."""
-    updated = PushRequest.objects.filter(pk=push.pk, state=PushRequest.State.PUSHED).update(
-        state=PushRequest.State.REDIRECTED, redirected_at=timezone.now()
+    updated = transition_update(
+        PushRequest.objects.filter(pk=push.pk), PushRequest.State.REDIRECTED, redirected_at=timezone.now()
     )
     if updated:
         audit_event_record(
@@ -370,9 +371,9 @@ def push_return(*, push: PushRequest, results: Mapping[str, str]) -> dict[str, R
     }
     if ReceiptUse.USED in outcomes.values():
         now = timezone.now()
-        returned = PushRequest.objects.filter(
-            pk=push.pk, state__in=[PushRequest.State.PUSHED, PushRequest.State.REDIRECTED]
-        ).update(state=PushRequest.State.RETURNED, returned_at=now)
+        returned = transition_update(
+            PushRequest.objects.filter(pk=push.pk), PushRequest.State.RETURNED, returned_at=now
+        )
         if returned:
             audit_event_record(
                 action="push.returned",

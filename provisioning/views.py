@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from audit.models import AuditEvent
 from audit.services import audit_event_record
 from cardholders.models import Card, Cardholder
+from core.qr_codes import qr_svg_data_uri
 from core.rate_limits import rate_limit_allows
 from core.urls_safety import safe_next
 from provisioning import handoff, services
@@ -31,7 +32,7 @@ from provisioning.selectors import (
     token_requestors_eligible,
 )
 from users.models import User
-from users.step_up import step_up_covers
+from users.step_up import step_up_bind, step_up_covers
 
 PUSHES_PER_WINDOW = 10
 PUSHES_PER_ADDRESS = 30
@@ -85,6 +86,7 @@ def choose_token_requestor(request: HttpRequest) -> HttpResponse:
     cards = _chosen_cards(request, request.GET.getlist("card"))
     if not step_up_covers(request, [card.public_id for card in cards]):
         return _step_up_first(request, request.get_full_path())
+    step_up_bind(request, [card.public_id for card in cards])
     device = device_environment(request.headers.get("User-Agent", ""))
     requestors = token_requestors_eligible(cards=cards, device=device)
     response = render(
@@ -135,6 +137,7 @@ def push_start(request: HttpRequest) -> HttpResponse:
     back = f"{reverse('provisioning:choose')}?{urlencode([('card', c.public_id) for c in cards])}"
     if not step_up_covers(request, [card.public_id for card in cards]):
         return _step_up_first(request, back)
+    step_up_bind(request, [card.public_id for card in cards])
     requestor = token_requestor_chosen(request.POST.get("token_requestor", ""))
     if requestor is None:
         return render(
@@ -249,7 +252,7 @@ def continue_on_phone(request: HttpRequest) -> HttpResponse:
         request,
         "provisioning/continue_on_phone.html",
         {
-            "qr_image": handoff.qr_svg_data_uri(link),
+            "qr_image": qr_svg_data_uri(link),
             "back": target,
             "minutes": int(handoff.LIFETIME.total_seconds() // 60),
         },

@@ -47,16 +47,18 @@ def step_up_is_fresh(request: HttpRequest) -> bool:
 
 
 def step_up_covers(request: HttpRequest, card_ids: Iterable[object]) -> bool:
-    """A fresh proof bound to these cards (check D6). The first cards it is used for bind it; other cards, or
-    more of them, need the cardholder to confirm again."""
+    """Whether a fresh proof covers these cards: one not yet bound to any, or bound to all of them."""
     if not step_up_is_fresh(request):
         return False
-    wanted = sorted({str(card_id) for card_id in card_ids})
     bound = request.session.get(SESSION_CARDS_KEY)
-    if bound is None:
-        request.session[SESSION_CARDS_KEY] = wanted
-        return True
-    return set(wanted) <= set(bound)
+    return bound is None or {str(card_id) for card_id in card_ids} <= set(bound)
+
+
+def step_up_bind(request: HttpRequest, card_ids: Iterable[object]) -> None:
+    """Bind a fresh proof to the cards it is first used for, so that it cannot later be spent on other cards
+    (the cardholder confirms again for those). A proof already bound stays as it is."""
+    if step_up_is_fresh(request) and request.session.get(SESSION_CARDS_KEY) is None:
+        request.session[SESSION_CARDS_KEY] = sorted({str(card_id) for card_id in card_ids})
 
 
 def has_totp(user: User) -> bool:

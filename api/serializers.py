@@ -15,6 +15,7 @@ from landing.models import LandingLink
 from provisioning.devices import usable_push_method_types
 from provisioning.models import DeviceEnvironment, PushReceipt, PushRequest, TokenRequestor
 from provisioning.outcomes import receipt_outcome
+from provisioning.receipts import ReceiptUse
 from provisioning.selectors import MAX_CARDS_PER_PUSH
 
 # --- Problems (documentation of api.problems' shape) ------------------------------------------------------------------
@@ -184,8 +185,8 @@ class PushResultSerializer(serializers.Serializer[Any]):
 class ReportedReceiptSerializer(serializers.Serializer[Any]):
     receipt_hint = serializers.CharField(help_text="The receipt's first and last characters only.")
     use = serializers.ChoiceField(
-        choices=["used", "already_used", "expired", "unknown"],
-        help_text="used: recorded now; already_used: recorded before (a replay); expired; unknown: not this push's.",
+        choices=ReceiptUse.values,
+        help_text="; ".join(f"{use.value}: {use.label}" for use in ReceiptUse),
     )
 
 

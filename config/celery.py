@@ -7,8 +7,7 @@ from celery.signals import setup_logging
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
 
-# DjangoTask gives every task delay_on_commit(): enqueue only once the surrounding transaction committed.
-app = Celery("portal", task_cls="celery.contrib.django.task:DjangoTask")
+app = Celery("portal")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 

@@ -9,6 +9,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import URLPattern, URLResolver, path, reverse
 from django.utils.http import urlencode
 
+from core.urls_safety import safe_next
+
 
 def session_passed_second_factor(request: HttpRequest) -> bool:
     return any(record.get("method") == "mfa" for record in get_authentication_records(request, request.user))
@@ -30,9 +32,7 @@ class StaffAdminSite(admin.AdminSite):
 
     def login(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
         """Staff sign in through allauth, whose login flow includes the TOTP step; never a password-only form."""
-        next_url = request.GET.get("next") or reverse("admin:index")
-        if not next_url.startswith("/") or next_url.startswith("//"):
-            next_url = reverse("admin:index")
+        next_url = safe_next(request, request.GET.get("next"), default="admin:index")
         user = request.user
         if not user.is_authenticated:
             return HttpResponseRedirect(f"{reverse('account_login')}?{urlencode({'next': next_url})}")

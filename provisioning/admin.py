@@ -3,7 +3,6 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import URLPattern, path, reverse
@@ -105,7 +104,7 @@ class TokenRequestorAdmin(AuditedAdminMixin):
         if not self.has_change_permission(request):
             raise PermissionDenied
         audit_event_record(action="token_requestor.refresh_requested", actor=request.user, request=request)
-        transaction.on_commit(tasks.refresh_token_requestors.delay)
+        tasks.refresh_token_requestors.delay_on_commit()
         messages.info(request, "A refresh from MDES was started. Its outcome appears above the list when it ends.")
         return HttpResponseRedirect(reverse("admin:provisioning_tokenrequestor_changelist"))
 

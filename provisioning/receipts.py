@@ -16,10 +16,10 @@ from provisioning.models import PushReceipt, PushRequest
 
 
 class ReceiptUse(models.TextChoices):
-    USED = "used", "Result recorded"
-    ALREADY_USED = "already_used", "Already returned"
-    EXPIRED = "expired", "Expired"
-    UNKNOWN = "unknown", "Not a receipt of this push"
+    USED = "used", "recorded now"
+    ALREADY_USED = "already_used", "recorded before (a replay)"
+    EXPIRED = "expired", "expired before it came back"
+    UNKNOWN = "unknown", "not a receipt of this push"
 
 
 def receipt_digest(receipt: str) -> str:

@@ -5,6 +5,7 @@ leaves its own JobRun record, so a final failure is on record too.
 """
 
 from celery import shared_task
+from celery.contrib.django.task import DjangoTask
 from django.conf import settings
 
 from provisioning import expiry, refresh
@@ -18,6 +19,7 @@ def expire_push_receipts() -> str:
 
 
 @shared_task(
+    base=DjangoTask,  # delay_on_commit: staff's "Refresh now" enqueues only once its request committed
     name="provisioning.refresh_token_requestors",
     acks_late=True,  # idempotent: upserts by TRID, single-flight by lock
     autoretry_for=(MdesUnavailable,),

@@ -1,6 +1,7 @@
 """D1: the staff area needs a second factor on every URL; a password alone never opens it."""
 
 from collections.abc import Callable
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.contrib import admin
@@ -79,3 +80,15 @@ def test_cardholder_accounts_cannot_enter_the_staff_area(client: Client, cardhol
     TOTP.activate(cardholder.user, totp_secret)
     client.force_login(cardholder.user)
     assert client.get(reverse("admin:index")).status_code == 302
+
+
+@pytest.mark.parametrize(
+    "next_url",
+    ["//evil.example/", "/\\evil.example/", "/\t/evil.example/", "https://evil.example/", "javascript:alert(1)"],
+)
+def test_the_staff_sign_in_sends_nobody_off_site(client: Client, next_url: str) -> None:
+    """The staff sign-in passes `next` on only when it is one of the portal's own paths (the portal's one check)."""
+    response = client.get(reverse("admin:login"), {"next": next_url})
+    assert response.status_code == 302
+    passed_on = parse_qs(urlsplit(response["Location"]).query)["next"]
+    assert passed_on == [reverse("admin:index")]

@@ -22,7 +22,12 @@ from core.rate_limits import rate_limit_allows
 from core.urls_safety import safe_next
 from provisioning import handoff, services
 from provisioning.access import push_access_back_url
-from provisioning.devices import device_environment, push_method_origins
+from provisioning.devices import (
+    TokenRequestorRedirect,
+    csp_allow_form_action,
+    device_environment,
+    push_method_origins,
+)
 from provisioning.models import DeviceEnvironment, LogoAsset, PushRequest
 from provisioning.outcomes import receipt_outcome
 from provisioning.selectors import MAX_CARDS_PER_PUSH, token_requestor_chosen, token_requestors_eligible
@@ -112,7 +117,7 @@ def choose_token_requestor(request: HttpRequest) -> HttpResponse:
         },
     )
     # The push form's answer redirects to the chosen requestor; browsers apply form-action to that redirect too.
-    response._csp_update = {"form-action": push_method_origins(requestors, device)}  # type: ignore[attr-defined]
+    csp_allow_form_action(response, push_method_origins(requestors, device))
     return response
 
 
@@ -175,7 +180,7 @@ def push_start(request: HttpRequest) -> HttpResponse:
             status=409 if error.code in ("NOT_ELIGIBLE", "CARD_STATE", "NOT_YOUR_CARD", "ALREADY_STARTED") else 502,
         )
     services.push_mark_redirected(push=started.push)
-    return HttpResponseRedirect(started.redirect_url)
+    return TokenRequestorRedirect(started.redirect_url)
 
 
 class _SignInFirstError(Exception):

@@ -27,7 +27,12 @@ from landing.models import LandingLink
 from landing.selectors import landing_link_history
 from provisioning import services as provisioning
 from provisioning.access import push_access_grant
-from provisioning.devices import device_environment, push_method_origins
+from provisioning.devices import (
+    TokenRequestorRedirect,
+    csp_allow_form_action,
+    device_environment,
+    push_method_origins,
+)
 from provisioning.models import DeviceEnvironment, PushRequest
 from provisioning.push_errors import PushError, PushErrorCode
 from provisioning.selectors import token_requestor_chosen, token_requestors_eligible
@@ -142,7 +147,7 @@ def _render_page(
         context["sent_to"] = request.session.get(SENT_TO_KEY, {}).get(str(link.public_id), "")
     response = render(request, "landing/card.html", context, status=status)
     if verified:
-        response._csp_update = {"form-action": push_method_origins(requestors, device)}  # type: ignore[attr-defined]
+        csp_allow_form_action(response, push_method_origins(requestors, device))
     return response
 
 
@@ -263,4 +268,4 @@ def landing_push(request: HttpRequest, public_id: str) -> HttpResponse:
         return response
     push_access_grant(request, started.push, back_url=back)
     provisioning.push_mark_redirected(push=started.push)
-    return HttpResponseRedirect(started.redirect_url)
+    return TokenRequestorRedirect(started.redirect_url)

@@ -7,11 +7,14 @@
 - Single-flight: a second run while one is under way exits at once and says so (a partial unique index on
   the running JobRun is the lock, so it holds across processes). A failure part way leaves the previous data
   offered; the next run completes it.
-- Every run leaves a JobRun record: started, finished, ranges asked, counts, errors.
+- Each requestor is checked on its own (provisioning/requestor_checks.py): one MDES describes oddly is cut, partly
+  left out or skipped (its stored version kept, not retired), and the rest are refreshed.
+- Every run leaves a JobRun record: started, finished, ranges asked, counts, errors, and warnings about requestors
+  cut, partly left out or skipped (warnings alone do not make a run partial: running again soon would not help).
 """
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -25,8 +28,14 @@ from audit.services import audit_event_record
 from provisioning.jobs import job_run_start
 from provisioning.mdes.client import TokenConnectClient
 from provisioning.mdes.errors import MdesError
-from provisioning.mdes.types import Asset, EligibleTokenRequestor
+from provisioning.mdes.types import Asset, EligibleTokenRequestor, UnreadableTokenRequestor
 from provisioning.models import EnabledAccountRange, JobRun, LogoAsset, TokenRequestor
+from provisioning.requestor_checks import (
+    CheckedRequestor,
+    RequestorSkippedError,
+    requestor_label,
+    token_requestor_checked,
+)
 from provisioning.selectors import network_configuration_active
 
 REFRESH_JOB = "refresh_token_requestors"
@@ -59,34 +68,42 @@ class RefreshCounts:
     changed: int = 0
     unchanged: int = 0
     retired: int = 0
+    skipped: int = 0
     assets_fetched: int = 0
     errors: list[str] = field(default_factory=list)
+    # Requestors MDES listed that were cut, partly left out or skipped: for staff, not a reason to run again soon.
+    warnings: list[str] = field(default_factory=list)
 
 
-def _synced_values(item: EligibleTokenRequestor) -> dict[str, Any]:
-    methods = [{"type": m.type, "uri": m.uri} for m in item.available_push_methods]
-    return {
-        "name": item.name,
-        "consumer_facing_name": item.consumer_facing_entity_name,
-        "requestor_type": item.token_requestor_type,
-        "wallet_id": item.wallet_id or "",
-        "image_asset_id": item.image_asset_id or "",
-        "push_methods": methods,
-        "supports_multiple_pushed_cards": bool(item.supports_multiple_pushed_cards),
-        "supported_account_holder_data": list(item.supported_account_holder_data or ()),
-        "supports_cardholder_authentication": bool(item.supports_cardholder_authentication),
-        # Listed with push methods means it takes part in Token Connect, whatever the deprecated flag says.
-        "supports_token_connect": bool(item.supports_token_connect or item.supported_push_methods),
-        "supports_issuer_initiated_digitization_data": bool(item.supports_issuer_initiated_digitization_data),
-    }
+def _checked(
+    eligible: Sequence[EligibleTokenRequestor], unreadable: Sequence[UnreadableTokenRequestor], counts: RefreshCounts
+) -> tuple[list[CheckedRequestor], set[str]]:
+    """The requestors that can be stored, and the TRIDs of those skipped (kept as last stored, not retired)."""
+    checked, skipped = [], set()
+    for entry in unreadable:
+        trid = entry.token_requestor_id
+        counts.warnings.append(f"token requestor {requestor_label(trid)} skipped: {entry.reason}")
+        if trid is not None:
+            skipped.add(trid)
+    for item in eligible:
+        try:
+            requestor = token_requestor_checked(item)
+        except RequestorSkippedError as skip:
+            counts.warnings.append(str(skip))
+            skipped.add(item.token_requestor_id)
+            continue
+        counts.warnings.extend(requestor.warnings)
+        checked.append(requestor)
+    counts.skipped = len(unreadable) + len(eligible) - len(checked)
+    return checked, skipped
 
 
-def _upsert(item: EligibleTokenRequestor, now: Any, counts: RefreshCounts) -> TokenRequestor:
-    values = _synced_values(item)
-    requestor = TokenRequestor.objects.select_for_update().filter(trid=item.token_requestor_id).first()
+def _upsert(item: CheckedRequestor, now: Any, counts: RefreshCounts) -> TokenRequestor:
+    values = item.values
+    requestor = TokenRequestor.objects.select_for_update().filter(trid=item.trid).first()
     if requestor is None:
         requestor = TokenRequestor.objects.create(
-            trid=item.token_requestor_id,
+            trid=item.trid,
             last_seen_at=now,
             offered=settings.PROVISIONING_OFFER_NEW_TOKEN_REQUESTORS,
             **values,
@@ -113,7 +130,7 @@ def _upsert(item: EligibleTokenRequestor, now: Any, counts: RefreshCounts) -> To
         else:
             counts.unchanged += 1
     known = set(requestor.enabled_ranges.values_list("range_start", flat=True))
-    wanted = set(item.enabled_account_ranges)
+    wanted = item.ranges
     if known != wanted:
         requestor.enabled_ranges.filter(range_start__in=known - wanted).delete()
         EnabledAccountRange.objects.bulk_create(
@@ -233,19 +250,23 @@ def token_requestors_refresh(
         if client is None:
             client = TokenConnectClient.from_configuration(config)
         progress(f"asking MDES for the token requestors of {len(ranges)} account range(s)")
-        eligible = client.get_eligible_token_requestors(ranges)
-        progress(f"MDES listed {len(eligible)} token requestor(s); updating")
+        unreadable: list[UnreadableTokenRequestor] = []
+        eligible = client.get_eligible_token_requestors(ranges, unreadable=unreadable.append)
+        progress(f"MDES listed {len(eligible) + len(unreadable)} token requestor(s); updating")
+        checked, skipped = _checked(eligible, unreadable, counts)
         active = TokenRequestor.objects.filter(retired_at__isnull=True).count()
-        if not eligible and active:
+        if not checked and active:
             # More likely a glitch or a wrong range set than every wallet leaving at once: keep the last good list.
-            detail = f"MDES listed no token requestors while {active} are active; nothing was retired"
+            detail = (
+                f"MDES listed no token requestors that can be stored while {active} are active; nothing was retired"
+            )
             counts.errors.append(detail)
-            return run.finish(state=JobRun.State.FAILED, detail=detail, counts=counts.__dict__)
+            return run.finish(state=JobRun.State.FAILED, detail=_detail(counts), counts=counts.__dict__)
         now = timezone.now()
         with transaction.atomic():
-            for item in eligible:
+            for item in checked:
                 _upsert(item, now, counts)
-            _retire_missing({item.token_requestor_id for item in eligible}, now, counts)
+            _retire_missing({item.trid for item in checked} | skipped, now, counts)
         _fetch_missing_logos(client, counts, progress)
     except Exception as exc:
         counts.errors.append(f"{type(exc).__name__}: {exc}")
@@ -253,4 +274,8 @@ def token_requestors_refresh(
         _alert_if_failing(run)
         raise
     state = JobRun.State.SUCCEEDED if not counts.errors else JobRun.State.PARTIAL
-    return run.finish(state=state, counts=counts.__dict__, detail="; ".join(counts.errors))
+    return run.finish(state=state, counts=counts.__dict__, detail=_detail(counts))
+
+
+def _detail(counts: RefreshCounts) -> str:
+    return "; ".join([*counts.errors, *counts.warnings])

@@ -7,10 +7,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 import phonenumbers
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -23,7 +21,7 @@ from core.states import transition_update
 from provisioning.devices import usable_push_method_types
 from provisioning.mdes.client import TokenConnectClient
 from provisioning.mdes.errors import MdesError, MdesOutcomeUnknown
-from provisioning.mdes.hosts import is_local_sandbox_host
+from provisioning.mdes.push_methods import PushUriRefusedError, push_uri_source
 from provisioning.mdes.redirect import token_requestor_redirect_url
 from provisioning.mdes.types import (
     AccountHolderData,
@@ -123,15 +121,18 @@ def _fail(push: PushRequest, code: PushErrorCode, reasons: str, description: str
 
 
 def _redirect_uri(result: PushResult, device: str) -> str | None:
-    """The URI MDES returned for this device (own app first, then web), if it is a safe place to send someone."""
+    """The URI MDES returned for this device (own app first, then web), if it is a safe place to send someone.
+
+    Checked again here: the push answer's URIs need not be the ones the refresh checked and stored."""
     for method_type in usable_push_method_types(device):
         method = result.push_method(method_type)
         if method is None:
             continue
-        parts = urlsplit(method.uri)
-        local = parts.scheme == "http" and is_local_sandbox_host(parts.hostname or "")
-        if parts.scheme == "https" or (local and settings.MDES_ALLOW_LOCAL_SANDBOX):
-            return method.uri
+        try:
+            push_uri_source(method_type, method.uri)
+        except PushUriRefusedError:
+            continue
+        return method.uri
     return None
 
 

@@ -21,7 +21,12 @@ from core.rate_limits import rate_limit_allows
 from core.urls_safety import safe_next
 from provisioning import handoff, services
 from provisioning.access import push_access_back_url
-from provisioning.devices import device_environment, push_method_origins
+from provisioning.devices import (
+    TokenRequestorRedirect,
+    csp_allow_form_action,
+    device_environment,
+    push_method_origins,
+)
 from provisioning.models import DeviceEnvironment, LogoAsset, PushRequest
 from provisioning.outcomes import receipt_outcome
 from provisioning.push_errors import PushError, PushErrorCode
@@ -101,7 +106,7 @@ def choose_token_requestor(request: HttpRequest) -> HttpResponse:
         },
     )
     # The push form's answer redirects to the chosen requestor; browsers apply form-action to that redirect too.
-    response._csp_update = {"form-action": push_method_origins(requestors, device)}  # type: ignore[attr-defined]
+    csp_allow_form_action(response, push_method_origins(requestors, device))
     return response
 
 
@@ -168,7 +173,7 @@ def push_start(request: HttpRequest) -> HttpResponse:
             status=error.http_status,
         )
     services.push_mark_redirected(push=started.push)
-    return HttpResponseRedirect(started.redirect_url)
+    return TokenRequestorRedirect(started.redirect_url)
 
 
 class _SignInFirstError(Exception):

@@ -50,6 +50,9 @@ class SimulatedTokenRequestor:
     receipts_separator: str = ","
     signature_param_name: str = "signature"
     logo: LogoStyle = field(default_factory=lambda: LogoStyle(initials="TR", colour="#5e5c64", shape="square"))
+    # Sent exactly as given instead of the derived values, so tests can hand the portal odd or hostile data.
+    asset_id: str | None = None
+    available_push_methods: tuple[dict[str, Any], ...] | None = None
 
     @property
     def in_token_connect(self) -> bool:
@@ -57,11 +60,15 @@ class SimulatedTokenRequestor:
 
     @property
     def image_asset_id(self) -> str:
+        if self.asset_id is not None:
+            return self.asset_id
         # Assets never change content, so the id is derived from everything that draws the logo.
         seed = f"{self.trid}/{self.logo.initials}/{self.logo.colour}/{self.logo.shape}/{self.consumer_facing_name}"
         return str(uuid.uuid5(uuid.NAMESPACE_URL, f"sandbox-logo:{seed}"))
 
-    def push_method_uris(self, origin: str) -> list[dict[str, str]]:
+    def push_method_uris(self, origin: str) -> list[dict[str, Any]]:
+        if self.available_push_methods is not None:
+            return [dict(method) for method in self.available_push_methods]
         return [
             {"type": method, "uri": f"{origin}/tr/{self.trid}/{PUSH_METHOD_PATHS[method]}"}
             for method in self.push_methods
@@ -205,6 +212,22 @@ def _colour(data: Mapping[str, Any]) -> str:
     return colour
 
 
+def _verbatim_push_methods(data: Mapping[str, Any]) -> tuple[dict[str, Any], ...] | None:
+    methods = data.get("availablePushMethods")
+    if methods is None:
+        return None
+    if not isinstance(methods, list) or not all(isinstance(method, dict) for method in methods):
+        raise ValueError("availablePushMethods must be a list of objects")
+    return tuple(methods)
+
+
+def _verbatim_asset_id(data: Mapping[str, Any]) -> str | None:
+    asset_id = data.get("imageAssetId")
+    if asset_id is not None and (not isinstance(asset_id, str) or not asset_id):
+        raise ValueError("imageAssetId must be a non-empty string")
+    return asset_id
+
+
 def token_requestor_from_json(data: Mapping[str, Any]) -> SimulatedTokenRequestor:
     """Build a requestor registered through the control API (MDES field names plus the sandbox's own).
 
@@ -231,4 +254,6 @@ def token_requestor_from_json(data: Mapping[str, Any]) -> SimulatedTokenRequesto
         receipts_separator=_non_empty_text(data, "receiptsSeparator", ","),
         signature_param_name=_non_empty_text(data, "signatureParamName", "signature"),
         logo=LogoStyle(initials=initials[:3], colour=_colour(data), shape="circle"),
+        asset_id=_verbatim_asset_id(data),
+        available_push_methods=_verbatim_push_methods(data),
     )

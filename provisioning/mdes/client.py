@@ -25,7 +25,7 @@ import os
 import ssl
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -69,6 +69,7 @@ from provisioning.mdes.types import (
     PushMethod,
     PushResult,
     SignatureData,
+    UnreadableTokenRequestor,
     error_details,
     ordered_accounts,
 )
@@ -321,9 +322,17 @@ class TokenConnectClient:
 
     # --- operations ------------------------------------------------------------------------------------------------
     def get_eligible_token_requestors(
-        self, account_ranges: Sequence[str], *, request_id: str | None = None
+        self,
+        account_ranges: Sequence[str],
+        *,
+        request_id: str | None = None,
+        unreadable: Callable[[UnreadableTokenRequestor], None] | None = None,
     ) -> tuple[EligibleTokenRequestor, ...]:
-        """Token requestors enabled for any of the ranges, asked 25 ranges at a time and merged by TRID."""
+        """Token requestors enabled for any of the ranges, asked 25 ranges at a time and merged by TRID.
+
+        An entry that cannot be read fails the call (MdesProtocolError), unless `unreadable` is given: it is then
+        told of the entry, and the others are returned.
+        """
         ranges = list(dict.fromkeys(account_ranges))
         batches = [ranges[start : start + MAX_RANGES_PER_CALL] for start in range(0, len(ranges), MAX_RANGES_PER_CALL)]
         base_id = (request_id or str(uuid.uuid4()))[:60]
@@ -334,7 +343,13 @@ class TokenConnectClient:
                 "POST", ELIGIBLE_PATH, {"requestId": batch_id, "accountRanges": batch}, batch_id, idempotent=True
             )
             for item in self._result_list(payload, "tokenRequestors", batch_id):
-                token_requestor = EligibleTokenRequestor.from_json(item)
+                try:
+                    token_requestor = EligibleTokenRequestor.from_json(item)
+                except MdesProtocolError as exc:
+                    if unreadable is None:
+                        raise
+                    unreadable(UnreadableTokenRequestor.of(item, exc))
+                    continue
                 merged[token_requestor.token_requestor_id] = _merge(
                     merged.get(token_requestor.token_requestor_id), token_requestor
                 )

@@ -154,6 +154,19 @@ class EligibleTokenRequestor:
 
 
 @dataclass(frozen=True)
+class UnreadableTokenRequestor:
+    """An entry of getEligibleTokenRequestors that could not be read (a required field missing or mistyped)."""
+
+    token_requestor_id: str | None  # None when the entry has no readable TRID either
+    reason: str
+
+    @classmethod
+    def of(cls, data: object, error: MdesProtocolError) -> Self:
+        trid = data.get("tokenRequestorId") if isinstance(data, dict) else None
+        return cls(token_requestor_id=trid if isinstance(trid, str) else None, reason=str(error))
+
+
+@dataclass(frozen=True)
 class MediaContent:
     type: str  # a MIME type: image/png, image/svg+xml, application/pdf, text/plain, text/html
     data: bytes = field(repr=False)

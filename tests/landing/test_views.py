@@ -22,6 +22,8 @@ from landing.models import LandingAccessToken, LandingLink
 from landing.services import MintedLink, landing_link_mint, landing_link_revoke, token_digest
 from provisioning.models import PushRequest, TokenRequestor
 from tests import factories
+from tests.csp import ALLOWED_SOURCES, HOSTILE_PUSH_METHODS, csp_added_form_action
+from tests.fixtures.sandbox_server import SandboxServer
 from tests.https_client import HttpsClient
 from tests.landing.conftest import SAM_EMAIL, enter_code, last_code, page_path, send_code, token_path
 from tests.wallet import wallet_decides
@@ -29,6 +31,7 @@ from tests.wallet import wallet_decides
 pytestmark = pytest.mark.django_db
 
 DEMOPAY = "50100000011"
+ANDROID = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 Chrome/126.0 Mobile Safari/537.36"
 IPHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 Version/17.5 Mobile/15E148"
 
 
@@ -191,6 +194,41 @@ class TestPushing:
         assert push.landing.link == minted.link
         landing = verified_recipient.get(page_path(minted)).content.decode()
         assert "Added: DemoPay, on" in landing
+
+    def test_the_card_page_csp_takes_only_origins_of_allowed_push_uris(
+        self, verified_recipient: HttpsClient, minted: MintedLink, offered_requestors: object
+    ) -> None:
+        baseline = verified_recipient.get(page_path(minted))["Content-Security-Policy"]
+        # Stored before the refresh checked push URIs, or written by hand: the page checks them again.
+        TokenRequestor.objects.filter(trid=DEMOPAY).update(push_methods=HOSTILE_PUSH_METHODS)
+        page = verified_recipient.get(page_path(minted))
+        assert page.status_code == 200
+        assert csp_added_form_action(baseline, page["Content-Security-Policy"]) == ALLOWED_SOURCES["WEB"]
+        android = verified_recipient.get(page_path(minted), headers={"User-Agent": ANDROID})
+        assert csp_added_form_action(baseline, android["Content-Security-Policy"]) == ALLOWED_SOURCES["ANDROID"]
+
+    def test_an_android_phone_is_sent_to_the_wallet_apps_own_scheme(
+        self, verified_recipient: HttpsClient, minted: MintedLink, offered_requestors: object, sandbox: SandboxServer
+    ) -> None:
+        sandbox.control(
+            "POST",
+            "token-requestors",
+            {
+                "tokenRequestorId": DEMOPAY,
+                "name": "DemoPay Wallet Services Ltd",
+                "tokenRequestorType": "WALLET",
+                "supportedPushMethods": ["ANDROID", "WEB"],
+                "availablePushMethods": [{"type": "ANDROID", "uri": "demopay://push/card"}],
+            },
+        )
+        requestor = TokenRequestor.objects.get(trid=DEMOPAY)
+        response = verified_recipient.post(
+            f"{page_path(minted)}push/",
+            {"token_requestor": requestor.pk, "idempotency_key": "form-1"},
+            headers={"User-Agent": ANDROID},
+        )
+        assert response.status_code == 302
+        assert response["Location"].startswith("demopay://push/card?pushAccountReceipts=")
 
     def test_a_revoked_link_stops_working_mid_flow(
         self, verified_recipient: HttpsClient, minted: MintedLink, offered_requestors: object

@@ -15,6 +15,7 @@ from audit.models import AuditEvent
 from cardholders.models import Card, Cardholder
 from provisioning import refresh
 from provisioning.models import NetworkConfiguration, PushReceipt, PushRequest, TokenRequestor
+from tests.csp import ALLOWED_SOURCES, HOSTILE_PUSH_METHODS, csp_added_form_action
 from tests.factories import TEST_CARD_NUMBERS, make_card
 from tests.fixtures.sandbox_server import SandboxServer
 from tests.https_client import HttpsClient
@@ -26,8 +27,12 @@ DEMOPAY, SUNDAY_STORE = "50100000011", "50100000022"
 ANDROID = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 Chrome/126.0 Mobile Safari/537.36"
 
 
-def _choose(client: Client, cards: list[Card]) -> Any:
-    return client.get(reverse("provisioning:choose"), {"card": [str(c.public_id) for c in cards]})
+def _choose(client: Client, cards: list[Card], user_agent: str = "") -> Any:
+    return client.get(
+        reverse("provisioning:choose"),
+        {"card": [str(c.public_id) for c in cards]},
+        headers={"User-Agent": user_agent} if user_agent else None,
+    )
 
 
 def _push(client: Client, cards: list[Card], trid: str, key: str = "form-1", user_agent: str = "") -> Any:
@@ -87,6 +92,75 @@ def test_the_form_sends_the_browser_only_where_mdes_said_and_csp_allows_it(porta
     push = _push(portal, [card], DEMOPAY)
     origin = "{0.scheme}://{0.netloc}".format(urlsplit(push["Location"]))
     assert origin in form_action
+
+
+@pytest.mark.parametrize(("device", "user_agent"), [("WEB", ""), ("ANDROID", ANDROID)])
+def test_the_wallet_page_csp_takes_only_origins_of_allowed_push_uris(
+    portal: Client, card: Card, device: str, user_agent: str
+) -> None:
+    baseline = _choose(portal, [card], user_agent)["Content-Security-Policy"]
+    # Stored before the refresh checked push URIs, or written by hand: the page checks them again.
+    TokenRequestor.objects.filter(trid=DEMOPAY).update(push_methods=HOSTILE_PUSH_METHODS)
+    page = _choose(portal, [card], user_agent)
+    assert page.status_code == 200
+    assert csp_added_form_action(baseline, page["Content-Security-Policy"]) == ALLOWED_SOURCES[device]
+
+
+def _demopay_answers_with(sandbox: SandboxServer, push_methods: list[dict[str, str]]) -> None:
+    """From now on MDES answers pushes to DemoPay with these availablePushMethods (the portal keeps its list)."""
+    sandbox.control(
+        "POST",
+        "token-requestors",
+        {
+            "tokenRequestorId": DEMOPAY,
+            "name": "DemoPay Wallet Services Ltd",
+            "consumerFacingEntityName": "DemoPay",
+            "tokenRequestorType": "WALLET",
+            "supportedPushMethods": ["ANDROID", "IOS", "WEB"],
+            "supportedAccountHolderData": ["NAME", "ADDRESS", "EMAIL_ADDRESS", "MOBILE_PHONE_NUMBER"],
+            "availablePushMethods": push_methods,
+        },
+    )
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "https://a.example; script-src * 'unsafe-inline'",
+        "https://user:pw@wallet.example/push",
+        "https://wallet.example:99999/push",
+        "http://wallet.example/push",
+        "javascript:alert(document.domain)//",
+    ],
+)
+def test_a_push_uri_mdes_answers_with_is_checked_again_before_the_browser_goes_there(
+    portal: Client, card: Card, sandbox: SandboxServer, uri: str
+) -> None:
+    _demopay_answers_with(sandbox, [{"type": "WEB", "uri": uri}])
+    response = _push(portal, [card], DEMOPAY)
+    assert response.status_code == 502
+    assert "cannot be opened from this device" in response.content.decode()
+    push = PushRequest.objects.get()
+    assert (push.state, push.error_code) == (PushRequest.State.FAILED, "NO_USABLE_PUSH_METHOD")
+
+
+@pytest.mark.parametrize(
+    ("android_uri", "goes_to"),
+    [
+        ("demopay://push/card", "demopay://push/card?pushAccountReceipts="),  # the wallet app's own scheme
+        ("javascript:alert(document.domain)//", "https://wallet.example/push?pushAccountReceipts="),  # else the web
+        ("DemoPay://push/card", "https://wallet.example/push?pushAccountReceipts="),  # Android schemes are lowercase
+    ],
+)
+def test_an_android_phone_goes_to_the_app_uri_only_if_it_is_allowed(
+    portal: Client, card: Card, sandbox: SandboxServer, android_uri: str, goes_to: str
+) -> None:
+    _demopay_answers_with(
+        sandbox, [{"type": "ANDROID", "uri": android_uri}, {"type": "WEB", "uri": "https://wallet.example/push"}]
+    )
+    response = _push(portal, [card], DEMOPAY, user_agent=ANDROID)
+    assert response.status_code == 302
+    assert response["Location"].startswith(goes_to)
 
 
 def test_android_gets_the_app_uri_and_a_desktop_the_web_one(portal: Client, card: Card) -> None:

@@ -187,3 +187,98 @@ def test_a_run_that_missed_a_logo_is_followed_up_within_the_hour(sandbox_network
     assert not refresh.refresh_due()
     with time_machine.travel(timezone.now() + refresh.PARTIAL_FOLLOW_UP):
         assert refresh.refresh_due()
+
+
+HOSTILE_WEB = "https://a.example; script-src * 'unsafe-inline'; img-src *"
+HOSTILE_ANDROID = "javascript:alert(document.domain)//"
+ODD, HOSTILE = "50100000077", "50100000066"
+
+
+def _register(sandbox: SandboxServer, trid: str, **fields: Any) -> None:
+    """A requestor MDES lists for the demo ranges, with the fields given exactly as MDES would send them."""
+    sandbox.control(
+        "POST",
+        "token-requestors",
+        {"tokenRequestorId": trid, "name": "Odd Wallet", "tokenRequestorType": "WALLET", **fields},
+    )
+
+
+def test_one_odd_requestor_is_truncated_or_cleaned_and_the_rest_are_refreshed(
+    sandbox_network_config: NetworkConfiguration, sandbox: SandboxServer
+) -> None:
+    _register(sandbox, ODD, name="L" * 80, consumerFacingEntityName="C" * 120, walletId="TOOLONG")
+    _register(
+        sandbox,
+        HOSTILE,
+        imageAssetId="../../admin/x",
+        supportedPushMethods=["WEB", "ANDROID", "IOS"],
+        availablePushMethods=[
+            {"type": "WEB", "uri": HOSTILE_WEB},
+            {"type": "ANDROID", "uri": HOSTILE_ANDROID},
+            {"type": "IOS", "uri": "https://hostile.example/ios"},
+        ],
+    )
+
+    run = refresh.token_requestors_refresh()
+
+    assert run.state == JobRun.State.SUCCEEDED
+    assert {DEMOPAY, SUNDAY_STORE, CLICK_TO_PAY, ODD, HOSTILE} <= set(
+        TokenRequestor.objects.values_list("trid", flat=True)
+    )
+    odd = TokenRequestor.objects.get(trid=ODD)
+    assert (len(odd.name), len(odd.consumer_facing_name)) == (64, 100)
+    assert odd.name.endswith("…")  # visibly cut, not silently
+    assert odd.consumer_facing_name.endswith("…")
+    assert odd.wallet_id == ""
+    hostile = TokenRequestor.objects.get(trid=HOSTILE)
+    assert hostile.push_methods == [{"type": "IOS", "uri": "https://hostile.example/ios"}]
+    assert hostile.image_asset_id == ""
+    assert not [r for r in sandbox.request_log() if "admin" in r.get("path", "")]  # never fetched
+    warnings = run.counts["warnings"]
+    assert len([w for w in warnings if ODD in w]) == 3  # name, consumer-facing name, wallet id
+    assert len([w for w in warnings if HOSTILE in w]) == 3  # two push methods, the asset id
+    assert all(w in run.detail for w in warnings)
+    assert not run.counts["errors"]
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"tokenRequestorType": "SUBSCRIPTION_SERVICE_PROVIDER"}, "tokenRequestorType"),
+        ({"availablePushMethods": [{"type": "WEB", "uri": 5}]}, "unexpected type"),
+        ({"consumerFacingEntityName": "Odd\u202eWallet"}, "consumerFacingEntityName"),
+        ({"name": "   "}, "name"),
+    ],
+)
+def test_a_requestor_that_cannot_be_stored_is_skipped_and_its_last_good_version_kept(
+    sandbox_network_config: NetworkConfiguration, sandbox: SandboxServer, change: dict[str, Any], reason: str
+) -> None:
+    _register(sandbox, ODD, consumerFacingEntityName="Odd Wallet")
+    refresh.token_requestors_refresh()
+    TokenRequestor.objects.filter(trid=ODD).update(offered=True)
+    _register(sandbox, ODD, **{"consumerFacingEntityName": "Odd Wallet", **change})
+    _register(sandbox, HOSTILE, **change)  # and one never seen before
+
+    run = refresh.token_requestors_refresh()
+
+    assert run.state == JobRun.State.SUCCEEDED
+    kept = TokenRequestor.objects.get(trid=ODD)
+    assert (kept.consumer_facing_name, kept.name, kept.requestor_type) == ("Odd Wallet", "Odd Wallet", "WALLET")
+    assert kept.offered
+    assert kept.retired_at is None
+    assert not TokenRequestor.objects.filter(trid=HOSTILE).exists()
+    assert TokenRequestor.objects.filter(trid__in=[DEMOPAY, SUNDAY_STORE, CLICK_TO_PAY], retired_at=None).count() == 3
+    skipped = [w for w in run.counts["warnings"] if "skipped" in w]
+    assert len(skipped) == 2
+    assert all(reason in w for w in skipped)
+
+
+def test_management_command_lists_the_warnings(
+    sandbox_network_config: NetworkConfiguration, sandbox: SandboxServer, capsys: Any
+) -> None:
+    _register(sandbox, ODD, name="L" * 80)
+    call_command("refresh_token_requestors")
+    out = capsys.readouterr().out
+    assert f"token requestor {ODD}: name cut to 64 characters (MDES sent 80)" in out
+    assert "0 skipped" in out
+    assert "Refreshed:" in out

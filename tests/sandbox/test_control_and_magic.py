@@ -90,6 +90,32 @@ def test_a_registered_requestor_is_listed(sandbox: SandboxServer) -> None:
     assert bad.status_code == 400
 
 
+def test_a_registered_requestor_can_carry_odd_values_verbatim(sandbox: SandboxServer) -> None:
+    """So the portal's own checks can be driven over the wire: nothing here is validated or rewritten."""
+    methods = [{"type": "WEB", "uri": "https://a.example; script-src *"}, {"type": "ANDROID", "uri": 5}]
+    sandbox.control(
+        "POST",
+        "token-requestors",
+        {
+            "tokenRequestorId": "50100000088",
+            "name": "N" * 80,
+            "imageAssetId": "../odd asset",
+            "availablePushMethods": methods,
+            "supportedPushMethods": ["WEB", "ANDROID"],
+        },
+    )
+    listed = next(
+        tr
+        for tr in sandbox.post_json(ELIGIBLE_PATH, BODY).json()["tokenRequestors"]
+        if tr["tokenRequestorId"] == "50100000088"
+    )
+    assert listed["name"] == "N" * 80
+    assert listed["imageAssetId"] == "../odd asset"
+    assert listed["availablePushMethods"] == methods
+    pushed = sandbox.push(push_payload("50100000088", [funding_account()])).json()
+    assert pushed["availablePushMethods"] == methods
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [
@@ -102,6 +128,8 @@ def test_a_registered_requestor_is_listed(sandbox: SandboxServer) -> None:
         ({"enabledAccountRanges": []}, "enabledAccountRanges must be a non-empty list"),
         ({"supportedAccountHolderData": ["SHOE_SIZE"]}, "supportedAccountHolderData must be a list of NAME"),
         ({"logoColour": 'red"/><script>'}, "logoColour must be #rrggbb"),
+        ({"availablePushMethods": [{"type": "WEB"}, "https://x.example"]}, "availablePushMethods must be a list of"),
+        ({"imageAssetId": ""}, "imageAssetId must be a non-empty string"),
     ],
 )
 def test_a_requestor_the_sandbox_could_not_serve_is_refused_at_registration(

@@ -19,11 +19,14 @@ class Command(BaseCommand):
         summary = (
             f"{counts.get('added', 0)} added, {counts.get('changed', 0)} changed, "
             f"{counts.get('unchanged', 0)} unchanged, {counts.get('retired', 0)} retired, "
-            f"{counts.get('assets_fetched', 0)} logo(s) fetched"
+            f"{counts.get('skipped', 0)} skipped, {counts.get('assets_fetched', 0)} logo(s) fetched"
         )
+        for warning in counts.get("warnings", []):
+            self.stdout.write(self.style.WARNING(f"  {warning}"))
         if run.state == JobRun.State.SUCCEEDED:
             self.stdout.write(self.style.SUCCESS(f"Refreshed: {summary}."))
         elif run.state == JobRun.State.PARTIAL:
-            self.stdout.write(self.style.WARNING(f"Refreshed with errors: {summary}. {run.detail}"))
+            errors = "; ".join(counts.get("errors", []))
+            self.stdout.write(self.style.WARNING(f"Refreshed with errors: {summary}. {errors}"))
         else:
             raise CommandError(f"The refresh did not run: {run.detail}")

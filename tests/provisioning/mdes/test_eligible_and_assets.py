@@ -3,7 +3,8 @@
 import pytest
 
 from provisioning.mdes.client import TokenConnectClient
-from provisioning.mdes.errors import MdesApplicationError, MdesGatewayError
+from provisioning.mdes.errors import MdesApplicationError, MdesGatewayError, MdesProtocolError
+from provisioning.mdes.types import UnreadableTokenRequestor
 from sandbox.fixtures import CLICK_TO_PAY_TRID, DEMOPAY_TRID, NO_PUSH_TRID, SUNDAY_STORE_TRID
 from tests.fixtures.sandbox_server import SandboxServer
 
@@ -36,6 +37,21 @@ def test_more_than_25_ranges_are_asked_in_batches_and_merged(
     assert len(found) == len({tr.token_requestor_id for tr in found}) == 4
     # The demo ranges straddle both batches: the merged entry holds all of them.
     assert set(found[0].enabled_account_ranges) == {start.ljust(19, "0") for start in DEMO_RANGES}
+
+
+def test_an_unreadable_entry_fails_the_call_unless_the_caller_takes_it_apart(
+    token_connect_client: TokenConnectClient, sandbox: SandboxServer
+) -> None:
+    odd = {"tokenRequestorId": "50100000077", "name": "Odd Wallet", "availablePushMethods": [{"type": "WEB", "uri": 5}]}
+    sandbox.control("POST", "token-requestors", odd)
+    with pytest.raises(MdesProtocolError):
+        token_connect_client.get_eligible_token_requestors(DEMO_RANGES)
+
+    unreadable: list[UnreadableTokenRequestor] = []
+    found = token_connect_client.get_eligible_token_requestors(DEMO_RANGES, unreadable=unreadable.append)
+
+    assert {tr.token_requestor_id for tr in found} == {DEMOPAY_TRID, SUNDAY_STORE_TRID, CLICK_TO_PAY_TRID, NO_PUSH_TRID}
+    assert unreadable == [UnreadableTokenRequestor("50100000077", "PushMethod.uri has an unexpected type")]
 
 
 def test_no_ranges_means_no_call(token_connect_client: TokenConnectClient, sandbox: SandboxServer) -> None:

@@ -123,6 +123,8 @@ def raster_image_reencode(upload: "File[Any]") -> "ContentFile[bytes]":
 
 
 class RasterImageFormField(forms.FileField):
+    """The form side of `RasterImageField` (and of forms that take an image without a model field)."""
+
     default_validators = [validate_raster_image]
 
     def widget_attrs(self, widget: forms.Widget) -> dict[str, Any]:

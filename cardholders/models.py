@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from core.images import RasterImageField
 from core.states import StatefulModel
 
 PHONE_PATTERN = r"^\+[1-9][0-9]{6,14}$"
@@ -52,7 +53,7 @@ class Program(models.Model):
     cards): its name and branding on landing pages, and the scope of a program manager's API key."""
 
     name = models.CharField(max_length=100, unique=True, help_text="Shown to recipients on landing pages.")
-    card_art = models.FileField(upload_to="program-art/", blank=True, help_text="Used when a card has none.")
+    card_art = RasterImageField(upload_to="program-art/", blank=True, help_text="Used when a card has none.")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -104,7 +105,7 @@ class Card(StatefulModel):
     )
     product_kind = models.CharField(max_length=16, choices=ProductKind.choices)
     product_name = models.CharField(max_length=100)
-    card_art = models.FileField(upload_to="card-art/", blank=True)
+    card_art = RasterImageField(upload_to="card-art/", blank=True)
     state = models.CharField(max_length=16, choices=State.choices, default=State.ACTIVE)
     first_six = models.CharField(max_length=6, validators=[RegexValidator(r"^[0-9]{6}$")])
     last_four = models.CharField(max_length=4, validators=[RegexValidator(r"^[0-9]{4}$")])

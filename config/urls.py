@@ -1,6 +1,8 @@
+import re
+
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from cardholders import views as cardholder_views
 from core import views as core_views
@@ -20,7 +22,8 @@ urlpatterns = [
     path("session/keep-alive/", core_views.session_keep_alive, name="session_keep_alive"),
 ]
 
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+if settings.MEDIA_URL.startswith("/"):
+    # Media on this origin goes through a view that serves only raster images, sandboxed (docs/operations.md);
+    # with MEDIA_URL on a separate origin, that origin serves it.
+    media_prefix = re.escape(settings.MEDIA_URL.lstrip("/"))
+    urlpatterns.append(re_path(rf"^{media_prefix}(?P<path>.+)$", core_views.media_file, name="media"))

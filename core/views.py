@@ -1,15 +1,22 @@
-"""Endpoints every deployment needs: a health probe, the CSP violation report sink, the refused-form page."""
+"""Endpoints every deployment needs: a health probe, the CSP violation report sink, the refused-form page, and
+uploaded media served so that a browser can only show it as an image."""
 
 import json
 import logging
+from pathlib import PurePosixPath
 
+from django.core.exceptions import SuspiciousFileOperation
+from django.core.files.storage import default_storage
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import render
 from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_POST, require_safe
+
+from core.http_headers import sandboxed_file_headers
+from core.images import raster_format
 
 logger = logging.getLogger("portal.csp")
 logger_security = logging.getLogger("portal.security")
@@ -57,6 +64,26 @@ def csp_report(request: HttpRequest) -> HttpResponse:
         },
     )
     return HttpResponse(status=204)
+
+
+@require_safe
+def media_file(request: HttpRequest, path: str) -> FileResponse:
+    """An uploaded file (card art), only if its content is an accepted raster image, with the content type that
+    content has and headers that keep it a sandboxed image whatever it was named (files stored before uploads
+    were re-encoded are checked here too)."""
+    try:
+        stored = default_storage.open(path)
+    except (OSError, SuspiciousFileOperation) as error:
+        raise Http404("No such file") from error
+    found = raster_format(stored)
+    if found is None:
+        stored.close()
+        logger_security.warning("Media file refused: not an accepted image", extra={"path": path[:200]})
+        raise Http404("No such image")
+    stored.seek(0)
+    response = FileResponse(stored, content_type=found.content_type)
+    sandboxed_file_headers(response, filename=f"{PurePosixPath(path).stem}.{found.extension}")
+    return response
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:

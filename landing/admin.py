@@ -14,6 +14,7 @@ from django.utils.html import format_html_join
 
 from audit.admin_mixins import ReadOnlyAdmin
 from cardholders.models import Card
+from core.images import RasterImageFormField
 from core.qr_codes import qr_svg_data_uri
 from landing import services
 from landing.models import LandingLink
@@ -36,7 +37,9 @@ class MintForm(forms.Form):
     program_name = forms.CharField(
         required=False, max_length=100, help_text="Shown as the sender; the card's program name when empty."
     )
-    card_art = forms.FileField(required=False, help_text="The card's or its program's art when empty.")
+    card_art = RasterImageFormField(
+        required=False, help_text="PNG, JPEG or WebP; the card's or its program's art when empty."
+    )
     deliver = forms.BooleanField(
         required=False, initial=True, help_text="Send the link to the recipient now (text message, else e-mail)."
     )

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cardholders.models import PHONE_PATTERN
+from core.images import RasterImageField
 from core.one_time_codes import OneTimeCode
 
 
@@ -50,7 +51,7 @@ class LandingLink(models.Model):
     program_name = models.CharField(
         max_length=100, blank=True, help_text="Shown as the sender; the card's program name when empty."
     )
-    card_art = models.FileField(upload_to="landing-art/", blank=True, help_text="The card's or program's when empty.")
+    card_art = RasterImageField(upload_to="landing-art/", blank=True, help_text="The card's or program's when empty.")
     max_pushes = models.PositiveSmallIntegerField(default=5)
     pushes_started = models.PositiveSmallIntegerField(
         default=0, help_text="Pushes taken from max_pushes (one that fails before a receipt gives its place back)."

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from audit.models import AuditEvent
 from audit.services import audit_event_record
 from cardholders.models import Card, Cardholder
+from core.http_headers import sandboxed_file_headers
 from core.qr_codes import qr_svg_data_uri
 from core.rate_limits import rate_limit_allows
 from core.urls_safety import safe_next
@@ -57,7 +58,7 @@ def token_requestor_logo(request: HttpRequest, asset_id: str, image_format: str)
         response = HttpResponse(bytes(logo.png), content_type="image/png")
     else:
         raise Http404("No logo in that format")
-    response["Content-Security-Policy"] = SVG_POLICY  # the site-wide policy middleware keeps a header already set
+    sandboxed_file_headers(response, filename=f"{asset_id}.{image_format}", policy=SVG_POLICY)
     response["Cache-Control"] = LOGO_CACHE_CONTROL
     return response
 

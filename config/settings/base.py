@@ -10,6 +10,8 @@ from pathlib import Path
 import environ
 from csp.constants import NONCE, NONE, SELF
 
+from core.http_headers import static_file_headers
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
@@ -39,6 +41,7 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    "whitenoise.runserver_nostatic",  # runserver too serves static files through whitenoise, with its headers
     "django.contrib.staticfiles",
     "django.contrib.sites",
     "rest_framework",
@@ -121,8 +124,15 @@ else:
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-MEDIA_URL = "/media/"
+# Uploaded card art. On this origin a view serves it (raster images only, sandboxed); an absolute URL puts it on
+# a separate cookieless origin that must send the same headers (docs/operations.md, "Serving media").
+MEDIA_URL = env.str("DJANGO_MEDIA_URL", default="/media/")
 MEDIA_ROOT = env.path("DJANGO_MEDIA_ROOT", default=BASE_DIR / "media")
+# Limits of an uploaded image (PNG, JPEG or WebP by content): its size in bytes and in pixels along either side.
+PORTAL_IMAGE_UPLOAD_MAX_BYTES = env.int("PORTAL_IMAGE_UPLOAD_MAX_BYTES", default=2 * 1024 * 1024)
+PORTAL_IMAGE_UPLOAD_MAX_SIDE_PIXELS = env.int("PORTAL_IMAGE_UPLOAD_MAX_SIDE_PIXELS", default=4096)
+# Whitenoise answers before the middleware: nosniff, CORP and a sandboxing CSP for a static file opened directly.
+WHITENOISE_ADD_HEADERS_FUNCTION = static_file_headers
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -209,7 +219,7 @@ CONTENT_SECURITY_POLICY = {
         "default-src": [NONE],
         "script-src": [SELF, NONCE],
         "style-src": [SELF],
-        "img-src": [SELF, "data:"],
+        "img-src": [SELF, "data:", *([] if MEDIA_URL.startswith("/") else [MEDIA_URL])],
         "font-src": [SELF],
         "connect-src": [SELF],
         "form-action": [SELF],

@@ -4,9 +4,10 @@ import json
 import re
 
 import pytest
-from django.test import Client
+from django.test import Client, override_settings
 from django.urls import reverse
 
+from tests.https_client import HttpsClient
 from tests.users.helpers import sign_in
 from users.models import User
 
@@ -93,3 +94,23 @@ def test_csp_reports_are_accepted_without_csrf_and_logged(client: Client, caplog
 
 def test_staff_user_model_is_email_based(staff_user: User) -> None:
     assert staff_user.USERNAME_FIELD == "email"
+
+
+@pytest.mark.parametrize(
+    ("path", "content_type"),
+    [
+        ("/static/css/portal.css", "text/css"),
+        ("/static/js/session-timeout.js", "text/javascript"),
+        ("/static/img/favicon.svg", "image/svg+xml"),
+    ],
+)
+def test_static_files_from_whitenoise_carry_nosniff_corp_and_a_sandboxing_policy(path: str, content_type: str) -> None:
+    # Whitenoise answers before the portal's middleware; finders let it serve without collectstatic.
+    with override_settings(WHITENOISE_USE_FINDERS=True):
+        response = HttpsClient().get(path)
+    assert response.status_code == 200
+    assert response.__class__.__module__.startswith("whitenoise")
+    assert response["Content-Type"].startswith(content_type)
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Cross-Origin-Resource-Policy"] == "same-origin"
+    assert response["Content-Security-Policy"] == "default-src 'none'; sandbox"

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from cardholders.models import Card, Cardholder
+from core.images import NOT_AN_IMAGE
 from landing.models import LandingAccessToken, LandingLink
 from landing.services import (
     LandingError,
@@ -22,6 +23,7 @@ from landing.services import (
     landing_phone_handoff_url,
 )
 from tests import factories
+from tests.images import refused as refused_upload
 from tests.landing.conftest import SAM_EMAIL
 
 pytestmark = pytest.mark.django_db
@@ -71,6 +73,14 @@ def test_bad_input_is_refused_naming_the_field(gift_card: Card, changes: dict[st
     with pytest.raises(LandingError) as refused:
         landing_link_mint(**arguments)
     assert refused.value.field == field
+    assert not LandingLink.objects.exists()
+
+
+@pytest.mark.parametrize("case", ["html", "svg", "js", "html named .png", "GIF/JavaScript polyglot"])
+def test_card_art_that_is_not_a_raster_image_is_refused_naming_the_field(gift_card: Card, case: str) -> None:
+    with pytest.raises(LandingError) as refusal:
+        landing_link_mint(card=gift_card, purpose="gift", recipient_email=SAM_EMAIL, card_art=refused_upload(case))
+    assert (refusal.value.field, str(refusal.value)) == ("card_art", NOT_AN_IMAGE)
     assert not LandingLink.objects.exists()
 
 

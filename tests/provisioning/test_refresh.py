@@ -163,6 +163,19 @@ def test_logo_is_served_by_the_portal_with_long_cache_headers(
     assert client.get("/logos/unknown-asset.png").status_code == 404
 
 
+@pytest.mark.parametrize("image_format", ["svg", "png"])
+def test_a_logo_opened_on_its_own_is_a_sandboxed_file_named_by_its_asset(
+    db: Any, client: Any, image_format: str
+) -> None:
+    # The network's SVG may hold script: it must stay an image whatever a browser makes of it.
+    LogoAsset.objects.create(asset_id="asset-1", svg="<svg xmlns='http://www.w3.org/2000/svg'/>", png=b"\x89PNG")
+    response = client.get(f"/logos/asset-1.{image_format}")
+    assert response["Content-Disposition"] == f'inline; filename="asset-1.{image_format}"'
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Content-Security-Policy"] == "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+    assert response["Cross-Origin-Resource-Policy"] == "same-origin"
+
+
 def test_an_empty_answer_never_retires_the_whole_list(
     sandbox_network_config: NetworkConfiguration, sandbox: SandboxServer
 ) -> None:

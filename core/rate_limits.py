@@ -10,13 +10,18 @@ from django.http import HttpRequest
 from core.client_ip import client_ip
 
 
-def _hit(key: str, limit: int, window_seconds: int) -> bool:
+def counter_hit(key: str, window_seconds: int) -> int:
+    """Count one hit of `key` in a window that starts at its first hit; the hits counted so far."""
     cache.add(key, 0, timeout=window_seconds)
     try:
-        return cache.incr(key) <= limit
+        return cache.incr(key)
     except ValueError:  # the key expired between add and incr: this is the window's first hit
         cache.add(key, 1, timeout=window_seconds)
-        return True
+        return 1
+
+
+def _hit(key: str, limit: int, window_seconds: int) -> bool:
+    return counter_hit(key, window_seconds) <= limit
 
 
 def rate_limit_allows(

@@ -1,3 +1,4 @@
+import math
 from typing import cast
 
 from django.contrib import messages
@@ -13,12 +14,25 @@ from audit.services import audit_event_record
 from core.rate_limits import rate_limit_allows
 from core.urls_safety import safe_next
 from users import step_up
+from users.lockout import second_factor_lockout, second_factor_refusal_record
 from users.models import User
 
 # On top of each code's own 5 attempts and 3 sends per 10 minutes.
 VERIFY_PER_USER, VERIFY_PER_ADDRESS = 10, 30
 SEND_PER_ADDRESS = 10
 WINDOW_SECONDS = 600
+
+
+def second_factor_locked_page(request: HttpRequest, user: User) -> HttpResponse | None:
+    """The page that refuses a locked account or address at sign-in (with the time left); None if not locked."""
+    lockout = second_factor_lockout(request, user)
+    if lockout is None:
+        return None
+    second_factor_refusal_record(request, user, lockout)
+    context = {"scope": lockout.scope, "minutes": math.ceil(lockout.seconds_left / 60)}
+    response = render(request, "users/second_factor_locked.html", context, status=429)
+    response["Retry-After"] = str(lockout.seconds_left)
+    return response
 
 
 @never_cache

@@ -159,11 +159,14 @@ ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_SESSION_REMEMBER = False  # no "remember me": the idle timeout below always applies
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 ACCOUNT_ADAPTER = "users.adapters.AccountAdapter"
-# django-axes owns the lockout (PCI DSS 8.3.4); allauth's own failed-login limit would stop counting earlier.
+# django-axes owns the password lockout (PCI DSS 8.3.4); allauth's own failed-login limit would stop counting
+# earlier. This also turns off allauth's limit on second-factor codes, which lock as `users.lockout` says instead
+# (a lock from the 10th failure, not a window from the first; audited; per address too).
 ACCOUNT_RATE_LIMITS = {"login_failed": None}
 PORTAL_SIGNUP_OPEN = env.bool("PORTAL_SIGNUP_OPEN", default=False)
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = env.str("PORTAL_ISSUER_NAME", default="Push Provisioning Portal")
+MFA_FORMS = {"authenticate": "users.forms.SignInCodeForm"}
 
 AXES_FAILURE_LIMIT = 10
 AXES_COOLOFF_TIME = timedelta(minutes=30)
@@ -174,6 +177,13 @@ AXES_RESET_ON_SUCCESS = True
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # the lock lasts 30 minutes from the 10th failure
 AXES_VERBOSE = False  # axes' own log lines would repeat what the audit trail records
 AXES_IPWARE_PROXY_COUNT = env.int("DJANGO_TRUSTED_PROXY_COUNT", default=0) or None
+# Wrong second-factor codes at sign-in: the account locks like a password lockout; one client address locks after
+# more, for someone holding many accounts' passwords (`users.lockout`).
+PORTAL_SECOND_FACTOR_LOCKOUT = {
+    "per_account": AXES_FAILURE_LIMIT,
+    "per_address": 30,
+    "seconds": int(AXES_COOLOFF_TIME.total_seconds()),
+}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

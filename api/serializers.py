@@ -13,7 +13,13 @@ from cardholders.models import Card
 from core.personal_data import mask_email
 from landing.models import LandingLink
 from provisioning.devices import usable_push_method_types
-from provisioning.models import DeviceEnvironment, PushReceipt, PushRequest, TokenRequestor
+from provisioning.models import (
+    TOKEN_UNIQUE_REFERENCE_PATTERN,
+    DeviceEnvironment,
+    PushReceipt,
+    PushRequest,
+    TokenRequestor,
+)
 from provisioning.outcomes import receipt_outcome
 from provisioning.receipts import ReceiptUse
 from provisioning.selectors import MAX_CARDS_PER_PUSH
@@ -176,6 +182,12 @@ class PushStartedSerializer(serializers.Serializer[Any]):
 class PushResultItemSerializer(serializers.Serializer[Any]):
     receipt = serializers.CharField(max_length=512, help_text="A receipt of this push, as the requestor returned it.")
     result = serializers.ChoiceField(choices=PushReceipt.Result.choices)
+    token_unique_reference = serializers.RegexField(
+        TOKEN_UNIQUE_REFERENCE_PATTERN,
+        max_length=64,
+        required=False,
+        help_text="What the callback carried after '|' (APPROVED|<reference>), if anything.",
+    )
 
 
 class PushResultSerializer(serializers.Serializer[Any]):

@@ -33,6 +33,7 @@ from provisioning.devices import (
     device_environment,
     push_method_origins,
 )
+from provisioning.locales import network_locale
 from provisioning.models import DeviceEnvironment, PushRequest
 from provisioning.push_errors import PushError, PushErrorCode
 from provisioning.selectors import token_requestor_chosen, token_requestors_eligible
@@ -245,7 +246,11 @@ def landing_push(request: HttpRequest, public_id: str) -> HttpResponse:
             link=link,
             token_requestor=requestor,
             device=device_environment(request.headers.get("User-Agent", "")),
-            locale=None,
+            # The recipient has no stored preference: their browser's, else the configuration's default.
+            locale=network_locale(
+                accept_language=request.headers.get("Accept-Language", ""), preferred=None, fallback=""
+            )
+            or None,
             idempotency_key=provisioning.push_idempotency_key(
                 channel=PushRequest.Channel.LANDING, scope=link.public_id, key=request.POST.get("idempotency_key", "")
             ),

@@ -18,6 +18,7 @@ from core.states import StatefulModel
 
 ACCOUNT_RANGE_PATTERN = r"^[0-9]{9,19}$"
 LOCALE_PATTERN = r"^[a-z]{2}_[A-Z]{2}$"
+TOKEN_UNIQUE_REFERENCE_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"  # noqa: S105 - a format, not a secret
 
 
 class NetworkConfiguration(models.Model):
@@ -155,8 +156,8 @@ class TokenRequestor(models.Model):
     supports_cardholder_authentication = models.BooleanField(default=False)
     supports_token_connect = models.BooleanField(default=False)
     supports_issuer_initiated_digitization_data = models.BooleanField(default=False)
-    # How the redirect to this requestor is formed: Mastercard's readable material leaves both open, so they
-    # are per-requestor settings with the most common convention as default.
+    # How the redirect to this requestor is formed. The defaults are the token requestor guide's (comma-separated
+    # receipts; the JWS alone as pushAccountData); the settings keep requestors on an older convention working.
     receipts_separator = models.CharField(
         max_length=4,
         default=",",
@@ -164,8 +165,15 @@ class TokenRequestor(models.Model):
     )
     signature_param_name = models.CharField(
         max_length=64,
-        default="signature",
+        default="pushAccountData",
         help_text="Query parameter of the redirect that carries the JWS MDES signed for this requestor.",
+    )
+    signed_redirect_with_plain_parameters = models.BooleanField(
+        default=False,
+        help_text=(
+            "With a JWS, also send the receipts and the signed values as plain parameters (the convention before "
+            "the token requestor guide; off sends the JWS alone)."
+        ),
     )
     supports_signature = models.BooleanField(
         null=True,
@@ -296,6 +304,8 @@ class PushReceipt(StatefulModel):
         CANCELLED = "CANCELLED", "Cancelled"
         REQUIRE_ADDITIONAL_AUTHENTICATION = "REQUIRE_ADDITIONAL_AUTHENTICATION", "Needs more verification"
         ERROR = "ERROR", "Error at the token requestor"
+        AUTHENTICATED = "AUTHENTICATED", "Added and authenticated"
+        DELETED = "DELETED", "Removed by the merchant"
         UNKNOWN = "UNKNOWN", "Unknown"
 
     TRANSITIONS = {
@@ -315,6 +325,15 @@ class PushReceipt(StatefulModel):
     expires_at = models.DateTimeField(null=True, blank=True)
     used_at = models.DateTimeField(null=True, blank=True)
     result = models.CharField(max_length=40, choices=Result.choices, blank=True)
+    # As the callback reported it: only ever a key for asking the network (Customer Service API), never evidence.
+    # NULL, not "": no reference reported, the same as for receipt_digest.
+    token_unique_reference = models.CharField(  # noqa: DJ001
+        max_length=64,
+        null=True,
+        blank=True,
+        validators=[RegexValidator(TOKEN_UNIQUE_REFERENCE_PATTERN, "1 to 64 letters, digits, - or _")],
+        help_text="tokenUniqueReference the token requestor's callback reported (unverified).",
+    )
     error_code = models.CharField(max_length=100, blank=True)
     error_description = models.CharField(max_length=256, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -331,6 +350,11 @@ class PushReceipt(StatefulModel):
             models.CheckConstraint(
                 condition=~Q(state="used") | (Q(used_at__isnull=False) & ~Q(result="")),
                 name="used_receipt_has_result",
+            ),
+            models.CheckConstraint(
+                condition=Q(token_unique_reference__isnull=True)
+                | Q(token_unique_reference__regex=TOKEN_UNIQUE_REFERENCE_PATTERN),
+                name="receipt_token_unique_reference_format",
             ),
         ]
         indexes = [

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from audit.services import audit_event_record
 from core.states import transition_update
+from provisioning.mdes.callback import ReportedResult
 from provisioning.models import PushReceipt, PushRequest
 
 
@@ -26,13 +27,13 @@ def receipt_digest(receipt: str) -> str:
     return hashlib.sha256(receipt.encode()).hexdigest()
 
 
-def push_receipt_use(*, push: PushRequest, receipt: str, result: str) -> tuple[ReceiptUse, PushReceipt | None]:
-    """Record the token requestor's result for one receipt of `push`, if it is still usable.
-
-    Unknown result codes are kept as UNKNOWN: the callback is unauthenticated browser input.
-    """
+def push_receipt_use(
+    *, push: PushRequest, receipt: str, reported: ReportedResult
+) -> tuple[ReceiptUse, PushReceipt | None]:
+    """Record the token requestor's result (and token unique reference) for one receipt of `push`, if it is still
+    usable. Both are unauthenticated browser input: provisioning.mdes.callback has reduced them to known values."""
     digest = receipt_digest(receipt)
-    code = result if result in PushReceipt.Result.values else PushReceipt.Result.UNKNOWN
+    code = reported.result.value
     now = timezone.now()
     with transaction.atomic():
         used = transition_update(
@@ -40,6 +41,7 @@ def push_receipt_use(*, push: PushRequest, receipt: str, result: str) -> tuple[R
             PushReceipt.State.USED,
             used_at=now,
             result=code,
+            token_unique_reference=reported.token_unique_reference,
         )
         row = PushReceipt.objects.filter(push=push, receipt_digest=digest).first()
         if row is None:
@@ -49,7 +51,11 @@ def push_receipt_use(*, push: PushRequest, receipt: str, result: str) -> tuple[R
                 action="receipt.used",
                 target=row,
                 before={"state": PushReceipt.State.ISSUED},
-                after={"state": PushReceipt.State.USED, "result": code},
+                after={
+                    "state": PushReceipt.State.USED,
+                    "result": code,
+                    "token_unique_reference": reported.token_unique_reference,
+                },
             )
             return ReceiptUse.USED, row
     if row.state == PushReceipt.State.USED:

@@ -98,7 +98,21 @@ def _push_methods(item: EligibleTokenRequestor, warnings: list[str]) -> list[dic
             )
             continue
         methods[method.type] = method.uri
-    return [{"type": kind, "uri": uri} for kind, uri in methods.items()]
+    stored: list[dict[str, str]] = [{"type": kind, "uri": uri} for kind, uri in methods.items()]
+    # The specification lists the types in supportedPushMethods and gives URIs only in the push answer: a type
+    # listed there alone is stored without a URI (it makes the requestor offered on that platform; the push
+    # answer's URI, checked at push time, is where the cardholder goes).
+    given_uris = {method.type for method in item.available_push_methods}
+    for kind in dict.fromkeys(item.supported_push_methods or ()):
+        if kind in given_uris:
+            continue  # stored above with its URI, or left out because of it
+        if not _ENUM_VALUE.fullmatch(kind):
+            warnings.append(
+                f"token requestor {trid}: supported push method {shown(kind)} left out, not an enumeration value"
+            )
+            continue
+        stored.append({"type": kind})
+    return stored
 
 
 def _optional(trid: str, field: str, value: str | None, rule: tuple[re.Pattern[str], str], warnings: list[str]) -> str:

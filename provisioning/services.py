@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import phonenumbers
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -19,6 +20,7 @@ from cardholders import vault
 from cardholders.models import Card, Cardholder
 from core.states import transition_update
 from provisioning.devices import usable_push_method_types
+from provisioning.mdes.callback import ReportedResult
 from provisioning.mdes.client import TokenConnectClient
 from provisioning.mdes.errors import MdesError, MdesOutcomeUnknown
 from provisioning.mdes.push_methods import PushUriRefusedError, push_uri_source
@@ -248,8 +250,8 @@ def _push_to_mdes(
     callback_url = config.callback_base_url.rstrip("/") + reverse("provisioning:push_return", args=[push.public_id])
     signature_data = SignatureData(
         callback_url=callback_url,
-        complete_issuer_app_activation=False,
-        complete_website_activation=False,
+        complete_issuer_app_activation=bool(settings.MDES_COMPLETE_ISSUER_APP_ACTIVATION),
+        complete_website_activation=bool(settings.MDES_COMPLETE_WEBSITE_ACTIVATION),
         account_holder_data_supplied=holder_data is not None,
         locale=push.locale,
     )
@@ -337,6 +339,7 @@ def _record_result(
         result,
         receipts_separator=requestor.receipts_separator,
         signature_param_name=requestor.signature_param_name,
+        signed_with_plain_parameters=requestor.signed_redirect_with_plain_parameters,
     )
     push.transition_to(PushRequest.State.PUSHED)
     push.pushed_at = now
@@ -365,10 +368,11 @@ def push_mark_redirected(*, push: PushRequest) -> None:
         push.refresh_from_db()
 
 
-def push_return(*, push: PushRequest, results: Mapping[str, str]) -> dict[str, ReceiptUse]:
+def push_return(*, push: PushRequest, results: Mapping[str, ReportedResult]) -> dict[str, ReceiptUse]:
     """The token requestor sent the cardholder back with a result per receipt. Replaying it changes nothing."""
     outcomes = {
-        receipt: push_receipt_use(push=push, receipt=receipt, result=code)[0] for receipt, code in results.items()
+        receipt: push_receipt_use(push=push, receipt=receipt, reported=reported)[0]
+        for receipt, reported in results.items()
     }
     if ReceiptUse.USED in outcomes.values():
         now = timezone.now()
@@ -379,7 +383,10 @@ def push_return(*, push: PushRequest, results: Mapping[str, str]) -> dict[str, R
             audit_event_record(
                 action="push.returned",
                 target=push,
-                after={"state": PushRequest.State.RETURNED, "results": sorted(set(results.values()))[:10]},
+                after={
+                    "state": PushRequest.State.RETURNED,
+                    "results": sorted({reported.result.value for reported in results.values()})[:10],
+                },
             )
     push.refresh_from_db()
     return outcomes

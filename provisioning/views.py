@@ -28,6 +28,8 @@ from provisioning.devices import (
     device_environment,
     push_method_origins,
 )
+from provisioning.locales import network_locale
+from provisioning.mdes.callback import callback_results
 from provisioning.models import DeviceEnvironment, LogoAsset, PushRequest
 from provisioning.outcomes import receipt_outcome
 from provisioning.push_errors import PushError, PushErrorCode
@@ -158,7 +160,11 @@ def push_start(request: HttpRequest) -> HttpResponse:
             cards=cards,
             token_requestor=requestor,
             device=device_environment(request.headers.get("User-Agent", "")),
-            locale=cardholder.preferred_locale,
+            locale=network_locale(
+                accept_language=request.headers.get("Accept-Language", ""),
+                preferred=cardholder.preferred_locale,
+                fallback=cardholder.preferred_locale,
+            ),
             idempotency_key=services.push_idempotency_key(
                 channel=PushRequest.Channel.WEB, scope=cardholder.pk, key=request.POST.get("idempotency_key", "")
             ),
@@ -208,11 +214,7 @@ def push_return(request: HttpRequest, public_id: str) -> HttpResponse:
         push, _ = _own_push(request, public_id)
     except _SignInFirstError:
         return _sign_in_first(request)
-    results = {
-        key[len("results[") : -1]: str(value)
-        for key, value in request.GET.items()
-        if key.startswith("results[") and key.endswith("]") and len(key) < 120
-    }
+    results = callback_results((key, value) for key, values in request.GET.lists() for value in values)
     services.push_return(push=push, results=results)
     # Post/redirect/get: the receipts leave the address bar, and reloading the confirmation changes nothing.
     return HttpResponseRedirect(reverse("provisioning:push_detail", args=[push.public_id]))

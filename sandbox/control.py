@@ -8,6 +8,7 @@ from jwt.algorithms import RSAAlgorithm
 from sandbox.fixtures import token_requestor_from_json
 from sandbox.state import FailureRule, public_key_from_pem
 from sandbox.state import current_state as state
+from sandbox.tokens import token_from_json
 
 blueprint = Blueprint("control", __name__, url_prefix="/__sandbox__")
 
@@ -98,3 +99,22 @@ def jwks() -> Response:
     jwk: dict[str, Any] = RSAAlgorithm.to_jwk(state().jws_public_key, as_dict=True)
     jwk.update({"kid": state().config.keys.jws_kid, "alg": "RS256", "use": "sig"})
     return jsonify({"keys": [jwk]})
+
+
+@blueprint.get("/tokens")
+def tokens() -> Response:
+    """Every token the sandbox's MDES holds, as the Customer Service API describes it, with its status history."""
+    return jsonify({"tokens": [token.to_control_json() for token in state().all_tokens()]})
+
+
+@blueprint.post("/tokens")
+def create_token() -> tuple[Response, int]:
+    """A token as if a wallet had created it: {"accountNumber", "tokenRequestorId", optional "deviceName",
+    "deviceType", "status" (A or U), "tokenUniqueReference"}."""
+    data = _json_body()
+    try:
+        token = token_from_json(data, state())
+    except ValueError as exc:
+        return _bad_request(str(exc))
+    state().add_token(token)
+    return jsonify(token.to_control_json()), 201

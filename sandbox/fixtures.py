@@ -48,7 +48,7 @@ class SimulatedTokenRequestor:
     supports_issuer_initiated_digitization_data: bool = False
     # How the simulated page reads the redirect (Mastercard's material leaves both open).
     receipts_separator: str = ","
-    signature_param_name: str = "signature"
+    signature_param_name: str = "pushAccountData"
     logo: LogoStyle = field(default_factory=lambda: LogoStyle(initials="TR", colour="#5e5c64", shape="square"))
     # Sent exactly as given instead of the derived values, so tests can hand the portal odd or hostile data.
     asset_id: str | None = None
@@ -252,7 +252,7 @@ def token_requestor_from_json(data: Mapping[str, Any]) -> SimulatedTokenRequesto
         supports_signature=bool(data.get("tokenRequestorSignatureSupport", False)),
         supports_issuer_initiated_digitization_data=bool(data.get("supportIssuerInitiatedDigitizationData", False)),
         receipts_separator=_non_empty_text(data, "receiptsSeparator", ","),
-        signature_param_name=_non_empty_text(data, "signatureParamName", "signature"),
+        signature_param_name=_non_empty_text(data, "signatureParamName", "pushAccountData"),
         logo=LogoStyle(initials=initials[:3], colour=_colour(data), shape="circle"),
         asset_id=_verbatim_asset_id(data),
         available_push_methods=_verbatim_push_methods(data),

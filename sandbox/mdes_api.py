@@ -259,7 +259,7 @@ def _push_one(
         trid=token_requestor.trid,
         push_account_id=checked.push_account_id,
         request_id=request_id,
-        account_suffix=checked.account_number[-4:],
+        account_number=checked.account_number,
         minutes=validity,
     )
     result["pushAccountReceipt"] = record.receipt

@@ -10,7 +10,7 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -22,6 +22,7 @@ from flask import current_app
 from sandbox.config import SandboxConfig
 from sandbox.crypto import certificate_fingerprints
 from sandbox.fixtures import FIXTURE_TOKEN_REQUESTORS, SimulatedTokenRequestor
+from sandbox.tokens import SandboxToken, new_token_unique_reference
 
 _REQUEST_LOG_SIZE = 500
 _INBOX_SIZE = 500
@@ -38,9 +39,13 @@ class ReceiptRecord:
     expires_at: datetime
     redeemed_at: datetime | None = None
     result: str | None = None
+    # Kept (in memory only) so that the token a wallet creates from the receipt can be searched by account number.
+    account_number: str = field(default="", repr=False)
+    token_unique_reference: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
+        del data["account_number"]
         for key in ("issued_at", "expires_at", "redeemed_at"):
             data[key] = data[key].isoformat() if data[key] else None
         return data
@@ -74,6 +79,7 @@ class TokenRequestorSession:
     trid: str
     receipts: tuple[str, ...]
     callback_url: str | None
+    platform: str = "push"  # push (web), android or ios: where the token goes if the person approves
 
 
 class SandboxState:
@@ -94,6 +100,7 @@ class SandboxState:
         self.inbox: deque[InboxMessage] = deque(maxlen=_INBOX_SIZE)
         self.request_log: deque[dict[str, Any]] = deque(maxlen=_REQUEST_LOG_SIZE)
         self.sessions: dict[str, TokenRequestorSession] = {}
+        self.tokens: dict[str, SandboxToken] = {}
         self.clock_offset_seconds = 0.0
         self.reset()
 
@@ -112,6 +119,7 @@ class SandboxState:
             self.inbox.clear()
             self.request_log.clear()
             self.sessions.clear()
+            self.tokens.clear()
             self.clock_offset_seconds = 0.0
 
     def epoch(self) -> float:
@@ -178,7 +186,7 @@ class SandboxState:
             self.token_requestors[token_requestor.trid] = token_requestor
 
     def mint_receipt(
-        self, *, prefix: str, trid: str, push_account_id: str, request_id: str, account_suffix: str, minutes: int
+        self, *, prefix: str, trid: str, push_account_id: str, request_id: str, account_number: str, minutes: int
     ) -> ReceiptRecord:
         issued = self.now()
         record = ReceiptRecord(
@@ -186,9 +194,10 @@ class SandboxState:
             trid=trid,
             push_account_id=push_account_id,
             request_id=request_id,
-            account_suffix=account_suffix,
+            account_suffix=account_number[-4:],
             issued_at=issued,
             expires_at=issued + timedelta(minutes=minutes),
+            account_number=account_number,
         )
         with self.lock:
             self.receipts[record.receipt] = record
@@ -222,6 +231,53 @@ class SandboxState:
                 record.result = result
             return {}
 
+    def tokenize(self, receipt: str, result: str, *, device_name: str | None, device_type: str | None) -> SandboxToken:
+        """The token the requestor created from a redeemed receipt (an approval, or one awaiting authentication)."""
+        with self.lock:
+            record = self.receipts[receipt]
+            token_requestor = self.token_requestors[record.trid]
+            now = self.now()
+            awaiting = result == "REQUIRE_ADDITIONAL_AUTHENTICATION"
+            token = SandboxToken(
+                token_unique_reference=new_token_unique_reference(),
+                trid=record.trid,
+                token_requestor_name=token_requestor.name,
+                consumer_facing_name=token_requestor.consumer_facing_name,
+                wallet_id=token_requestor.wallet_id,
+                account_number=record.account_number,
+                token_suffix=f"{secrets.randbelow(10_000):04d}",
+                expiration_date=f"{now.month:02d}{(now.year + 3) % 100:02d}",
+                token_type="C" if token_requestor.requestor_type == "WALLET" else "F",
+                device_name=device_name if token_requestor.requestor_type == "WALLET" else None,
+                device_type=device_type if token_requestor.requestor_type == "WALLET" else None,
+                created_at=now,
+                status="U" if awaiting else "A",
+                provisioning_status="A" if awaiting else "S",
+                final_decision="R" if awaiting else "A",
+                activated_at=None if awaiting else now,
+            )
+            if result == "DELETED":
+                token.change("D", now, "W")
+            self.tokens[token.token_unique_reference] = token
+            record.token_unique_reference = token.token_unique_reference
+            return token
+
+    def add_token(self, token: SandboxToken) -> None:
+        with self.lock:
+            self.tokens[token.token_unique_reference] = token
+
+    def token(self, token_unique_reference: str) -> SandboxToken | None:
+        with self.lock:
+            return self.tokens.get(token_unique_reference)
+
+    def tokens_of_account(self, account_number: str) -> list[SandboxToken]:
+        with self.lock:
+            return [token for token in self.tokens.values() if token.account_number == account_number]
+
+    def all_tokens(self) -> list[SandboxToken]:
+        with self.lock:
+            return list(self.tokens.values())
+
     def receipt(self, receipt: str) -> ReceiptRecord | None:
         with self.lock:
             return self.receipts.get(receipt)
@@ -231,9 +287,11 @@ class SandboxState:
             return [record.to_json() for record in self.receipts.values()]
 
     # --- simulated token requestor sessions ------------------------------------------------------------------------
-    def open_session(self, trid: str, receipts: tuple[str, ...], callback_url: str | None) -> TokenRequestorSession:
+    def open_session(
+        self, trid: str, receipts: tuple[str, ...], callback_url: str | None, platform: str = "push"
+    ) -> TokenRequestorSession:
         session = TokenRequestorSession(
-            id=secrets.token_urlsafe(24), trid=trid, receipts=receipts, callback_url=callback_url
+            id=secrets.token_urlsafe(24), trid=trid, receipts=receipts, callback_url=callback_url, platform=platform
         )
         with self.lock:
             self.sessions[session.id] = session

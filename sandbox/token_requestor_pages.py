@@ -1,14 +1,18 @@
 """The simulated token requestors' push pages: what a wallet or merchant does with the issuer's redirect.
 
-Conventions (sandbox/README.md has the details):
-- Query parameters: pushAccountReceipts (joined by the requestor's separator, "," by default), callbackURL,
-  completeIssuerAppActivation, completeWebsiteActivation, accountHolderDataSupplied, locale,
-  tokenRequestorSessionId, and the JWS in the requestor's signature parameter ("signature" by default).
-- With a JWS, every one of those parameters must equal the signed payload, and no signed field may be left out;
-  a parameter given twice is refused. Requestors that support signatures refuse a redirect without one.
+Conventions (sandbox/README.md has the details), those of the token requestor guide:
+- With a JWS, it comes alone in the requestor's signature parameter (`pushAccountData` by default) and everything
+  is read from its payload. Plain parameters next to it (the older convention) must equal the signed payload, and
+  then no signed field may be left out.
+- Without one: pushAccountReceipts (joined by the requestor's separator, "," by default), callbackURL,
+  callbackRequired, completeIssuerAppActivation, completeWebsiteActivation, accountHolderDataSupplied, locale,
+  tokenRequestorSessionId. A parameter given twice is refused; requestors that support signatures refuse a redirect
+  without one.
 - Each receipt is redeemed once with the sandbox's MDES state when the person decides; unknown, expired and used
-  receipts are refused visibly.
-- The return is a 303 to callbackURL with one `results[<receipt>]=<CODE>` parameter per receipt.
+  receipts are refused visibly. An approval (or one awaiting authentication) creates the token in the sandbox's
+  MDES (the Customer Service API sees it).
+- The return is a 303 to callbackURL with one `results[<receipt>]=<CODE>` parameter per receipt,
+  `|<tokenUniqueReference>` appended when a token exists.
 """
 
 from collections.abc import Iterable, Mapping
@@ -28,7 +32,19 @@ from sandbox.validation import MAX_PUSHED_ACCOUNTS, SIGNATURE_BOOLEAN_FIELDS, SI
 blueprint = Blueprint("token_requestors", __name__)
 
 RECEIPTS_PARAMETER = "pushAccountReceipts"
-RESULT_CODES = ("APPROVED", "DECLINED", "CANCELLED", "ERROR", "DUPLICATE_REQUEST", "REQUIRE_ADDITIONAL_AUTHENTICATION")
+RESULT_CODES = (
+    "APPROVED",
+    "DECLINED",
+    "CANCELLED",
+    "ERROR",
+    "DUPLICATE_REQUEST",
+    "REQUIRE_ADDITIONAL_AUTHENTICATION",
+    "AUTHENTICATED",
+    "DELETED",
+)
+# Results whose callback carries the token unique reference (the guide; AUTHENTICATED and DELETED from merchants).
+TOKEN_RESULTS = frozenset({"APPROVED", "REQUIRE_ADDITIONAL_AUTHENTICATION", "AUTHENTICATED", "DELETED"})
+_MERCHANT_RESULTS = frozenset({"AUTHENTICATED", "DELETED"})
 DECISIONS = (
     ("APPROVED", "Approve: add the card"),
     ("DECLINED", "Decline"),
@@ -37,7 +53,18 @@ DECISIONS = (
     ("REQUIRE_ADDITIONAL_AUTHENTICATION", "Require additional authentication"),
     ("ERROR", "Simulate an error"),
 )
+MERCHANT_DECISIONS = (
+    ("AUTHENTICATED", "Add and authenticate the cardholder"),
+    ("DELETED", "Authentication failed: delete the token"),
+)
 PLATFORMS = {"push": "website", "android": "Android app", "ios": "iOS app"}
+# The device a wallet's token lives on, by push page: (DeviceName, DeviceType).
+DEVICES = {
+    "push": ("Web browser (sandbox)", "25"),
+    "android": ("Pixel 9 (sandbox)", "21"),
+    "ios": ("iPhone (sandbox)", "21"),
+}
+CALLBACK_REQUIRED_PARAMETER = "callbackRequired"
 _FORBIDDEN_CALLBACK_SCHEMES = frozenset({"javascript", "data", "vbscript", "file", "blob", "about"})
 
 
@@ -94,28 +121,49 @@ def _signed_value_problems(
     return problems
 
 
+def _signed_only(payload: Mapping[str, Any]) -> MultiDict[str, str]:
+    """The payload of a JWS that came alone, as the parameters it stands for."""
+    receipts = payload.get(RECEIPTS_PARAMETER)
+    values: MultiDict[str, str] = MultiDict()
+    if isinstance(receipts, list) and all(isinstance(receipt, str) for receipt in receipts):
+        values[RECEIPTS_PARAMETER] = ",".join(receipts)
+    for name in SIGNATURE_FIELDS:
+        if name in payload:
+            value = payload[name]
+            values[name] = str(value).lower() if isinstance(value, bool) else str(value)
+    return values
+
+
 def read_redirect(token_requestor: SimulatedTokenRequestor, args: MultiDict[str, str]) -> RedirectReading:
     reading = RedirectReading()
-    for name in (RECEIPTS_PARAMETER, *SIGNATURE_FIELDS, token_requestor.signature_param_name):
+    names = (RECEIPTS_PARAMETER, *SIGNATURE_FIELDS, CALLBACK_REQUIRED_PARAMETER, token_requestor.signature_param_name)
+    for name in names:
         if len(args.getlist(name)) > 1:
             reading.problems.append(f"The parameter {name} appears more than once.")
-    raw_receipts = args.get(RECEIPTS_PARAMETER, "")
-    reading.receipts = tuple(raw_receipts.split(token_requestor.receipts_separator)) if raw_receipts else ()
-    limit = MAX_PUSHED_ACCOUNTS if token_requestor.supports_multiple_pushed_cards else 1
-    if not reading.receipts or not all(reading.receipts):
-        reading.problems.append(f"No push account receipt was passed in {RECEIPTS_PARAMETER}.")
-    elif len(reading.receipts) > limit:
-        reading.problems.append(f"This token requestor accepts at most {limit} receipt(s) at once.")
     token = args.get(token_requestor.signature_param_name)
+    payload: dict[str, Any] | None = None
     if token:
         try:
             payload = jws_verify(token, public_key=state().jws_public_key, kid=state().config.keys.jws_kid)
         except JwsError as exc:
             reading.problems.append(f"The signature is not valid: {exc}.")
-        else:
-            mismatches = _signed_value_problems(payload, args, reading.receipts)
-            reading.problems += mismatches
-            reading.signature_verified = not mismatches
+    separator = token_requestor.receipts_separator
+    if payload is not None and RECEIPTS_PARAMETER not in args:
+        # The guide's form: the JWS alone, everything read from what MDES signed.
+        args, separator = _signed_only(payload), ","
+    raw_receipts = args.get(RECEIPTS_PARAMETER, "")
+    reading.receipts = tuple(raw_receipts.split(separator)) if raw_receipts else ()
+    limit = MAX_PUSHED_ACCOUNTS if token_requestor.supports_multiple_pushed_cards else 1
+    if not reading.receipts or not all(reading.receipts):
+        reading.problems.append(f"No push account receipt was passed in {RECEIPTS_PARAMETER}.")
+    elif len(reading.receipts) > limit:
+        reading.problems.append(f"This token requestor accepts at most {limit} receipt(s) at once.")
+    if payload is not None:
+        mismatches = _signed_value_problems(payload, args, reading.receipts)
+        reading.problems += mismatches
+        reading.signature_verified = not mismatches
+    elif token:
+        pass  # the invalid signature is already reported
     elif token_requestor.supports_signature:
         reading.problems.append(
             f"This token requestor needs the signature MDES returned, in the {token_requestor.signature_param_name} "
@@ -129,6 +177,8 @@ def read_redirect(token_requestor: SimulatedTokenRequestor, args: MultiDict[str,
         else:
             reading.callback_url = callback
     reading.values = {name: args[name] for name in SIGNATURE_FIELDS if name in args and name != "callbackURL"}
+    if CALLBACK_REQUIRED_PARAMETER in args:
+        reading.values[CALLBACK_REQUIRED_PARAMETER] = args[CALLBACK_REQUIRED_PARAMETER]
     return reading
 
 
@@ -183,7 +233,7 @@ def push_page(trid: str, platform: str) -> Response:
         messages = [f"Receipt {receipt_hint(r)} is {why}." for r, why in receipt_problems.items()]
         return_url = _error_return_url(reading.callback_url, reading.receipts)
         return _problem_page(token_requestor, messages, 409, return_url=return_url, lang=lang)
-    session = sandbox_state.open_session(trid, reading.receipts, reading.callback_url)
+    session = sandbox_state.open_session(trid, reading.receipts, reading.callback_url, platform)
     if reading.callback_url:
         g.form_targets = [_origin_source(reading.callback_url)]
     cards = []
@@ -198,19 +248,22 @@ def push_page(trid: str, platform: str) -> Response:
         session_id=session.id,
         cards=cards,
         reading=reading,
-        decisions=DECISIONS,
+        decisions=DECISIONS + (MERCHANT_DECISIONS if token_requestor.requestor_type == "MERCHANT" else ()),
         lang=lang,
     )
 
 
-def _results_from_form(form: MultiDict[str, str], receipts: tuple[str, ...]) -> dict[str, str] | None:
+def _results_from_form(
+    form: MultiDict[str, str], receipts: tuple[str, ...], token_requestor: SimulatedTokenRequestor
+) -> dict[str, str] | None:
+    allowed = set(RESULT_CODES) - (set() if token_requestor.requestor_type == "MERCHANT" else _MERCHANT_RESULTS)
     decision = form.get("decision", "")
-    if decision not in RESULT_CODES:
+    if decision not in allowed:
         return None
     results = {}
     for index, receipt in enumerate(receipts):
         override = form.get(f"result-{index}", "")
-        if override and override not in RESULT_CODES:
+        if override and override not in allowed:
             return None
         results[receipt] = override or decision
     return results
@@ -223,7 +276,7 @@ def decision(trid: str) -> Response:
     session = sandbox_state.close_session(request.form.get("session", ""), trid)
     if token_requestor is None or session is None:
         return _problem_page(token_requestor, ["This page was already submitted, or it was never opened."], 409)
-    results = _results_from_form(request.form, session.receipts)
+    results = _results_from_form(request.form, session.receipts, token_requestor)
     if results is None:
         return _problem_page(token_requestor, ["The form was submitted with an unknown decision."], 400)
     problems = sandbox_state.redeem(results, trid)
@@ -231,8 +284,16 @@ def decision(trid: str) -> Response:
         messages = [f"Receipt {receipt_hint(r)} is {why}." for r, why in problems.items()]
         return_url = _error_return_url(session.callback_url, session.receipts)
         return _problem_page(token_requestor, messages, 409, return_url=return_url)
+    device_name, device_type = DEVICES.get(session.platform, DEVICES["push"])
+    values = {}
+    for receipt, code in results.items():
+        if code in TOKEN_RESULTS:
+            token = sandbox_state.tokenize(receipt, code, device_name=device_name, device_type=device_type)
+            values[receipt] = f"{code}|{token.token_unique_reference}"
+        else:
+            values[receipt] = code
     if session.callback_url:
-        target = append_query(session.callback_url, [(f"results[{r}]", code) for r, code in results.items()])
+        target = append_query(session.callback_url, [(f"results[{r}]", value) for r, value in values.items()])
         return Response(status=303, headers={"Location": target})
     summary = [{"hint": receipt_hint(receipt), "result": code} for receipt, code in results.items()]
     return _page("tr_done.html", 200, token_requestor=token_requestor, results=summary, lang="en")

@@ -38,6 +38,8 @@ from api.views.base import CardholderApi
 from audit.services import audit_event_record
 from cardholders.models import Card
 from provisioning import services
+from provisioning.locales import network_locale
+from provisioning.mdes.callback import reported_result
 from provisioning.mdes.types import receipt_hint
 from provisioning.models import PushRequest
 from provisioning.push_errors import PushError
@@ -212,7 +214,11 @@ class PushesApi(CardholderApi, ListAPIView[PushRequest]):
                 cards=cards,
                 token_requestor=requestor,
                 device=data.validated_data["platform"],
-                locale=cardholder.preferred_locale,
+                locale=network_locale(
+                    accept_language=request.headers.get("Accept-Language", ""),
+                    preferred=cardholder.preferred_locale,
+                    fallback=cardholder.preferred_locale,
+                ),
                 idempotency_key=services.push_idempotency_key(
                     channel=PushRequest.Channel.API, scope=idempotency_scope(request), key=key
                 ),
@@ -256,7 +262,10 @@ class PushResultApi(CardholderApi):
             raise Problem(
                 status_code=404, code="not_found", title=gettext("Not found"), detail=gettext("No such push.")
             )
-        results = {item["receipt"]: item["result"] for item in data.validated_data["results"]}
+        results = {
+            item["receipt"]: reported_result(f"{item['result']}|{item.get('token_unique_reference', '')}")
+            for item in data.validated_data["results"]
+        }
         uses = services.push_return(push=push, results=results)
         push = selectors.cardholder_push(user=self.user(request), public_id=push_id) or push  # fresh receipts
         reported = [{"receipt_hint": receipt_hint(receipt), "use": str(use)} for receipt, use in uses.items()]

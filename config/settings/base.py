@@ -364,6 +364,11 @@ MDES_CONNECT_TIMEOUT_SECONDS = env.float("MDES_CONNECT_TIMEOUT_SECONDS", default
 MDES_READ_TIMEOUT_SECONDS = env.float("MDES_READ_TIMEOUT_SECONDS", default=10.0)
 MDES_CONNECT_RETRIES = env.int("MDES_CONNECT_RETRIES", default=2)
 MDES_PAYLOAD_VALIDITY_MINUTES = env.int("MDES_PAYLOAD_VALIDITY_MINUTES", default=30)
+# completeWebsiteActivation / completeIssuerAppActivation sent with every push: true (MDES's default) lets the wallet
+# finish activation itself; false asks it to come back with REQUIRE_ADDITIONAL_AUTHENTICATION so that the issuer
+# activates the token through the Customer Service API ("streamlined activation").
+MDES_COMPLETE_WEBSITE_ACTIVATION = env.bool("MDES_COMPLETE_WEBSITE_ACTIVATION", default=True)
+MDES_COMPLETE_ISSUER_APP_ACTIVATION = env.bool("MDES_COMPLETE_ISSUER_APP_ACTIVATION", default=True)
 # The only hosts the client may call, per environment of the network configuration (SSRF guard, ASVS 13.2.4).
 MDES_ALLOWED_HOSTS: dict[str, list[str]] = {
     "production": env.list("MDES_ALLOWED_HOSTS_PRODUCTION", default=["api.mastercard.com"]),

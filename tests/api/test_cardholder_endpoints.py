@@ -105,10 +105,16 @@ def test_an_app_pushes_a_card_reports_the_wallets_answer_and_sees_the_outcome(
     results = _wallet_decides(body["redirect_url"], "APPROVED")
     reported = app.post(
         reverse("api:my_push_result", args=[body["id"]]),
-        {"results": [{"receipt": r, "result": code} for r, code in results.items()]},
+        {
+            "results": [
+                {"receipt": r, "result": value.partition("|")[0], "token_unique_reference": value.partition("|")[2]}
+                for r, value in results.items()
+            ]
+        },
         format="json",
     )
     assert reported.status_code == 200
+    assert PushReceipt.objects.get().token_unique_reference == next(iter(results.values())).partition("|")[2]
     assert reported.json()["reported"] == [{"receipt_hint": PushReceipt.objects.get().receipt_hint, "use": "used"}]
     (outcome,) = reported.json()["cards"]
     assert outcome["result"] == "APPROVED"

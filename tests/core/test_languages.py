@@ -20,6 +20,7 @@ from django.utils import translation
 from cardholders.models import Card, Cardholder
 from core.middleware import CardholderLanguageMiddleware
 from provisioning import services
+from provisioning.mdes.callback import reported_result
 from tests import factories
 from tests.https_client import HttpsClient
 from tests.provisioning.factories import make_push, make_token_requestor
@@ -69,7 +70,7 @@ def test_a_german_cardholder_reads_what_happened_to_a_push_in_german(
 ) -> None:
     card = factories.make_card(cardholder=german_cardholder)
     push = make_push(card=card, token_requestor=make_token_requestor(consumer_facing_name="DemoPay"), receipt="MCC-1")
-    services.push_return(push=push, results={"MCC-1": "APPROVED"})
+    services.push_return(push=push, results={"MCC-1": reported_result("APPROVED")})
     page = _signed_in(german_cardholder).get(reverse("provisioning:push_detail", args=[push.public_id]))
     html = page.content.decode()
     assert page.status_code == 200

@@ -176,7 +176,8 @@ def test_several_cards_go_to_a_merchant_that_takes_several(portal: Client, card:
     assert "Sunday Store" in choose
     assert "DemoPay" not in choose  # a single-card wallet is not offered for two cards
     target = _push(portal, [card, second], SUNDAY_STORE)["Location"]
-    assert "signature" in parse_qs(urlsplit(target).query)
+    # The token requestor guide: with a signature, the JWS goes alone as pushAccountData.
+    assert list(parse_qs(urlsplit(target).query)) == ["pushAccountData"]
     page = _come_back(portal, wallet_decides(target, "APPROVED"))
     assert page.count("is now in Sunday Store") == 2
 

@@ -15,6 +15,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 
 from cardholders.models import Card
 from provisioning.expiry import push_receipts_expire
+from provisioning.mdes.callback import reported_result
 from provisioning.models import PushReceipt, PushRequest
 from provisioning.receipts import ReceiptUse, push_receipt_use, receipt_digest
 from tests.factories import CardholderFactory, NetworkConfigurationFactory, make_card
@@ -26,8 +27,8 @@ RECEIPT = "MCC-7E1A2B3C-0000-4000-8000-000000001234"
 @pytest.mark.django_db
 def test_first_use_records_the_result_and_the_second_sees_it_was_used(card: Card) -> None:
     push = make_push(card=card, state="redirected", receipt=RECEIPT)
-    assert push_receipt_use(push=push, receipt=RECEIPT, result="APPROVED")[0] == ReceiptUse.USED
-    outcome, receipt = push_receipt_use(push=push, receipt=RECEIPT, result="DECLINED")
+    assert push_receipt_use(push=push, receipt=RECEIPT, reported=reported_result("APPROVED"))[0] == ReceiptUse.USED
+    outcome, receipt = push_receipt_use(push=push, receipt=RECEIPT, reported=reported_result("DECLINED"))
     assert outcome == ReceiptUse.ALREADY_USED
     assert receipt is not None
     assert receipt.result == PushReceipt.Result.APPROVED
@@ -37,14 +38,20 @@ def test_first_use_records_the_result_and_the_second_sees_it_was_used(card: Card
 def test_a_receipt_of_another_push_or_an_invented_one_is_unknown(card: Card) -> None:
     push = make_push(card=card, state="redirected", receipt=RECEIPT)
     other = make_push(card=card, token_requestor=push.token_requestor, state="redirected")
-    assert push_receipt_use(push=other, receipt=RECEIPT, result="APPROVED") == (ReceiptUse.UNKNOWN, None)
-    assert push_receipt_use(push=push, receipt="MCC-made-up", result="APPROVED") == (ReceiptUse.UNKNOWN, None)
+    assert push_receipt_use(push=other, receipt=RECEIPT, reported=reported_result("APPROVED")) == (
+        ReceiptUse.UNKNOWN,
+        None,
+    )
+    assert push_receipt_use(push=push, receipt="MCC-made-up", reported=reported_result("APPROVED")) == (
+        ReceiptUse.UNKNOWN,
+        None,
+    )
 
 
 @pytest.mark.django_db
 def test_unknown_result_codes_are_kept_as_unknown(card: Card) -> None:
     push = make_push(card=card, state="redirected", receipt=RECEIPT)
-    _, receipt = push_receipt_use(push=push, receipt=RECEIPT, result="<script>")
+    _, receipt = push_receipt_use(push=push, receipt=RECEIPT, reported=reported_result("<script>"))
     assert receipt is not None
     assert receipt.result == PushReceipt.Result.UNKNOWN
 
@@ -57,9 +64,14 @@ def test_expiry_is_enforced_when_used_even_if_no_sweeper_ever_ran(card: Card) ->
         usable = make_push(card=card, state="redirected", receipt=RECEIPT)
         late = make_push(card=card, token_requestor=usable.token_requestor, state="redirected", receipt=RECEIPT + "9")
     with time_machine.travel(issued_at + timedelta(minutes=14, seconds=59), tick=False):
-        assert push_receipt_use(push=usable, receipt=RECEIPT, result="APPROVED")[0] == ReceiptUse.USED
+        assert (
+            push_receipt_use(push=usable, receipt=RECEIPT, reported=reported_result("APPROVED"))[0] == ReceiptUse.USED
+        )
     with time_machine.travel(issued_at + timedelta(minutes=15, seconds=1), tick=False):
-        assert push_receipt_use(push=late, receipt=RECEIPT + "9", result="APPROVED")[0] == ReceiptUse.EXPIRED
+        assert (
+            push_receipt_use(push=late, receipt=RECEIPT + "9", reported=reported_result("APPROVED"))[0]
+            == ReceiptUse.EXPIRED
+        )
     assert late.receipts.get().state == PushReceipt.State.ISSUED  # the sweep will mark it; use never did
 
 
@@ -109,7 +121,9 @@ def test_two_callbacks_racing_for_one_receipt_let_exactly_one_through(card: Card
     assert _race(lambda: _naive_use(naive_push, RECEIPT + "0", pause=0.3)).count(ReceiptUse.USED) == 2
 
     push = make_push(card=card, token_requestor=naive_push.token_requestor, state="redirected", receipt=RECEIPT)
-    outcomes = _race(lambda: push_receipt_use(push=push, receipt=RECEIPT, result="APPROVED")[0], contenders=4)
+    outcomes = _race(
+        lambda: push_receipt_use(push=push, receipt=RECEIPT, reported=reported_result("APPROVED"))[0], contenders=4
+    )
     assert sorted(outcomes) == sorted([ReceiptUse.USED] + [ReceiptUse.ALREADY_USED] * 3)
 
 
@@ -144,7 +158,7 @@ class ReceiptLifecycle(RuleBasedStateMachine):
         was_usable = (
             row.state == PushReceipt.State.ISSUED and row.expires_at is not None and (row.expires_at > timezone.now())
         )
-        outcome, _ = push_receipt_use(push=self.receipts[value], receipt=value, result=result)
+        outcome, _ = push_receipt_use(push=self.receipts[value], receipt=value, reported=reported_result(result))
         if was_usable:
             assert outcome == ReceiptUse.USED
             self.used.add(value)

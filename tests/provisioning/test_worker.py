@@ -194,6 +194,7 @@ def test_a_refresh_interrupted_by_an_mdes_500_is_retried_and_completes(
 
 def test_expiry_racing_callbacks_lets_each_receipt_end_one_way_only(card: Card, producer: Celery) -> None:
     """At the moment receipts expire, the sweep (in the worker) and callbacks (here) go for the same rows."""
+    from provisioning.mdes.callback import reported_result
     from provisioning.receipts import ReceiptUse, push_receipt_use
 
     expiry = timezone.now() + timedelta(seconds=4)
@@ -208,7 +209,7 @@ def test_expiry_racing_callbacks_lets_each_receipt_end_one_way_only(card: Card, 
         time.sleep(max(0.0, (expiry - timezone.now()).total_seconds() - 0.05))
         producer.send_task("provisioning.expire_push_receipts")
         for value, push in pushes.items():
-            outcomes[value] = push_receipt_use(push=push, receipt=value, result="APPROVED")[0]
+            outcomes[value] = push_receipt_use(push=push, receipt=value, reported=reported_result("APPROVED"))[0]
         time.sleep(1.5)
         producer.send_task("provisioning.expire_push_receipts")
         assert _wait_until(lambda: not PushReceipt.objects.filter(state="issued").exists(), timeout=30)

@@ -17,7 +17,18 @@ from tests.fixtures.mdes_samples import ELIGIBLE_PAN_CREDIT, funding_account, pu
 from tests.fixtures.sandbox_server import SandboxServer
 
 CALLBACK = "https://portal.test/push/return?session=abc"
-RESULT_CODES = ["APPROVED", "DECLINED", "CANCELLED", "ERROR", "DUPLICATE_REQUEST", "REQUIRE_ADDITIONAL_AUTHENTICATION"]
+RESULT_CODES = [
+    "APPROVED",
+    "DECLINED",
+    "CANCELLED",
+    "ERROR",
+    "DUPLICATE_REQUEST",
+    "REQUIRE_ADDITIONAL_AUTHENTICATION",
+    "AUTHENTICATED",
+    "DELETED",
+]
+# The guide: these results carry "|<tokenUniqueReference>".
+TOKEN_RESULTS = {"APPROVED", "REQUIRE_ADDITIONAL_AUTHENTICATION", "AUTHENTICATED", "DELETED"}
 
 
 class _Page(HTMLParser):
@@ -45,7 +56,8 @@ def _redirect_url(body: dict, values: dict[str, Any], *, method: str = "WEB", **
     pairs = [("pushAccountReceipts", ",".join(receipts))]
     pairs += [(k, str(v).lower() if isinstance(v, bool) else v) for k, v in values.items()]
     if "signature" in body:
-        pairs.append(("signature", body["signature"]))
+        # The older convention: plain parameters next to the JWS (which the sandbox still checks value for value).
+        pairs.append(("pushAccountData", body["signature"]))
     uri = next(m["uri"] for m in body["availablePushMethods"] if m["type"] == method)
     query = dict(pairs) | params
     return f"{uri}?{urlencode(query, quote_via=quote)}"
@@ -59,8 +71,13 @@ def _decide(sandbox: SandboxServer, page: requests.Response, decision: str, **ov
     return requests.post(sandbox.origin + str(form["action"]), data=data, allow_redirects=False, timeout=5)
 
 
-def _results(location: str) -> dict[str, str]:
+def _values(location: str) -> dict[str, str]:
     return {k[len("results[") : -1]: v for k, v in parse_qsl(urlsplit(location).query) if k.startswith("results[")}
+
+
+def _results(location: str) -> dict[str, str]:
+    """The result codes, without the token unique references."""
+    return {receipt: value.partition("|")[0] for receipt, value in _values(location).items()}
 
 
 def test_a_signed_redirect_is_shown_then_returns_with_one_result_per_receipt(sandbox: SandboxServer) -> None:
@@ -99,6 +116,16 @@ def test_each_decision_becomes_the_result_code(sandbox: SandboxServer, code: str
     answer = _decide(sandbox, requests.get(_redirect_url(body, values), timeout=5), code)
     assert answer.headers["Location"].startswith("https://portal.test/push/return?results%5B")
     assert set(_results(answer.headers["Location"]).values()) == {code}
+    (value,) = _values(answer.headers["Location"]).values()
+    reference = value.partition("|")[2]
+    if code in TOKEN_RESULTS:
+        # The guide: the token unique reference follows a "|", and it names the token the requestor created.
+        assert re.fullmatch(r"[A-Z0-9]{48}", reference)
+        (token,) = sandbox.tokens()
+        assert token["TokenUniqueReference"] == reference
+    else:
+        assert "|" not in value
+        assert sandbox.tokens() == []
 
 
 @pytest.mark.parametrize(
@@ -109,7 +136,7 @@ def test_each_decision_becomes_the_result_code(sandbox: SandboxServer, code: str
         ({"completeWebsiteActivation": "true"}, "completeWebsiteActivation in the address differs"),
         ({"pushAccountReceipts": "MCC-00000000-0000-0000-0000-000000000000"}, "receipts in the address differ"),
         ({"tokenRequestorSessionId": "added-later"}, "not covered by the signature"),
-        ({"signature": "eyJhbGciOiJSUzI1NiJ9.e30.AAAA"}, "signature is not valid"),
+        ({"pushAccountData": "eyJhbGciOiJSUzI1NiJ9.e30.AAAA"}, "signature is not valid"),
     ],
 )
 def test_an_altered_redirect_is_refused(sandbox: SandboxServer, change: dict[str, str], message: str) -> None:
@@ -180,7 +207,7 @@ def test_a_signed_value_left_out_or_given_twice_is_refused(sandbox: SandboxServe
 def test_a_requestor_that_checks_signatures_refuses_a_redirect_without_one(sandbox: SandboxServer) -> None:
     values = signature_data()
     body = _push(sandbox, SUNDAY_STORE_TRID, [funding_account()], values)
-    url = re.sub(r"&signature=[^&]*", "", _redirect_url(body, values))
+    url = re.sub(r"&pushAccountData=[^&]*", "", _redirect_url(body, values))
     page = requests.get(url, timeout=5)
     assert page.status_code == 400
     assert "needs the signature" in page.text

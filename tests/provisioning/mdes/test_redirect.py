@@ -6,6 +6,7 @@ import jwt
 import pytest
 import requests
 
+from provisioning.mdes.callback import CallbackResult, callback_results
 from provisioning.mdes.client import TokenConnectClient
 from provisioning.mdes.redirect import append_query, redirect_parameters, token_requestor_redirect_url
 from provisioning.mdes.types import PushResult, SignatureData
@@ -38,30 +39,50 @@ def _decide(sandbox: SandboxServer, page: requests.Response, decision: str) -> r
     )
 
 
-def test_the_query_equals_the_signed_payload(token_connect_client: TokenConnectClient, sandbox: SandboxServer) -> None:
-    result = _push(token_connect_client)
-    web = result.push_method("WEB")
-    assert web is not None
-    url = token_requestor_redirect_url(web.uri, result)
-    query = parse_qsl(urlsplit(url).query)
-    assert url.startswith(web.uri + "?")
-
-    payload = jwt.decode(dict(query)["signature"], sandbox.keys.jws_public_key.read_bytes(), algorithms=["RS256"])
-    expected = [("pushAccountReceipts", ",".join(payload["pushAccountReceipts"]))]
-    expected += [
-        (k, str(v).lower() if isinstance(v, bool) else v) for k, v in payload.items() if k != "pushAccountReceipts"
-    ]
-    assert query == [*expected, ("signature", result.signature)]
-    assert payload["pushAccountReceipts"] == list(result.receipts)
-
-
-def test_the_requestor_accepts_it_and_calls_back_with_one_result_per_receipt(
+def test_with_a_signature_the_jws_goes_alone_as_push_account_data(
     token_connect_client: TokenConnectClient, sandbox: SandboxServer
 ) -> None:
     result = _push(token_connect_client)
     web = result.push_method("WEB")
     assert web is not None
-    page = requests.get(token_requestor_redirect_url(web.uri, result), timeout=5)
+    url = token_requestor_redirect_url(web.uri, result)
+    assert url.startswith(web.uri + "?")
+    # The token requestor guide: the single parameter pushAccountData; its payload carries everything else.
+    assert parse_qsl(urlsplit(url).query) == [("pushAccountData", result.signature)]
+    payload = jwt.decode(result.signature or "", sandbox.keys.jws_public_key.read_bytes(), algorithms=["RS256"])
+    assert payload["pushAccountReceipts"] == list(result.receipts)
+    assert payload["callbackURL"] == CALLBACK
+
+
+def test_the_older_convention_puts_the_signed_values_next_to_the_jws(
+    token_connect_client: TokenConnectClient, sandbox: SandboxServer
+) -> None:
+    result = _push(token_connect_client)
+    web = result.push_method("WEB")
+    assert web is not None
+    url = token_requestor_redirect_url(
+        web.uri, result, signature_param_name="signature", signed_with_plain_parameters=True
+    )
+    query = parse_qsl(urlsplit(url).query)
+    payload = jwt.decode(dict(query)["signature"], sandbox.keys.jws_public_key.read_bytes(), algorithms=["RS256"])
+    expected = [("pushAccountReceipts", ",".join(payload["pushAccountReceipts"]))]
+    for k, v in payload.items():
+        if k != "pushAccountReceipts":
+            expected.append((k, str(v).lower() if isinstance(v, bool) else v))
+        if k == "callbackURL":
+            expected.append(("callbackRequired", "true"))  # not signed by MDES, sent explicitly
+    assert query == [*expected, ("signature", result.signature)]
+
+
+@pytest.mark.parametrize("plain", [False, True])
+def test_the_requestor_accepts_it_and_calls_back_with_one_result_per_receipt(
+    token_connect_client: TokenConnectClient, sandbox: SandboxServer, plain: bool
+) -> None:
+    result = _push(token_connect_client)
+    web = result.push_method("WEB")
+    assert web is not None
+    url = token_requestor_redirect_url(web.uri, result, signed_with_plain_parameters=plain)
+    page = requests.get(url, timeout=5)
     assert page.status_code == 200
     assert "Verified" in page.text
 
@@ -69,8 +90,12 @@ def test_the_requestor_accepts_it_and_calls_back_with_one_result_per_receipt(
     assert answer.status_code == 303
     location = answer.headers["Location"]
     assert location.startswith(CALLBACK + "&")  # appended to the callback's own query
-    results = {k[len("results[") : -1]: v for k, v in parse_qsl(urlsplit(location).query) if k.startswith("results[")}
-    assert results == dict.fromkeys(result.receipts, "APPROVED")
+    reported = callback_results(parse_qsl(urlsplit(location).query))
+    assert set(reported) == set(result.receipts)
+    references = {token["TokenUniqueReference"] for token in sandbox.tokens()}
+    for item in reported.values():
+        assert item.result is CallbackResult.APPROVED
+        assert item.token_unique_reference in references
 
 
 @pytest.mark.parametrize(
@@ -83,13 +108,13 @@ def test_the_requestor_refuses_an_altered_value(
     result = _push(token_connect_client)
     web = result.push_method("WEB")
     assert web is not None
-    pairs = [(k, value if k == name else v) for k, v in redirect_parameters(result)]
+    pairs = [(k, value if k == name else v) for k, v in redirect_parameters(result, signed_with_plain_parameters=True)]
     page = requests.get(append_query(web.uri, pairs), timeout=5)
     assert page.status_code == 400
     assert f"The value {name} in the address differs from the signed value." in page.text
 
 
-def test_without_signature_the_sent_values_are_passed(
+def test_without_signature_every_value_is_sent_explicitly(
     token_connect_client: TokenConnectClient, sandbox: SandboxServer
 ) -> None:
     result = _push(token_connect_client, DEMOPAY_TRID, cards=1)
@@ -97,14 +122,15 @@ def test_without_signature_the_sent_values_are_passed(
     android = result.push_method("ANDROID")
     assert android is not None
     url = token_requestor_redirect_url(android.uri, result, receipts_separator=";", signature_param_name="unused")
-    assert dict(parse_qsl(urlsplit(url).query)) == {
-        "pushAccountReceipts": result.receipts[0],
-        "callbackURL": CALLBACK,
-        "completeIssuerAppActivation": "false",
-        "completeWebsiteActivation": "true",
-        "accountHolderDataSupplied": "false",
-        "locale": "en_GB",
-    }
+    assert parse_qsl(urlsplit(url).query) == [
+        ("pushAccountReceipts", result.receipts[0]),
+        ("callbackURL", CALLBACK),
+        ("callbackRequired", "true"),
+        ("completeIssuerAppActivation", "false"),
+        ("completeWebsiteActivation", "true"),
+        ("accountHolderDataSupplied", "false"),
+        ("locale", "en_GB"),
+    ]
     page = requests.get(url, timeout=5)
     assert page.status_code == 200
     assert _decide(sandbox, page, "CANCELLED").headers["Location"].endswith("=CANCELLED")
@@ -119,4 +145,4 @@ def test_append_query_keeps_existing_query_and_fragment() -> None:
 def test_a_separator_inside_a_receipt_is_refused(token_connect_client: TokenConnectClient) -> None:
     result = _push(token_connect_client)
     with pytest.raises(ValueError, match="separator"):
-        redirect_parameters(result, receipts_separator="-")
+        redirect_parameters(result, receipts_separator="-", signed_with_plain_parameters=True)

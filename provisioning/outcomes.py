@@ -61,6 +61,17 @@ def receipt_outcome(receipt: PushReceipt, requestor: str) -> Outcome:
             )
             % names,
         ),
+        # Merchants that save cards on file may authenticate the card after tokenizing it.
+        PushReceipt.Result.AUTHENTICATED: Outcome(
+            "success",
+            _("Saved"),
+            _("Your card %(card)s is saved at %(requestor)s and was confirmed there.") % names,
+        ),
+        PushReceipt.Result.DELETED: Outcome(
+            "failure",
+            _("Not saved"),
+            _("%(requestor)s did not keep %(card)s: it could not be confirmed there. You can try again.") % names,
+        ),
         PushReceipt.Result.ERROR: Outcome(
             "failure",
             _("Not added"),

@@ -249,7 +249,10 @@ class NetworkConfigurationAdmin(AuditedAdminMixin):
     list_filter = ("environment", "is_active")
     inlines = (AccountRangeInline,)
     fieldsets = (
-        (None, {"fields": ("name", "is_active", "environment", "base_url", "consumer_key")}),
+        (
+            None,
+            {"fields": ("name", "is_active", "environment", "base_url", "customer_service_base_url", "consumer_key")},
+        ),
         (
             "Keys (references only)",
             {

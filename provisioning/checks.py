@@ -41,29 +41,40 @@ _BASE_URL_CHECKS = {
 
 
 def _base_url_messages(config: NetworkConfiguration) -> list[CheckMessage]:
-    try:
-        host = urlsplit(config.base_url).hostname or ""
-    except ValueError:
-        host = ""
-    if is_local_sandbox_host(host) and not settings.DEBUG:
-        return [
-            Error(
-                f"The active network configuration {config.name!r} points at a local sandbox ({host}) while DEBUG "
-                "is off.",
-                hint="Use Mastercard's sandbox, MTF or production base URL outside development.",
-                obj=config,
-                id="provisioning.E001",
+    # A Customer Service base URL set apart from the Token Connect one is checked too (a derived one has its host).
+    urls = [("", config.base_url)]
+    if config.customer_service_base_url:
+        urls.append(("Customer Service ", config.customer_service_base_url))
+    messages: list[CheckMessage] = []
+    for label, url in urls:
+        try:
+            host = urlsplit(url).hostname or ""
+        except ValueError:
+            host = ""
+        if is_local_sandbox_host(host) and not settings.DEBUG:
+            messages.append(
+                Error(
+                    f"The active network configuration {config.name!r} points at a local sandbox ({host}) while "
+                    f"DEBUG is off ({label}base URL).",
+                    hint="Use Mastercard's sandbox, MTF or production base URL outside development.",
+                    obj=config,
+                    id="provisioning.E001",
+                )
             )
-        ]
-    refusal = base_url_refusal(config.base_url, config.environment)
-    if refusal is None:
-        return []
-    check_id, hint = _BASE_URL_CHECKS[refusal.problem]
-    return [
-        Error(
-            f"The active network configuration {config.name!r}: {refusal.message}.", hint=hint, obj=config, id=check_id
+            continue
+        refusal = base_url_refusal(url, config.environment)
+        if refusal is None:
+            continue
+        check_id, hint = _BASE_URL_CHECKS[refusal.problem]
+        messages.append(
+            Error(
+                f"The active network configuration {config.name!r}: {label}{refusal.message}.",
+                hint=hint,
+                obj=config,
+                id=check_id,
+            )
         )
-    ]
+    return messages
 
 
 def _unreadable(path: str) -> bool:

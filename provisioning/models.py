@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.states import StatefulModel
+from provisioning.mdes.hosts import derived_customer_service_base_url
 
 ACCOUNT_RANGE_PATTERN = r"^[0-9]{9,19}$"
 LOCALE_PATTERN = r"^[a-z]{2}_[A-Z]{2}$"
@@ -34,6 +35,13 @@ class NetworkConfiguration(models.Model):
     environment = models.CharField(max_length=16, choices=Environment.choices, default=Environment.SANDBOX)
     base_url = models.URLField(
         max_length=200, help_text="Token Connect base URL including /mdes, e.g. https://api.mastercard.com/mdes"
+    )
+    customer_service_base_url = models.URLField(
+        max_length=200,
+        blank=True,
+        help_text="Customer Service API base URL including the endpoint iteration, e.g. "
+        "https://api.mastercard.com/mdes/csapi/v2. Blank: derived from the base URL "
+        "(<base>/csapi/v2; for <host>/mdes/mtf, <host>/mdes/csapi/mtf/v2).",
     )
     consumer_key = models.CharField(max_length=200, help_text="OAuth consumer key from the Mastercard project.")
     signing_key_path = models.CharField(
@@ -91,6 +99,10 @@ class NetworkConfiguration(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.get_environment_display()})"
+
+    @property
+    def effective_customer_service_base_url(self) -> str:
+        return self.customer_service_base_url or derived_customer_service_base_url(self.base_url)
 
 
 class AccountRange(models.Model):

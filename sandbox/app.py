@@ -4,7 +4,7 @@ from flask import Flask, Response, jsonify, render_template, request
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException
 
-from sandbox import control, inbox, mdes_api, token_requestor_pages
+from sandbox import control, customer_service, inbox, mdes_api, token_requestor_pages
 from sandbox.config import SandboxConfig
 from sandbox.gateway import gateway_error_body
 from sandbox.state import SandboxState
@@ -24,7 +24,14 @@ def create_app(config: SandboxConfig) -> Flask:
     app = _SandboxFlask(__name__, static_folder="static", template_folder="templates")
     app.extensions["sandbox"] = SandboxState(config)
     app.url_map.merge_slashes = False  # MDES answers an odd path with an error, never with a redirect
-    for blueprint in (mdes_api.blueprint, token_requestor_pages.blueprint, inbox.blueprint, control.blueprint):
+    blueprints = (
+        mdes_api.blueprint,
+        customer_service.blueprint,
+        token_requestor_pages.blueprint,
+        inbox.blueprint,
+        control.blueprint,
+    )
+    for blueprint in blueprints:
         app.register_blueprint(blueprint)
     app.add_url_rule("/healthz", "healthz", healthz)
     app.add_url_rule("/", "index", index)

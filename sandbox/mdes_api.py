@@ -58,7 +58,7 @@ def gateway_error_response(status: int, reason_code: str, description: str, **ex
     return response
 
 
-def _signed_request() -> gateway.SignedRequest:
+def signed_request() -> gateway.SignedRequest:
     # The raw request target, as the client signed it (werkzeug's request.path is already percent-decoded).
     raw_target = request.environ.get("RAW_URI") or quote(request.path) + (
         f"?{request.query_string.decode()}" if request.query_string else ""
@@ -84,15 +84,15 @@ def _magic_response(request_id: str | None) -> Response | None:
     if not request_id:
         return None
     if request_id.startswith(MAGIC_SLOW):
-        seconds = _number_after(request_id, MAGIC_SLOW)
+        seconds = number_after(request_id, MAGIC_SLOW)
         time.sleep(min(seconds or 0.0, state().config.max_slow_seconds))
         return None
     if request_id.startswith(MAGIC_MDES_ERROR):
-        status = int(_number_after(request_id, MAGIC_MDES_ERROR) or 500)
+        status = int(number_after(request_id, MAGIC_MDES_ERROR) or 500)
         problem = Problem("INTERNAL_SERVICE_FAILURE", "MDES failure forced by the requestId", "MDES", True)
         return mdes_error_response(status if 500 <= status <= 599 else 500, [problem], request_id)
     if request_id.startswith(MAGIC_GATEWAY_ERROR):
-        status = int(_number_after(request_id, MAGIC_GATEWAY_ERROR) or 403)
+        status = int(number_after(request_id, MAGIC_GATEWAY_ERROR) or 403)
         status = status if 400 <= status <= 599 else 403
         reason = _GATEWAY_REASONS.get(status, "GATEWAY_ERROR")
         return gateway_error_response(
@@ -101,7 +101,7 @@ def _magic_response(request_id: str | None) -> Response | None:
     return None
 
 
-def _number_after(text: str, prefix: str) -> float | None:
+def number_after(text: str, prefix: str) -> float | None:
     digits = ""
     for char in text[len(prefix) :]:
         if not (char.isdigit() or (char == "." and "." not in digits)):
@@ -132,7 +132,7 @@ def _guarded(sandbox_state: SandboxState, handler: Callable[[Any], Response], bo
     if failure is not None:
         return _forced_failure(failure)
     rejection = gateway.verify(
-        _signed_request(),
+        signed_request(),
         client_keys=sandbox_state.client_keys_snapshot(),
         now=sandbox_state.epoch(),
         window_seconds=sandbox_state.config.timestamp_window_seconds,

@@ -377,6 +377,9 @@ MDES_ALLOWED_HOSTS: dict[str, list[str]] = {
 }
 # The local sandbox (loopback, plain HTTP) is reachable only in development and tests, never with DEBUG off.
 MDES_ALLOW_LOCAL_SANDBOX = env.bool("MDES_ALLOW_LOCAL_SANDBOX", default=DEBUG)
+# Where a self-service Customer Service call puts the cardholder reference: CommentText ([INFERRED] in
+# mdes-beyond-the-push.md section 3) or UserName (next to the portal's service identity).
+MDES_CS_CARDHOLDER_REFERENCE_IN = env.str("MDES_CS_CARDHOLDER_REFERENCE_IN", default="CommentText")
 # First retry of a refresh MDES could not answer, in seconds; later retries back off exponentially with jitter.
 PROVISIONING_REFRESH_RETRY_BACKOFF_SECONDS = env.int("PROVISIONING_REFRESH_RETRY_BACKOFF_SECONDS", default=30)
 # Whether a token requestor MDES lists for the first time is offered to cardholders before staff review it.

@@ -2,10 +2,8 @@
 
 Every call is OAuth 1.0a-signed with Mastercard's own signer over exactly the bytes sent; the funding accounts of
 a push are encrypted with Mastercard's own field-level encryption library before anything else happens (encrypt
-first, then sign). Transport discipline: one requests Session, connect and read timeouts on every call, TLS
-verification on, redirects never followed, retries only for connection failures (the request never left), the
-base URL's host on the allow-list of its environment (provisioning.mdes.hosts) and every call pinned to it, and an
-answer body of at most MAX_RESPONSE_BYTES that must arrive within the read timeout once its headers have.
+first, then sign). The transport discipline (timeouts, TLS, no redirects, connect-only retries, host allow-list,
+answer size and duration caps) is provisioning.mdes.transport's, shared with the Customer Service client.
 
 A failed push is never reported as retryable once the request may have reached MDES (MdesOutcomeUnknown):
 pushMultipleAccounts is not idempotent. The two reads are, so their failures stay MdesUnavailable.
@@ -17,19 +15,13 @@ MDES_CONNECT_RETRIES [2], MDES_PAYLOAD_VALIDITY_MINUTES [30, Mastercard's recomm
 import base64
 import binascii
 import dataclasses
-import enum
-import functools
 import json
 import logging
-import os
-import ssl
-import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import requests
 from client_encryption.encryption_exception import (  # type: ignore[import-untyped]
@@ -42,24 +34,28 @@ from client_encryption.field_level_encryption import encrypt_payload  # type: ig
 from client_encryption.field_level_encryption_config import FieldLevelEncryptionConfig  # type: ignore[import-untyped]
 from cryptography.hazmat.primitives.asymmetric import rsa
 from django.conf import settings
-from oauth1.authenticationutils import load_signing_key  # type: ignore[import-untyped]
-from oauth1.oauth import OAuth  # type: ignore[import-untyped]
-from requests.adapters import HTTPAdapter
-from urllib3.exceptions import ConnectTimeoutError, DecodeError, HTTPError, ReadTimeoutError
-from urllib3.exceptions import SSLError as Urllib3SSLError
-from urllib3.util.retry import Retry
 
 from provisioning.mdes.errors import (
     ErrorDetail,
     MdesApplicationError,
     MdesConfigurationError,
-    MdesError,
     MdesGatewayError,
     MdesOutcomeUnknown,
     MdesProtocolError,
     MdesUnavailable,
 )
-from provisioning.mdes.hosts import base_url_refusal
+from provisioning.mdes.transport import (
+    DEFAULT_CONNECT_RETRIES,
+    DEFAULT_TIMEOUT,
+    SignedTransport,
+    configured_path,
+    configured_timeout,
+    signing_key,
+    signing_key_password,
+)
+from provisioning.mdes.transport import (
+    MAX_RESPONSE_BYTES as MAX_RESPONSE_BYTES,  # re-exported: part of this module's public API
+)
 from provisioning.mdes.types import (
     Asset,
     EligibleTokenRequestor,
@@ -81,13 +77,8 @@ ELIGIBLE_PATH = "/connect/1/0/getEligibleTokenRequestors"
 ASSET_PATH = "/issuer-assets/1/0/asset/tokenrequestor/{asset_id}"
 PUSH_PATH = "/connect/1/0/pushMultipleAccounts"
 MAX_RANGES_PER_CALL = 25
-DEFAULT_TIMEOUT = (3.05, 10.0)  # seconds: connect, read
-DEFAULT_CONNECT_RETRIES = 2
 # Mastercard recommends "current time + 30 minutes" for dataValidUntilTimestamp.
 DEFAULT_DATA_VALIDITY_MINUTES = 30
-# Far above any Token Connect answer (logo assets, the largest, are tens of kilobytes): a bigger body is not MDES's.
-MAX_RESPONSE_BYTES = 5 * 1024 * 1024
-_READ_CHUNK_BYTES = 64 * 1024
 _USER_AGENT = "push-provisioning-portal/1 (Token Connect)"
 
 
@@ -122,52 +113,6 @@ def encryption_config(certificate_path: str, fingerprint: str | None = None) -> 
         return FieldLevelEncryptionConfig(encryption_settings(certificate_path, fingerprint))
     except (CertificateError, HashAlgorithmError, OSError, ValueError) as exc:
         raise MdesConfigurationError("The MDES encryption certificate cannot be loaded") from exc
-
-
-def configured_path(path: str) -> str:
-    """A key or certificate path from the configuration; a relative one is relative to the project directory."""
-    return str(Path(settings.BASE_DIR, path)) if not os.path.isabs(path) else path
-
-
-def _signing_key(path: str, password: str) -> rsa.RSAPrivateKey:
-    try:
-        modified = os.stat(path).st_mtime_ns
-    except OSError as exc:
-        raise MdesConfigurationError("The OAuth signing key (.p12) cannot be read") from exc
-    return _load_signing_key(path, modified, password)
-
-
-@functools.lru_cache(maxsize=4)
-def _load_signing_key(path: str, modified: int, password: str) -> rsa.RSAPrivateKey:
-    """Opening a .p12 costs tens of milliseconds; a replaced file (new mtime) is read again."""
-    try:
-        key = load_signing_key(path, password)
-    except (OSError, ValueError) as exc:
-        raise MdesConfigurationError("The OAuth signing key (.p12) cannot be read with the given password") from exc
-    if not isinstance(key, rsa.RSAPrivateKey):
-        raise MdesConfigurationError("The OAuth signing key must be an RSA key")
-    return key
-
-
-def _new_session(connect_retries: int) -> requests.Session:
-    session = requests.Session()
-    # No proxies or .netrc from the environment: .netrc could even replace the OAuth Authorization header.
-    session.trust_env = False
-    # Only connection failures are retried: the request never reached MDES. Reads, statuses and redirects never.
-    retry = Retry(
-        total=None,
-        connect=connect_retries,
-        read=False,
-        redirect=False,
-        status=0,
-        other=0,
-        backoff_factor=0.2,
-        raise_on_status=False,
-    )
-    adapter = HTTPAdapter(max_retries=retry)
-    session.mount("https://", adapter)
-    session.mount("http://", adapter)
-    return session
 
 
 def _format_timestamp(moment: datetime) -> str:
@@ -233,33 +178,6 @@ def _check_signed_payload(payload: Mapping[str, Any], receipts: Sequence[str], s
             raise MdesProtocolError(f"The signature MDES returned covers another {name} than was sent")
 
 
-class _Lost(enum.Enum):
-    """How far an exchange got before it failed (the value is what the log says)."""
-
-    NOT_SENT = "connection"  # the connection or its TLS handshake failed: MDES never saw the request
-    NO_ANSWER_IN_TIME = "timeout"
-    BROKEN = "broken connection"  # closed or reset once the request was (perhaps partly) sent
-
-
-def _certificate_refused(reason: object) -> bool:
-    cause = reason.args[0] if isinstance(reason, Urllib3SSLError) and reason.args else None
-    return isinstance(cause, ssl.SSLCertVerificationError)
-
-
-def _how_lost(exc: requests.RequestException) -> _Lost:
-    if isinstance(exc, requests.ConnectTimeout):
-        return _Lost.NOT_SENT
-    if isinstance(exc, requests.Timeout):
-        return _Lost.NO_ANSWER_IN_TIME
-    # requests wraps urllib3's MaxRetryError, whose reason is the last attempt's failure. Only a failed connection
-    # (urllib3's own test for "safe to retry") or a refused certificate prove the request never left; any other
-    # failure may have come after MDES received it.
-    reason = getattr(exc.args[0], "reason", None) if exc.args else None
-    if isinstance(reason, ConnectTimeoutError) or _certificate_refused(reason):
-        return _Lost.NOT_SENT
-    return _Lost.BROKEN
-
-
 class TokenConnectClient:
     def __init__(
         self,
@@ -276,46 +194,31 @@ class TokenConnectClient:
         session: requests.Session | None = None,
     ) -> None:
         """`environment` is the NetworkConfiguration's: it chooses the hosts `base_url` may name."""
-        try:
-            parts = urlsplit(base_url)
-        except ValueError as exc:
-            raise MdesConfigurationError("The MDES base URL cannot be parsed") from exc
-        # Credentials in the URL would make requests replace the OAuth Authorization header with Basic auth.
-        if parts.scheme not in ("https", "http") or not parts.hostname or "@" in parts.netloc:
-            raise MdesConfigurationError("The MDES base URL must be https://host/path, without credentials")
-        if parts.query or parts.fragment:
-            raise MdesConfigurationError("The MDES base URL must be scheme://host/path, without query or fragment")
-        refusal = base_url_refusal(base_url, environment)
-        if refusal is not None:
-            raise MdesConfigurationError(refusal.message)
-        self._base_url = base_url.rstrip("/")
-        self._scheme_and_host = (parts.scheme, parts.netloc.lower())
-        self._consumer_key = consumer_key
-        self._signing_key = signing_key
+        self._transport = SignedTransport(
+            base_url=base_url,
+            environment=environment,
+            consumer_key=consumer_key,
+            signing_key=signing_key,
+            timeout=timeout,
+            connect_retries=connect_retries,
+            session=session,
+            user_agent=_USER_AGENT,
+        )
         self._encryption = encryption_config(encryption_certificate_path, encryption_key_fingerprint)
-        self._timeout = timeout
         self._data_valid_for = data_valid_for
-        self._session = session or _new_session(connect_retries)
 
     @classmethod
     def from_configuration(cls, config: NetworkConfiguration) -> "TokenConnectClient":
         """A client for `config`; the .p12 password comes from the environment variable the config names."""
-        password = os.environ.get(config.signing_key_password_env)
-        if password is None:
-            raise MdesConfigurationError(
-                f"The environment variable {config.signing_key_password_env} (signing key password) is not set"
-            )
+        password = signing_key_password(config.signing_key_password_env)
         return cls(
             base_url=config.base_url,
             environment=config.environment,
             consumer_key=config.consumer_key,
-            signing_key=_signing_key(configured_path(config.signing_key_path), password),
+            signing_key=signing_key(configured_path(config.signing_key_path), password),
             encryption_certificate_path=configured_path(config.encryption_certificate_path),
             encryption_key_fingerprint=config.encryption_key_fingerprint or None,
-            timeout=(
-                float(settings.MDES_CONNECT_TIMEOUT_SECONDS),
-                float(settings.MDES_READ_TIMEOUT_SECONDS),
-            ),
+            timeout=configured_timeout(),
             connect_retries=int(settings.MDES_CONNECT_RETRIES),
             data_valid_for=timedelta(minutes=float(settings.MDES_PAYLOAD_VALIDITY_MINUTES)),
         )
@@ -448,93 +351,16 @@ class TokenConnectClient:
     def _call(
         self, method: str, path: str, body: Mapping[str, Any] | None, request_id: str | None, *, idempotent: bool
     ) -> dict[str, Any]:
-        """One exchange with MDES. `idempotent`: whether repeating the call is harmless, which decides whether a
-        failure after the request may have reached MDES is MdesUnavailable (retry) or MdesOutcomeUnknown (do not)."""
-        url = f"{self._base_url}{path}"
-        target = urlsplit(url)
-        if (target.scheme, target.netloc.lower()) != self._scheme_and_host:
-            raise MdesConfigurationError("Refusing to send an MDES request to another host than the configured one")
-        text = json.dumps(body, separators=(",", ":")) if body is not None else None
-        headers = {
-            "Accept": "application/json",
-            "User-Agent": _USER_AGENT,
-            # Signed over exactly the bytes below (the signer hashes the UTF-8 of this text).
-            "Authorization": OAuth.get_authorization_header(url, method, text, self._consumer_key, self._signing_key),
-        }
-        if text is not None:
-            headers["Content-Type"] = "application/json; charset=UTF-8"
-        started = time.monotonic()
-        log_extra: dict[str, Any] = {"mdes_method": method, "mdes_path": path, "mdes_request_id": request_id}
-        try:
-            response = self._session.request(
-                method,
-                url,
-                data=text.encode("utf-8") if text is not None else None,
-                headers=headers,
-                timeout=self._timeout,
-                allow_redirects=False,
-                verify=True,
-                # The body is read by _read_body, which caps its size and its duration.
-                stream=True,
-            )
-        except requests.RequestException as exc:
-            raise self._transport_failure(_how_lost(exc), idempotent, log_extra, started) from exc
-        with response:
-            content = self._read_body(response, idempotent, log_extra, started)
-        log_extra.update(mdes_status=response.status_code, latency_ms=round((time.monotonic() - started) * 1000))
-        logger.info("MDES %s %s -> %s", method, path, response.status_code, extra=log_extra)
-        return self._decode(response.status_code, content, log_extra, idempotent)
-
-    def _read_body(
-        self, response: requests.Response, idempotent: bool, log_extra: dict[str, Any], started: float
-    ) -> bytes:
-        """At most MAX_RESPONSE_BYTES (decoded), all within the read timeout once the headers are in.
-
-        The read timeout alone bounds each socket read, not the body: a server dripping a byte at a time would hold
-        the worker for ever. read1 returns after a single socket read, so the deadline is checked between reads.
-        """
-        declared = response.headers.get("Content-Length", "")
-        if declared.isdigit() and int(declared) > MAX_RESPONSE_BYTES:
-            self._log_failure(log_extra, started, "oversized answer")
-            raise MdesProtocolError(f"MDES's answer announces more than {MAX_RESPONSE_BYTES} bytes")
-        deadline = time.monotonic() + self._timeout[1]
-        content = bytearray()
-        try:
-            while chunk := response.raw.read1(_READ_CHUNK_BYTES, decode_content=True):
-                content += chunk
-                if len(content) > MAX_RESPONSE_BYTES:
-                    self._log_failure(log_extra, started, "oversized answer")
-                    raise MdesProtocolError(f"MDES's answer is larger than {MAX_RESPONSE_BYTES} bytes")
-                if time.monotonic() > deadline:
-                    raise self._transport_failure(_Lost.NO_ANSWER_IN_TIME, idempotent, log_extra, started)
-        except ReadTimeoutError as exc:
-            raise self._transport_failure(_Lost.NO_ANSWER_IN_TIME, idempotent, log_extra, started) from exc
-        except DecodeError as exc:
-            self._log_failure(log_extra, started, "undecodable answer")
-            raise MdesProtocolError("MDES's answer cannot be decoded") from exc
-        except HTTPError as exc:
-            # The connection broke in the middle of the answer: for a push, MDES has already acted on it.
-            if not idempotent:
-                raise self._transport_failure(_Lost.BROKEN, idempotent, log_extra, started) from exc
-            self._log_failure(log_extra, started, "broken answer")
-            raise MdesProtocolError("MDES's answer was cut off") from exc
-        return bytes(content)
-
-    def _transport_failure(self, lost: _Lost, idempotent: bool, log_extra: dict[str, Any], started: float) -> MdesError:
-        self._log_failure(log_extra, started, lost.value)
-        if lost is _Lost.NOT_SENT:
-            return MdesUnavailable("MDES could not be reached")
-        if not idempotent:
-            what = "did not answer in time" if lost is _Lost.NO_ANSWER_IN_TIME else "broke the connection"
-            return MdesOutcomeUnknown(f"MDES {what} after the push was sent: whether it issued receipts is unknown")
-        if lost is _Lost.NO_ANSWER_IN_TIME:
-            return MdesUnavailable("MDES did not answer in time")
-        return MdesUnavailable("The connection to MDES broke before its answer")
-
-    @staticmethod
-    def _log_failure(log_extra: dict[str, Any], started: float, kind: str) -> None:
-        log_extra.update(latency_ms=round((time.monotonic() - started) * 1000), failure=kind)
-        logger.warning("MDES %s %s failed: %s", log_extra["mdes_method"], log_extra["mdes_path"], kind, extra=log_extra)
+        """One exchange with MDES. Only the push is not idempotent: MDES issues new receipts for each one."""
+        answer = self._transport.exchange(
+            method,
+            path,
+            body,
+            request_id,
+            idempotent=idempotent,
+            lost_answer="after the push was sent: whether it issued receipts is unknown",
+        )
+        return self._decode(answer.status, answer.content, answer.log_extra, idempotent)
 
     @staticmethod
     def _decode(status: int, content: bytes, log_extra: dict[str, Any], idempotent: bool) -> dict[str, Any]:

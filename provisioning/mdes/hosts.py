@@ -78,3 +78,13 @@ def base_url_refusal(base_url: str, environment: str) -> BaseUrlRefusal | None:
             "The MDES base URL must use https (plain HTTP only reaches a local sandbox)",
         )
     return None
+
+
+def derived_customer_service_base_url(base_url: str) -> str:
+    """The Customer Service API base URL beside a Token Connect base URL, by Mastercard's published pattern
+    (mdes-beyond-the-push.md section 3): `<host>/mdes` -> `<host>/mdes/csapi/v2`, and the MTF's `<host>/mdes/mtf`
+    -> `<host>/mdes/csapi/mtf/v2`. `v2` is the "static endpoint iteration number" of the `/{id}/...` paths."""
+    base = base_url.rstrip("/")
+    if base.endswith("/mtf"):
+        return f"{base.removesuffix('/mtf')}/csapi/mtf/v2"
+    return f"{base}/csapi/v2"

@@ -1,0 +1,376 @@
+"""CustomerServiceClient: the MDES Customer Service API (token lifecycle), beside TokenConnectClient.
+
+Same transport as Token Connect (provisioning.mdes.transport: OAuth 1.0a with Mastercard's signer, timeouts,
+connect-only retries, host allow-list, capped answers); the account number of a search is encrypted with
+Mastercard's field-level encryption library. Bodies are PascalCase and wrapped; every call carries AuditInfo;
+reason codes are checked against their enumerations before anything is sent.
+
+Errors come in one envelope, `{"Errors": {"Error": [{Source, ReasonCode, ErrorCode, Description, Recoverable}]}}`:
+Source `Gateway` -> MdesGatewayError; otherwise MdesApplicationError (4xx, or errors inside a 200); 5xx and 429 ->
+MdesUnavailable for reads. A lifecycle change (activate, suspend, unsuspend, delete) whose answer is lost (timeout,
+broken connection, 5xx) is MdesOutcomeUnknown: MDES may have applied it; search to find out.
+EMPTY_RESULT answering a search is an empty result, not an error: the specification documents it with HTTP 200 for
+search ("searching based on a Real Card Number ... will return an 'EMPTY_RESULT' with a HTTP 200"). Elsewhere (W3
+gives HTTP 400 for update) it stays an MdesApplicationError.
+
+Settings: MDES_CONNECT_TIMEOUT_SECONDS, MDES_READ_TIMEOUT_SECONDS, MDES_CONNECT_RETRIES (shared with Token Connect);
+MDES_CS_CARDHOLDER_REFERENCE_IN ["CommentText"]: where a self-service call puts the cardholder reference, the
+[INFERRED] CommentText (calls without a comment then carry the service identity alone) or "UserName".
+"""
+
+import json
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+import requests
+from client_encryption.encryption_exception import (  # type: ignore[import-untyped]
+    CertificateError,
+    EncryptionError,
+    HashAlgorithmError,
+    KeyWrappingError,
+)
+from client_encryption.field_level_encryption import encrypt_payload  # type: ignore[import-untyped]
+from client_encryption.field_level_encryption_config import FieldLevelEncryptionConfig  # type: ignore[import-untyped]
+from cryptography.hazmat.primitives.asymmetric import rsa
+from django.conf import settings
+
+from provisioning.mdes.customer_service_types import (
+    ActivateReason,
+    AuditInfo,
+    DeleteReason,
+    SearchOptions,
+    SearchResult,
+    StatusChange,
+    SuspendReason,
+    TokenActionResult,
+    TokenRequestorInfo,
+    UnsuspendReason,
+    check_comment,
+    check_token_requestor_id,
+    check_token_unique_reference,
+    reason,
+    status_history_from_json,
+)
+from provisioning.mdes.errors import (
+    ErrorDetail,
+    MdesApplicationError,
+    MdesConfigurationError,
+    MdesGatewayError,
+    MdesOutcomeUnknown,
+    MdesProtocolError,
+    MdesUnavailable,
+)
+from provisioning.mdes.transport import (
+    DEFAULT_CONNECT_RETRIES,
+    DEFAULT_TIMEOUT,
+    SignedTransport,
+    configured_path,
+    configured_timeout,
+    signing_key,
+    signing_key_password,
+)
+from provisioning.models import NetworkConfiguration
+
+logger = logging.getLogger(__name__)
+
+SEARCH_PATH = "/search"
+ACTIVATE_PATH = "/token/activate"
+SUSPEND_PATH = "/token/suspend"
+UNSUSPEND_PATH = "/token/unsuspend"
+DELETE_PATH = "/token/delete"
+STATUS_HISTORY_PATH = "/token/statushistory"
+TOKEN_REQUESTOR_SEARCH_PATH = "/tokenrequestorsearch"  # noqa: S105 - a path, not a secret
+EMPTY_RESULT = "EMPTY_RESULT"
+_USER_AGENT = "push-provisioning-portal/1 (Customer Service)"
+_ENCRYPTED_PATH = "SearchRequest.EncryptedAccountInformation"
+ALL_TOKENS = SearchOptions()
+_T = TypeVar("_T")
+
+
+def search_encryption_settings(certificate_path: str, fingerprint: str | None = None) -> dict[str, Any]:
+    """Mastercard's field-level encryption of a search by account number, as FieldLevelEncryptionConfig takes it:
+    `SearchRequest.EncryptedAccountInformation.EncryptedData` (`{"CurrentAccount": {"AccountPan": ...}}`) is
+    replaced by EncryptedData, EncryptedKey, Iv, PublicKeyFingerprint and OaepHashingAlgorithm (PascalCase)."""
+    config: dict[str, Any] = {
+        "paths": {"$": {"toEncrypt": {f"{_ENCRYPTED_PATH}.EncryptedData": _ENCRYPTED_PATH}, "toDecrypt": {}}},
+        "ivFieldName": "Iv",
+        "encryptedKeyFieldName": "EncryptedKey",
+        "encryptedValueFieldName": "EncryptedData",
+        "dataEncoding": "hex",
+        "oaepPaddingDigestAlgorithm": "SHA-512",
+        "encryptionCertificateFingerprintFieldName": "PublicKeyFingerprint",
+        "oaepPaddingDigestAlgorithmFieldName": "OaepHashingAlgorithm",
+        "encryptionCertificate": certificate_path,
+    }
+    if fingerprint:
+        config["encryptionCertificateFingerprint"] = fingerprint
+    return config
+
+
+def _errors(payload: object) -> tuple[ErrorDetail, ...]:
+    if not isinstance(payload, dict) or not isinstance(payload.get("Errors"), dict):
+        return ()
+    items = payload["Errors"].get("Error")
+    if isinstance(items, dict):
+        items = [items]
+    if not isinstance(items, list):
+        return ()
+    return tuple(
+        ErrorDetail(
+            source=str(item.get("Source", "")),
+            reason_code=str(item.get("ReasonCode", "")),
+            description=str(item.get("Description", "")),
+            recoverable=item.get("Recoverable") if isinstance(item.get("Recoverable"), bool) else None,
+            error_code=str(item["ErrorCode"]) if item.get("ErrorCode") is not None else None,
+        )
+        for item in items
+        if isinstance(item, dict)
+    )
+
+
+def _summary(errors: tuple[ErrorDetail, ...]) -> str:
+    return "; ".join(f"{error.reason_code} ({error.description})" for error in errors) or "no details"
+
+
+class CustomerServiceClient:
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        environment: str,
+        consumer_key: str,
+        signing_key: rsa.RSAPrivateKey,
+        encryption_certificate_path: str,
+        encryption_key_fingerprint: str | None = None,
+        timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+        connect_retries: int = DEFAULT_CONNECT_RETRIES,
+        cardholder_reference_in: str = "CommentText",
+        session: requests.Session | None = None,
+    ) -> None:
+        """`base_url` includes the endpoint iteration (`.../mdes/csapi/v2`); its host must be allowed for
+        `environment`, as for Token Connect."""
+        if cardholder_reference_in not in ("CommentText", "UserName"):
+            raise MdesConfigurationError("MDES_CS_CARDHOLDER_REFERENCE_IN must be CommentText or UserName")
+        self._transport = SignedTransport(
+            base_url=base_url,
+            environment=environment,
+            consumer_key=consumer_key,
+            signing_key=signing_key,
+            timeout=timeout,
+            connect_retries=connect_retries,
+            session=session,
+            user_agent=_USER_AGENT,
+            url_label="MDES Customer Service base URL",
+        )
+        try:
+            self._encryption = FieldLevelEncryptionConfig(
+                search_encryption_settings(encryption_certificate_path, encryption_key_fingerprint)
+            )
+        except (CertificateError, HashAlgorithmError, OSError, ValueError) as exc:
+            raise MdesConfigurationError("The MDES encryption certificate cannot be loaded") from exc
+        self._reference_in_user_name = cardholder_reference_in == "UserName"
+
+    @classmethod
+    def from_configuration(cls, config: NetworkConfiguration) -> "CustomerServiceClient":
+        password = signing_key_password(config.signing_key_password_env)
+        return cls(
+            base_url=config.effective_customer_service_base_url,
+            environment=config.environment,
+            consumer_key=config.consumer_key,
+            signing_key=signing_key(configured_path(config.signing_key_path), password),
+            encryption_certificate_path=configured_path(config.encryption_certificate_path),
+            encryption_key_fingerprint=config.encryption_key_fingerprint or None,
+            timeout=configured_timeout(),
+            connect_retries=int(settings.MDES_CONNECT_RETRIES),
+            cardholder_reference_in=str(settings.MDES_CS_CARDHOLDER_REFERENCE_IN),
+        )
+
+    # --- searches ----------------------------------------------------------------------------------------------------
+    def search_by_token_unique_reference(
+        self, token_unique_reference: str, *, audit: AuditInfo, options: SearchOptions = ALL_TOKENS
+    ) -> SearchResult:
+        body = {
+            "TokenUniqueReference": check_token_unique_reference(token_unique_reference),
+            **options.to_json(),
+            "AuditInfo": self._audit(audit),
+        }
+        return self._search({"SearchRequest": body})
+
+    def search_by_account_number(
+        self, account_number: str, *, audit: AuditInfo, options: SearchOptions = ALL_TOKENS
+    ) -> SearchResult:
+        """Every token of the card. The number travels only inside the encrypted EncryptedAccountInformation."""
+        if not account_number.isdigit() or not 9 <= len(account_number) <= 19:
+            raise ValueError("An account number is 9 to 19 digits")
+        clear = {
+            "SearchRequest": {
+                "EncryptedAccountInformation": {"EncryptedData": {"CurrentAccount": {"AccountPan": account_number}}},
+                **options.to_json(),
+                "AuditInfo": self._audit(audit),
+            }
+        }
+        try:
+            body: dict[str, Any] = encrypt_payload(clear, self._encryption)
+        except (EncryptionError, KeyWrappingError):
+            # The library's cause may quote the payload: do not chain it.
+            raise MdesConfigurationError("The account number could not be encrypted") from None
+        return self._search(body)
+
+    def _search(self, body: Mapping[str, Any]) -> SearchResult:
+        try:
+            payload = self._call(SEARCH_PATH, body, idempotent=True)
+        except MdesApplicationError as exc:
+            if exc.reason_codes and all(code == EMPTY_RESULT for code in exc.reason_codes):
+                return SearchResult(tokens=())
+            raise
+        return self._parsed(lambda: SearchResult.from_json(payload))
+
+    def token_requestor(self, token_requestor_id: str, *, audit: AuditInfo) -> TokenRequestorInfo:
+        body = {
+            "TokenRequestorSearchRequest": {
+                "TokenRequestorId": check_token_requestor_id(token_requestor_id),
+                "AuditInfo": self._audit(audit),
+            }
+        }
+        payload = self._call(TOKEN_REQUESTOR_SEARCH_PATH, body, idempotent=True)
+        return self._parsed(lambda: TokenRequestorInfo.from_json(payload))
+
+    def status_history(self, token_unique_reference: str, *, audit: AuditInfo) -> tuple[StatusChange, ...]:
+        body = {
+            "TokenStatusHistoryRequest": {
+                "TokenUniqueReference": check_token_unique_reference(token_unique_reference),
+                "AuditInfo": self._audit(audit),
+            }
+        }
+        payload = self._call(STATUS_HISTORY_PATH, body, idempotent=True)
+        return self._parsed(lambda: status_history_from_json(payload))
+
+    # --- lifecycle ---------------------------------------------------------------------------------------------------
+    def activate(
+        self,
+        token_unique_reference: str,
+        *,
+        reason_code: ActivateReason | str,
+        audit: AuditInfo,
+        comment: str | None = None,
+    ) -> TokenActionResult:
+        return self._action(
+            ACTIVATE_PATH, "TokenActivate", token_unique_reference, reason(ActivateReason, reason_code), audit, comment
+        )
+
+    def suspend(
+        self, token_unique_reference: str, *, reason_code: SuspendReason | str, audit: AuditInfo, comment: str | None
+    ) -> TokenActionResult:
+        return self._action(
+            SUSPEND_PATH, "TokenSuspend", token_unique_reference, reason(SuspendReason, reason_code), audit, comment
+        )
+
+    def unsuspend(
+        self, token_unique_reference: str, *, reason_code: UnsuspendReason | str, audit: AuditInfo, comment: str | None
+    ) -> TokenActionResult:
+        code = reason(UnsuspendReason, reason_code)
+        return self._action(UNSUSPEND_PATH, "TokenUnsuspend", token_unique_reference, code, audit, comment)
+
+    def delete(
+        self,
+        token_unique_reference: str,
+        *,
+        reason_code: DeleteReason | str,
+        audit: AuditInfo,
+        comment: str | None,
+        from_consumer_app_only: bool,
+    ) -> TokenActionResult:
+        """`from_consumer_app_only`: DeleteFromConsumerApp "true", removed from the device or token requestor only
+        and kept active in MDES (subscriptions keep working); False deletes it everywhere, permanently."""
+        code = reason(DeleteReason, reason_code)
+        extra = {"DeleteFromConsumerApp": "true" if from_consumer_app_only else "false"}
+        return self._action(DELETE_PATH, "TokenDelete", token_unique_reference, code, audit, comment, extra)
+
+    def _action(
+        self,
+        path: str,
+        name: str,
+        token_unique_reference: str,
+        reason_code: str,
+        audit: AuditInfo,
+        comment: str | None,
+        extra: Mapping[str, str] | None = None,
+    ) -> TokenActionResult:
+        body: dict[str, Any] = {
+            "TokenUniqueReference": check_token_unique_reference(token_unique_reference),
+            "ReasonCode": reason_code,
+            **(extra or {}),
+        }
+        comment_text = self._comment(check_comment(comment), audit)
+        if comment_text is not None:
+            body["CommentText"] = comment_text
+        body["AuditInfo"] = self._audit(audit)
+        payload = self._call(path, {f"{name}Request": body}, idempotent=False)
+        result = self._parsed(lambda: TokenActionResult.from_json(payload, f"{name}Response"))
+        logger.info(
+            "MDES Customer Service %s %s", name, reason_code, extra={"token_unique_reference": token_unique_reference}
+        )
+        return result
+
+    def _comment(self, comment: str | None, audit: AuditInfo) -> str | None:
+        if self._reference_in_user_name or not audit.cardholder_reference:
+            return comment
+        marked = f"Cardholder {audit.cardholder_reference}"
+        return f"{marked}: {comment}"[:500] if comment else marked
+
+    def _audit(self, audit: AuditInfo) -> dict[str, str]:
+        return audit.to_json(reference_in_user_name=self._reference_in_user_name)
+
+    # --- answers -----------------------------------------------------------------------------------------------------
+    @staticmethod
+    def _parsed(build: Callable[[], _T]) -> _T:
+        try:
+            return build()
+        except MdesProtocolError:
+            raise
+        except (TypeError, ValueError) as exc:
+            raise MdesProtocolError("MDES's Customer Service answer cannot be read") from exc
+
+    def _call(self, path: str, body: Mapping[str, Any], *, idempotent: bool) -> dict[str, Any]:
+        answer = self._transport.exchange(
+            "POST",
+            path,
+            body,
+            None,
+            idempotent=idempotent,
+            lost_answer="after the change was sent: whether MDES applied it is unknown",
+        )
+        status = answer.status
+        try:
+            payload = json.loads(answer.content)
+        except ValueError:
+            payload = None
+        errors = _errors(payload)
+        if 200 <= status < 300 and isinstance(payload, dict) and not errors:
+            return payload
+        if 200 <= status < 300 and not errors:
+            raise MdesProtocolError("MDES answered with a body that is not a JSON object", status=status)
+        logger.warning("MDES refused: %s", ", ".join(e.reason_code for e in errors) or status, extra=answer.log_extra)
+        gateway = tuple(error for error in errors if error.source.lower() == "gateway")
+        if status >= 500 and not idempotent:
+            raise MdesOutcomeUnknown(
+                f"MDES failed (HTTP {status}): {_summary(errors)}; whether it applied the change is unknown",
+                status=status,
+                errors=errors,
+            )
+        if status >= 500 or status == 429:
+            raise MdesUnavailable(
+                f"MDES is unavailable (HTTP {status}): {_summary(errors)}", status=status, errors=errors
+            )
+        if 300 <= status < 400:
+            raise MdesProtocolError(
+                f"MDES answered with a redirect (HTTP {status}), which is never followed", status=status
+            )
+        if gateway:
+            raise MdesGatewayError(
+                f"The Mastercard gateway refused the call: {_summary(gateway)}", status=status, errors=gateway
+            )
+        if errors:
+            raise MdesApplicationError(f"MDES refused the request: {_summary(errors)}", status=status, errors=errors)
+        raise MdesProtocolError(f"MDES answered HTTP {status} without a readable error", status=status)

@@ -16,6 +16,7 @@ from provisioning.devices import usable_push_method_types
 from provisioning.models import (
     TOKEN_UNIQUE_REFERENCE_PATTERN,
     DeviceEnvironment,
+    NetworkCheck,
     PushReceipt,
     PushRequest,
     TokenRequestor,
@@ -119,6 +120,7 @@ class OutcomeSerializer(serializers.Serializer[Any]):
     tone = serializers.ChoiceField(choices=["success", "warning", "failure", "pending"])
     heading = serializers.CharField()
     text = serializers.CharField()
+    network_note = serializers.CharField(help_text="Whether the card network confirmed it, or is still asked.")
 
 
 class PushCardSerializer(serializers.Serializer[PushReceipt]):
@@ -127,8 +129,19 @@ class PushCardSerializer(serializers.Serializer[PushReceipt]):
     card = CardBriefSerializer()
     state = serializers.ChoiceField(choices=PushReceipt.State.choices)
     result = serializers.SerializerMethodField()
+    reported_result = serializers.SerializerMethodField()
+    network_check = serializers.SerializerMethodField()
     expires_at = serializers.DateTimeField(allow_null=True)
     outcome = serializers.SerializerMethodField()
+
+    @extend_schema_field(serializers.ChoiceField(choices=PushReceipt.Result.choices, allow_null=True))
+    def get_reported_result(self, receipt: PushReceipt) -> str | None:
+        """What the callback reported; `result` is the network's word once `network_check` says so."""
+        return receipt.reported_result or None
+
+    @extend_schema_field(serializers.ChoiceField(choices=NetworkCheck.choices, allow_null=True))
+    def get_network_check(self, receipt: PushReceipt) -> str | None:
+        return receipt.network_check or None
 
     @extend_schema_field(serializers.ChoiceField(choices=PushReceipt.Result.choices, allow_null=True))
     def get_result(self, receipt: PushReceipt) -> str | None:
@@ -137,7 +150,12 @@ class PushCardSerializer(serializers.Serializer[PushReceipt]):
     @extend_schema_field(OutcomeSerializer)
     def get_outcome(self, receipt: PushReceipt) -> dict[str, str]:
         outcome = receipt_outcome(receipt, receipt.push.token_requestor.consumer_facing_name)
-        return {"tone": outcome.tone, "heading": outcome.heading, "text": outcome.text}
+        return {
+            "tone": outcome.tone,
+            "heading": outcome.heading,
+            "text": outcome.text,
+            "network_note": outcome.network_note,
+        }
 
 
 class PushSerializer(serializers.Serializer[PushRequest]):

@@ -296,6 +296,15 @@ class PushRequest(StatefulModel):
         return f"Push {self.public_id} to {self.token_requestor_id} ({self.state})"
 
 
+class NetworkCheck(models.TextChoices):
+    """Whether the network (Customer Service API) confirmed what the browser reported for a receipt."""
+
+    PENDING = "pending", "Being checked"
+    CONFIRMED = "confirmed", "Confirmed by the network"
+    CORRECTED = "corrected", "Corrected to the network's word"
+    UNCHECKED = "unchecked", "Could not be checked"
+
+
 class PushReceipt(StatefulModel):
     """One card of a push: MDES's pushAccountReceipt for it, or the per-account error that replaced it.
 
@@ -316,6 +325,7 @@ class PushReceipt(StatefulModel):
         CANCELLED = "CANCELLED", "Cancelled"
         REQUIRE_ADDITIONAL_AUTHENTICATION = "REQUIRE_ADDITIONAL_AUTHENTICATION", "Needs more verification"
         ERROR = "ERROR", "Error at the token requestor"
+        NOT_ADDED = "NOT_ADDED", "Not added (the network has no token)"
         AUTHENTICATED = "AUTHENTICATED", "Added and authenticated"
         DELETED = "DELETED", "Removed by the merchant"
         UNKNOWN = "UNKNOWN", "Unknown"
@@ -336,7 +346,15 @@ class PushReceipt(StatefulModel):
     receipt_hint = models.CharField(max_length=24, blank=True, help_text="Prefix and last characters only.")
     expires_at = models.DateTimeField(null=True, blank=True)
     used_at = models.DateTimeField(null=True, blank=True)
-    result = models.CharField(max_length=40, choices=Result.choices, blank=True)
+    result = models.CharField(
+        max_length=40, choices=Result.choices, blank=True, help_text="The outcome: the network's word once it gave it."
+    )
+    reported_result = models.CharField(
+        max_length=40, choices=Result.choices, blank=True, help_text="What the browser's callback said."
+    )
+    network_check = models.CharField(max_length=16, choices=NetworkCheck.choices, blank=True)
+    network_checked_at = models.DateTimeField(null=True, blank=True)
+    network_check_attempts = models.PositiveSmallIntegerField(default=0)
     # As the callback reported it: only ever a key for asking the network (Customer Service API), never evidence.
     # NULL, not "": no reference reported, the same as for receipt_digest.
     token_unique_reference = models.CharField(  # noqa: DJ001

@@ -1,11 +1,12 @@
 """What happened to each card, in plain words for the cardholder (in the language of the request)."""
 
+import dataclasses
 from dataclasses import dataclass
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from provisioning.models import PushReceipt
+from provisioning.models import NetworkCheck, PushReceipt
 
 
 @dataclass(frozen=True)
@@ -13,6 +14,20 @@ class Outcome:
     tone: str  # success, warning, failure, pending (for styling)
     heading: str
     text: str
+    network_note: str = ""  # whether the card network confirmed it, or is still being asked
+
+
+def _network_note(receipt: PushReceipt, requestor: str) -> str:
+    notes = {
+        NetworkCheck.PENDING: _("We are still checking this with the card network."),
+        NetworkCheck.CONFIRMED: _("Confirmed by the card network."),
+        NetworkCheck.CORRECTED: _(
+            "The card network's records differ from what %(requestor)s first reported: this is the network's word."
+        )
+        % {"requestor": requestor},
+        NetworkCheck.UNCHECKED: _("The card network could not confirm this yet."),
+    }
+    return notes.get(receipt.network_check, "")  # type: ignore[call-overload]
 
 
 def receipt_outcome(receipt: PushReceipt, requestor: str) -> Outcome:
@@ -72,13 +87,19 @@ def receipt_outcome(receipt: PushReceipt, requestor: str) -> Outcome:
             _("Not saved"),
             _("%(requestor)s did not keep %(card)s: it could not be confirmed there. You can try again.") % names,
         ),
+        PushReceipt.Result.NOT_ADDED: Outcome(
+            "failure",
+            _("Not added"),
+            _("The card network has no record of %(card)s in %(requestor)s, so it was not added. You can try again.")
+            % names,
+        ),
         PushReceipt.Result.ERROR: Outcome(
             "failure",
             _("Not added"),
             _("Something went wrong at %(requestor)s with %(card)s. Please try again later.") % names,
         ),
     }
-    return texts.get(
+    outcome = texts.get(
         receipt.result,  # type: ignore[call-overload]
         Outcome(
             "pending",
@@ -90,3 +111,4 @@ def receipt_outcome(receipt: PushReceipt, requestor: str) -> Outcome:
             % names,
         ),
     )
+    return dataclasses.replace(outcome, network_note=_network_note(receipt, requestor))

@@ -13,7 +13,7 @@ from django.utils import timezone
 from audit.services import audit_event_record
 from core.states import transition_update
 from provisioning.mdes.callback import ReportedResult
-from provisioning.models import PushReceipt, PushRequest
+from provisioning.models import NetworkCheck, PushReceipt, PushRequest
 
 
 class ReceiptUse(models.TextChoices):
@@ -25,6 +25,31 @@ class ReceiptUse(models.TextChoices):
 
 def receipt_digest(receipt: str) -> str:
     return hashlib.sha256(receipt.encode()).hexdigest()
+
+
+def _later_report(row: PushReceipt, reported: ReportedResult) -> None:
+    """A later callback for a used receipt: an earlier (perhaps forged) one must not shadow it. Unless the network
+    already confirmed an outcome, a report that says something new (another result, a token reference) is kept as
+    the one to check."""
+    reference = reported.token_unique_reference or row.token_unique_reference
+    if row.network_check == NetworkCheck.CONFIRMED or (
+        reported.result.value == row.reported_result and reference == row.token_unique_reference
+    ):
+        return
+    changed = (
+        PushReceipt.objects.filter(pk=row.pk)
+        .exclude(network_check=NetworkCheck.CONFIRMED)
+        .update(
+            token_unique_reference=reference, reported_result=reported.result.value, network_check=NetworkCheck.PENDING
+        )
+    )
+    if changed:
+        row.refresh_from_db()
+        audit_event_record(
+            action="receipt.reported_again",
+            target=row,
+            after={"result": reported.result.value, "token_unique_reference": reference},
+        )
 
 
 def push_receipt_use(
@@ -41,6 +66,8 @@ def push_receipt_use(
             PushReceipt.State.USED,
             used_at=now,
             result=code,
+            reported_result=code,
+            network_check=NetworkCheck.PENDING,
             token_unique_reference=reported.token_unique_reference,
         )
         row = PushReceipt.objects.filter(push=push, receipt_digest=digest).first()
@@ -59,5 +86,6 @@ def push_receipt_use(
             )
             return ReceiptUse.USED, row
     if row.state == PushReceipt.State.USED:
+        _later_report(row, reported)
         return ReceiptUse.ALREADY_USED, row
     return ReceiptUse.EXPIRED, row

@@ -34,7 +34,8 @@ from provisioning.mdes.types import (
     SignatureData,
     receipt_hint,
 )
-from provisioning.models import NetworkConfiguration, PushReceipt, PushRequest, TokenRequestor
+from provisioning.models import NetworkCheck, NetworkConfiguration, PushReceipt, PushRequest, TokenRequestor
+from provisioning.network_check import receipt_network_check
 from provisioning.push_errors import PushError, PushErrorCode
 from provisioning.receipts import ReceiptUse, push_receipt_use, receipt_digest
 from provisioning.selectors import network_configuration_active, token_requestors_eligible
@@ -369,11 +370,17 @@ def push_mark_redirected(*, push: PushRequest) -> None:
 
 
 def push_return(*, push: PushRequest, results: Mapping[str, ReportedResult]) -> dict[str, ReceiptUse]:
-    """The token requestor sent the cardholder back with a result per receipt. Replaying it changes nothing."""
-    outcomes = {
-        receipt: push_receipt_use(push=push, receipt=receipt, reported=reported)[0]
+    """The token requestor sent the cardholder back with a result per receipt. Each is checked with the network at
+    once (the sweep tries again when MDES cannot answer); replaying the callback changes nothing."""
+    used = {
+        receipt: push_receipt_use(push=push, receipt=receipt, reported=reported)
         for receipt, reported in results.items()
     }
+    outcomes = {receipt: use for receipt, (use, _) in used.items()}
+    # The browser only reported these outcomes: the network's token records decide them.
+    for _, row in used.values():
+        if row is not None and row.network_check == NetworkCheck.PENDING:
+            receipt_network_check(row, quick=True)
     if ReceiptUse.USED in outcomes.values():
         now = timezone.now()
         returned = transition_update(

@@ -8,7 +8,7 @@ from celery import shared_task
 from celery.contrib.django.task import DjangoTask
 from django.conf import settings
 
-from provisioning import expiry, refresh
+from provisioning import expiry, network_check, refresh
 from provisioning.mdes.errors import MdesUnavailable
 
 
@@ -39,3 +39,9 @@ def refresh_token_requestors_if_due() -> bool:
         refresh_token_requestors.delay()
         return True
     return False
+
+
+@shared_task(name="provisioning.check_push_outcomes", acks_late=True)
+def check_push_outcomes() -> str:
+    """Every minute: ask the network again about outcomes it could not confirm at the callback."""
+    return f"{network_check.receipt_network_checks_due()} outcomes checked"

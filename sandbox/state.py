@@ -262,6 +262,16 @@ class SandboxState:
             record.token_unique_reference = token.token_unique_reference
             return token
 
+    def token_already_there(self, receipt: str, *, device_name: str | None, device_type: str | None) -> SandboxToken:
+        """DUPLICATE_REQUEST: the card already has a live token at this requestor; one is made if the sandbox has
+        none on record (the card was added before the sandbox started), so the network's records agree."""
+        with self.lock:
+            record = self.receipts[receipt]
+            for token in self.tokens.values():
+                if token.account_number == record.account_number and token.trid == record.trid and token.status != "D":
+                    return token
+        return self.tokenize(receipt, "APPROVED", device_name=device_name, device_type=device_type)
+
     def add_token(self, token: SandboxToken) -> None:
         with self.lock:
             self.tokens[token.token_unique_reference] = token

@@ -291,6 +291,8 @@ def decision(trid: str) -> Response:
             token = sandbox_state.tokenize(receipt, code, device_name=device_name, device_type=device_type)
             values[receipt] = f"{code}|{token.token_unique_reference}"
         else:
+            if code == "DUPLICATE_REQUEST":
+                sandbox_state.token_already_there(receipt, device_name=device_name, device_type=device_type)
             values[receipt] = code
     if session.callback_url:
         target = append_query(session.callback_url, [(f"results[{r}]", value) for r, value in values.items()])

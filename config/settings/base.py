@@ -283,6 +283,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": 60.0,  # every minute: cleanup only, expiry is enforced when a receipt is used
         "options": {"expires": 60},
     },
+    "check-push-outcomes": {
+        # the network's word on outcomes MDES could not confirm at the callback (backoff per receipt)
+        "task": "provisioning.check_push_outcomes",
+        "schedule": 60.0,
+        "options": {"expires": 60},
+    },
     "purge-api-idempotency-records": {
         # stored Idempotency-Key answers: bodies dropped once their receipts expire, records after 24 hours
         "task": "api.purge_idempotency_records",
@@ -382,6 +388,10 @@ MDES_ALLOW_LOCAL_SANDBOX = env.bool("MDES_ALLOW_LOCAL_SANDBOX", default=DEBUG)
 MDES_CS_CARDHOLDER_REFERENCE_IN = env.str("MDES_CS_CARDHOLDER_REFERENCE_IN", default="CommentText")
 # First retry of a refresh MDES could not answer, in seconds; later retries back off exponentially with jitter.
 PROVISIONING_REFRESH_RETRY_BACKOFF_SECONDS = env.int("PROVISIONING_REFRESH_RETRY_BACKOFF_SECONDS", default=30)
+# The network's word on push outcomes (Customer Service API search after each callback).
+PROVISIONING_NETWORK_CHECK_TIMEOUT_SECONDS = env.float("PROVISIONING_NETWORK_CHECK_TIMEOUT_SECONDS", default=3.0)
+PROVISIONING_NETWORK_CHECK_ATTEMPTS = env.int("PROVISIONING_NETWORK_CHECK_ATTEMPTS", default=6)
+PROVISIONING_NETWORK_CHECK_BACKOFF_SECONDS = env.int("PROVISIONING_NETWORK_CHECK_BACKOFF_SECONDS", default=30)
 # Whether a token requestor MDES lists for the first time is offered to cardholders before staff review it.
 PROVISIONING_OFFER_NEW_TOKEN_REQUESTORS = env.bool("PROVISIONING_OFFER_NEW_TOKEN_REQUESTORS", default=False)
 

@@ -172,7 +172,9 @@ class CustomerServiceClient:
         self._reference_in_user_name = cardholder_reference_in == "UserName"
 
     @classmethod
-    def from_configuration(cls, config: NetworkConfiguration) -> "CustomerServiceClient":
+    def from_configuration(
+        cls, config: NetworkConfiguration, *, timeout: tuple[float, float] | None = None
+    ) -> "CustomerServiceClient":
         password = signing_key_password(config.signing_key_password_env)
         return cls(
             base_url=config.effective_customer_service_base_url,
@@ -181,7 +183,7 @@ class CustomerServiceClient:
             signing_key=signing_key(configured_path(config.signing_key_path), password),
             encryption_certificate_path=configured_path(config.encryption_certificate_path),
             encryption_key_fingerprint=config.encryption_key_fingerprint or None,
-            timeout=configured_timeout(),
+            timeout=timeout or configured_timeout(),
             connect_retries=int(settings.MDES_CONNECT_RETRIES),
             cardholder_reference_in=str(settings.MDES_CS_CARDHOLDER_REFERENCE_IN),
         )

@@ -9,6 +9,7 @@ import pytest
 import requests
 from django.urls import reverse
 
+from audit.models import AuditEvent
 from cardholders.models import Card, Cardholder
 from provisioning.models import NetworkConfiguration, PushReceipt, PushRequest
 from tests import factories
@@ -126,16 +127,24 @@ def test_an_app_pushes_a_card_reports_the_wallets_answer_and_sees_the_outcome(
     assert issued["receipt"] not in app.get(reverse("api:my_push", args=[body["id"]])).content.decode()
 
 
-def test_reporting_the_result_again_changes_nothing(
+def test_reporting_the_result_again_changes_nothing_and_the_network_has_the_last_word(
     app: HttpsApiClient, card: Card, requestors: NetworkConfiguration
 ) -> None:
     body = _start(app, [card], platform="WEB").json()
     receipt = body["receipts"][0]["receipt"]
     url = reverse("api:my_push_result", args=[body["id"]])
-    app.post(url, {"results": [{"receipt": receipt, "result": "APPROVED"}]}, format="json")
-    again = app.post(url, {"results": [{"receipt": receipt, "result": "DECLINED"}]}, format="json")
-    assert again.json()["reported"][0]["use"] == "already_used"
-    assert again.json()["cards"][0]["result"] == "APPROVED"
+    first = app.post(url, {"results": [{"receipt": receipt, "result": "APPROVED"}]}, format="json").json()
+    # The wallet never saw the receipt: the network has no token, so the reported APPROVED is corrected.
+    assert first["cards"][0] | {"outcome": None} == first["cards"][0] | {
+        "result": "NOT_ADDED",
+        "reported_result": "APPROVED",
+        "network_check": "corrected",
+        "outcome": None,
+    }
+    again = app.post(url, {"results": [{"receipt": receipt, "result": "APPROVED"}]}, format="json").json()
+    assert again["reported"][0]["use"] == "already_used"
+    assert again["cards"][0]["result"] == "NOT_ADDED"
+    assert AuditEvent.objects.filter(action="push.outcome_contradicted").count() == 1
 
 
 def test_android_gets_the_app_uri(app: HttpsApiClient, card: Card, requestors: NetworkConfiguration) -> None:

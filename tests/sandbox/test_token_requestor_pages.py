@@ -123,6 +123,10 @@ def test_each_decision_becomes_the_result_code(sandbox: SandboxServer, code: str
         assert re.fullmatch(r"[A-Z0-9]{48}", reference)
         (token,) = sandbox.tokens()
         assert token["TokenUniqueReference"] == reference
+    elif code == "DUPLICATE_REQUEST":
+        # The card was already there: the network's records hold its live token, the callback names none.
+        assert "|" not in value
+        assert [token["CurrentStatusCode"] for token in sandbox.tokens()] == ["A"]
     else:
         assert "|" not in value
         assert sandbox.tokens() == []

@@ -1,0 +1,140 @@
+"""The network's word on a push's outcome: what the browser reported is checked against MDES's token records.
+
+A callback is unauthenticated browser input: a cardholder whose wallet answered CANCELLED can open the callback URL
+with APPROVED first. So a result read from a callback is only *reported*; the portal asks the Customer Service API
+which tokens the card has at that token requestor and keeps the network's answer as the outcome. A reported outcome
+the network contradicts is corrected and audited (`push.outcome_contradicted`).
+
+The check runs at the callback with a short timeout; when MDES cannot answer then, the periodic sweep
+(`receipt_network_checks_due`) tries again with backoff and, after the last attempt, records that it could not check.
+"""
+
+import logging
+from collections.abc import Iterable
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from audit.models import AuditEvent
+from audit.services import audit_event_record
+from cardholders import vault
+from provisioning.mdes.customer_service import CustomerServiceClient
+from provisioning.mdes.customer_service_types import AuditInfo, Token
+from provisioning.mdes.errors import MdesError
+from provisioning.models import NetworkCheck, PushReceipt
+from provisioning.selectors import network_configuration_active
+
+logger = logging.getLogger(__name__)
+
+Result = PushReceipt.Result
+# What each reported result claims about the card at the requestor: there (a live token), waiting for more
+# verification (an inactive token), or not there.
+_CLAIMS_THERE = {Result.APPROVED, Result.DUPLICATE_REQUEST, Result.AUTHENTICATED}
+_CLAIMS_PENDING = {Result.REQUIRE_ADDITIONAL_AUTHENTICATION}
+
+
+def _network_result(reported: str, tokens: Iterable[Token]) -> str:
+    """The outcome the network's tokens bear out, keeping the reported wording where it agrees."""
+    statuses = {token.status for token in tokens}
+    if statuses & {"A", "S"}:
+        return reported if reported in _CLAIMS_THERE else Result.APPROVED
+    if "U" in statuses:
+        return Result.REQUIRE_ADDITIONAL_AUTHENTICATION
+    if reported in _CLAIMS_THERE | _CLAIMS_PENDING or reported == Result.UNKNOWN:
+        return Result.NOT_ADDED
+    return reported  # declined, cancelled, error, deleted: no token is what they say
+
+
+def _tokens_at_requestor(client: CustomerServiceClient, receipt: PushReceipt) -> list[Token]:
+    push = receipt.push
+    audit = AuditInfo.service(
+        # A pseudonymous reference: the cardholder's row id, or the push for a card handed out by landing link.
+        cardholder_reference=f"cardholder-{push.cardholder_id}" if push.cardholder_id else f"push-{push.public_id}",
+        organization=settings.PORTAL_ISSUER_NAME[:64],
+    )
+    if receipt.token_unique_reference:
+        found = client.search_by_token_unique_reference(receipt.token_unique_reference, audit=audit).tokens
+    else:
+        number = vault.card_account_data(receipt.card)["accountNumber"]  # goes only into the encrypted search
+        found = client.search_by_account_number(number, audit=audit).tokens
+    trid = push.token_requestor.trid
+    # A reference a browser made up may name another card's token: only this card's, at this requestor, count.
+    return [
+        token
+        for token in found
+        if token.token_requestor_id == trid
+        and (token.account_pan_suffix is None or token.account_pan_suffix == receipt.card.last_four)
+    ]
+
+
+def receipt_network_check(receipt: PushReceipt, *, quick: bool = False) -> str:
+    """Check one used receipt's reported result with the network; returns its NetworkCheck afterwards. `quick`:
+    a cardholder is waiting (the callback), so MDES gets a short timeout and the sweep tries again later."""
+    receipt.network_check_attempts += 1
+    try:
+        config = network_configuration_active()
+        if config is None:
+            raise LookupError("no active network configuration")
+        seconds = settings.PROVISIONING_NETWORK_CHECK_TIMEOUT_SECONDS
+        client = CustomerServiceClient.from_configuration(
+            config, timeout=(min(seconds, 3.05), seconds) if quick else None
+        )
+        tokens = _tokens_at_requestor(client, receipt)
+    except (MdesError, LookupError, ValueError) as error:
+        logger.warning("Network check of receipt %s failed: %s", receipt.pk, type(error).__name__)
+        final = receipt.network_check_attempts >= settings.PROVISIONING_NETWORK_CHECK_ATTEMPTS
+        receipt.network_check = NetworkCheck.UNCHECKED if final else NetworkCheck.PENDING
+        receipt.save(update_fields=["network_check", "network_check_attempts"])
+        if final:
+            audit_event_record(
+                action="push.outcome_unchecked",
+                target=receipt,
+                outcome=AuditEvent.Outcome.FAILURE,
+                detail=f"The network could not be asked after {receipt.network_check_attempts} attempts",
+            )
+        return receipt.network_check
+    reported = receipt.reported_result or receipt.result
+    confirmed = _network_result(reported, tokens)
+    before = receipt.result
+    receipt.result = confirmed
+    receipt.network_check = NetworkCheck.CONFIRMED if confirmed == reported else NetworkCheck.CORRECTED
+    receipt.network_checked_at = timezone.now()
+    if receipt.token_unique_reference is None and len(tokens) == 1:
+        receipt.token_unique_reference = tokens[0].token_unique_reference
+    receipt.save(
+        update_fields=[
+            "result",
+            "network_check",
+            "network_checked_at",
+            "network_check_attempts",
+            "token_unique_reference",
+        ]
+    )
+    if receipt.network_check == NetworkCheck.CORRECTED:
+        audit_event_record(
+            action="push.outcome_contradicted",
+            target=receipt,
+            outcome=AuditEvent.Outcome.FAILURE,
+            before={"result": before, "reported": reported},
+            after={"result": confirmed},
+            detail="The browser reported an outcome the network's token records contradict",
+        )
+    return receipt.network_check
+
+
+def receipt_network_checks_due(*, limit: int = 200) -> int:
+    """Try again the checks MDES could not answer, with exponential backoff between attempts. Returns how many ran."""
+    now = timezone.now()
+    base = settings.PROVISIONING_NETWORK_CHECK_BACKOFF_SECONDS
+    due = [
+        receipt
+        for receipt in PushReceipt.objects.filter(network_check=NetworkCheck.PENDING)
+        .select_related("push__token_requestor", "push__cardholder", "card")
+        .order_by("used_at")[:limit]
+        if receipt.used_at is None
+        or receipt.used_at + timedelta(seconds=base * 2 ** max(receipt.network_check_attempts - 1, 0)) <= now
+    ]
+    for receipt in due:
+        receipt_network_check(receipt)
+    return len(due)

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_POST, require_safe
 from core.health import readiness
 from core.http_headers import sandboxed_file_headers
 from core.images import raster_format
+from core.metrics import metrics_exposition
 
 logger = logging.getLogger("portal.csp")
 logger_security = logging.getLogger("portal.security")
@@ -51,6 +52,16 @@ def readyz(request: HttpRequest) -> JsonResponse:
     if internal_caller(request):
         body["checks"] = {result.name: {"ok": result.ok, "detail": result.detail} for result in results}
     return JsonResponse(body, status=200 if ready else 503)
+
+
+@never_cache
+@require_GET
+def metrics(request: HttpRequest) -> HttpResponse:
+    """Prometheus' scrape: the portal's figures, for staff and callers on this machine only (a 404 to others)."""
+    if not internal_caller(request):
+        raise Http404("Not found")
+    body, content_type = metrics_exposition()
+    return HttpResponse(body, content_type=content_type)
 
 
 @never_cache

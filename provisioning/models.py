@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.metrics import JOB_RUN_SECONDS, JOB_RUNS
 from core.states import StatefulModel
 
 ACCOUNT_RANGE_PATTERN = r"^[0-9]{9,19}$"
@@ -385,6 +386,8 @@ class JobRun(StatefulModel):
         self.counts = counts or {}
         self.detail = detail[:2000]
         self.save()
+        JOB_RUNS.labels(job=self.job, state=state).inc()
+        JOB_RUN_SECONDS.labels(job=self.job).observe((self.finished_at - self.started_at).total_seconds())
         return self
 
 

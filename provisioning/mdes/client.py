@@ -44,11 +44,13 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from django.conf import settings
 from oauth1.authenticationutils import load_signing_key  # type: ignore[import-untyped]
 from oauth1.oauth import OAuth  # type: ignore[import-untyped]
+from opentelemetry import trace
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ConnectTimeoutError, DecodeError, HTTPError, ReadTimeoutError
 from urllib3.exceptions import SSLError as Urllib3SSLError
 from urllib3.util.retry import Retry
 
+from core.metrics import MDES_ERRORS, MDES_REQUEST_SECONDS
 from provisioning.mdes.errors import (
     ErrorDetail,
     MdesApplicationError,
@@ -76,6 +78,7 @@ from provisioning.mdes.types import (
 from provisioning.models import NetworkConfiguration
 
 logger = logging.getLogger(__name__)
+tracer = trace.get_tracer(__name__)
 
 ELIGIBLE_PATH = "/connect/1/0/getEligibleTokenRequestors"
 ASSET_PATH = "/issuer-assets/1/0/asset/tokenrequestor/{asset_id}"
@@ -340,7 +343,12 @@ class TokenConnectClient:
         for number, batch in enumerate(batches, start=1):
             batch_id = base_id if len(batches) == 1 else f"{base_id}-{number}"
             payload = self._call(
-                "POST", ELIGIBLE_PATH, {"requestId": batch_id, "accountRanges": batch}, batch_id, idempotent=True
+                "POST",
+                ELIGIBLE_PATH,
+                {"requestId": batch_id, "accountRanges": batch},
+                batch_id,
+                idempotent=True,
+                operation="getEligibleTokenRequestors",
             )
             for item in self._result_list(payload, "tokenRequestors", batch_id):
                 try:
@@ -358,7 +366,7 @@ class TokenConnectClient:
     def get_asset(self, asset_id: str) -> Asset:
         """A token requestor logo (or other asset). Assets never change: cache them forever by id."""
         path = ASSET_PATH.format(asset_id=quote(asset_id, safe=""))
-        payload = self._call("GET", path, None, None, idempotent=True)
+        payload = self._call("GET", path, None, None, idempotent=True, operation="getAsset")
         items = self._result_list(payload, "mediaContents", None)
         return Asset(asset_id=asset_id, media_contents=tuple(MediaContent.from_json(item) for item in items))
 
@@ -385,7 +393,7 @@ class TokenConnectClient:
             authentication_code=authentication_code,
         )
         # Not idempotent: MDES issues new receipts for every push it processes.
-        payload = self._call("POST", PUSH_PATH, body, request_id, idempotent=False)
+        payload = self._call("POST", PUSH_PATH, body, request_id, idempotent=False, operation="pushMultipleAccounts")
         result = self._push_result(payload, request_id, [a.push_account_id for a in funding_accounts], signature_data)
         logger.info(
             "MDES push: %d receipt(s), %d refused",
@@ -446,10 +454,39 @@ class TokenConnectClient:
 
     # --- transport ---------------------------------------------------------------------------------------------------
     def _call(
-        self, method: str, path: str, body: Mapping[str, Any] | None, request_id: str | None, *, idempotent: bool
+        self,
+        method: str,
+        path: str,
+        body: Mapping[str, Any] | None,
+        request_id: str | None,
+        *,
+        idempotent: bool,
+        operation: str,
     ) -> dict[str, Any]:
-        """One exchange with MDES. `idempotent`: whether repeating the call is harmless, which decides whether a
-        failure after the request may have reached MDES is MdesUnavailable (retry) or MdesOutcomeUnknown (do not)."""
+        """One exchange with MDES, timed (a span and the latency histogram, by operation and status) and counted
+        when it fails (by reason code). `idempotent`: whether repeating the call is harmless, which decides whether
+        a failure after the request may have reached MDES is MdesUnavailable (retry) or MdesOutcomeUnknown (do not).
+        """
+        started = time.monotonic()
+        log_extra: dict[str, Any] = {"mdes_method": method, "mdes_path": path, "mdes_request_id": request_id}
+        with tracer.start_as_current_span(
+            f"MDES {operation}", kind=trace.SpanKind.CLIENT, attributes={"mdes.operation": operation}
+        ) as span:
+            try:
+                return self._exchange(method, path, body, log_extra, idempotent=idempotent)
+            except MdesError as error:
+                for code in error.reason_codes or (type(error).__name__,):
+                    MDES_ERRORS.labels(operation=operation, code=code[:64]).inc()
+                raise
+            finally:
+                # The HTTP status, else how the exchange failed before one arrived (e.g. "no answer in time").
+                status = str(log_extra.get("mdes_status") or log_extra.get("failure") or "error")
+                span.set_attribute("mdes.status", status)
+                MDES_REQUEST_SECONDS.labels(operation=operation, status=status).observe(time.monotonic() - started)
+
+    def _exchange(
+        self, method: str, path: str, body: Mapping[str, Any] | None, log_extra: dict[str, Any], *, idempotent: bool
+    ) -> dict[str, Any]:
         url = f"{self._base_url}{path}"
         target = urlsplit(url)
         if (target.scheme, target.netloc.lower()) != self._scheme_and_host:
@@ -464,7 +501,6 @@ class TokenConnectClient:
         if text is not None:
             headers["Content-Type"] = "application/json; charset=UTF-8"
         started = time.monotonic()
-        log_extra: dict[str, Any] = {"mdes_method": method, "mdes_path": path, "mdes_request_id": request_id}
         try:
             response = self._session.request(
                 method,

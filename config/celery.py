@@ -5,7 +5,7 @@ from collections.abc import Callable
 from typing import Any
 
 from celery import Celery
-from celery.signals import setup_logging, task_failure, task_retry, task_success
+from celery.signals import setup_logging, task_failure, task_retry, task_success, worker_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
 
@@ -37,3 +37,11 @@ def _count_task(outcome: str) -> Callable[..., None]:
 task_success.connect(_count_task("succeeded"), weak=False)
 task_failure.connect(_count_task("failed"), weak=False)
 task_retry.connect(_count_task("retried"), weak=False)
+
+
+@worker_init.connect
+def start_tracing(**kwargs: object) -> None:
+    """Task spans, and the MDES calls inside them, when an OTLP endpoint is configured."""
+    from core.tracing import tracing_configure
+
+    tracing_configure(process="worker")

@@ -384,6 +384,11 @@ LANDING_LINK_MAX_PUSHES = env.int("LANDING_LINK_MAX_PUSHES", default=5)
 PORTAL_ISSUER_NAME = env.str("PORTAL_ISSUER_NAME", default="Push Provisioning Portal")
 PORTAL_ENVIRONMENT_LABEL = env.str("PORTAL_ENVIRONMENT_LABEL", default="")
 
+# --- Observability: traces (OpenTelemetry) and error reports (Sentry) -------------------------------------------
+# Traces are exported over OTLP/HTTP only when an endpoint is set (the exporter also reads OTEL_EXPORTER_OTLP_*).
+OTEL_EXPORTER_OTLP_ENDPOINT = env.str("OTEL_EXPORTER_OTLP_ENDPOINT", default="")
+OTEL_SERVICE_NAME = env.str("OTEL_SERVICE_NAME", default="push-provisioning-portal")
+
 # --- Logging -------------------------------------------------------------------------------------------------------
 # One JSON object a line (so a value cannot forge a second line), card numbers masked by a filter on the handler.
 LOGGING = {

@@ -388,6 +388,16 @@ PORTAL_ENVIRONMENT_LABEL = env.str("PORTAL_ENVIRONMENT_LABEL", default="")
 # Traces are exported over OTLP/HTTP only when an endpoint is set (the exporter also reads OTEL_EXPORTER_OTLP_*).
 OTEL_EXPORTER_OTLP_ENDPOINT = env.str("OTEL_EXPORTER_OTLP_ENDPOINT", default="")
 OTEL_SERVICE_NAME = env.str("OTEL_SERVICE_NAME", default="push-provisioning-portal")
+# Error reports go to Sentry only with a DSN, scrubbed of card numbers, receipts, codes and tokens.
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    from core.error_reports import error_reports_configure
+
+    error_reports_configure(
+        dsn=SENTRY_DSN,
+        environment=env.str("SENTRY_ENVIRONMENT", default=""),
+        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+    )
 
 # --- Logging -------------------------------------------------------------------------------------------------------
 # One JSON object a line (so a value cannot forge a second line), card numbers masked by a filter on the handler.

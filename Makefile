@@ -50,6 +50,7 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/bandit -q -r config core users audit issuer_portal cardholders provisioning landing api demo sandbox -ll -ii
 	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python scripts/check_secrets.py
+	$(BIN)/hadolint Dockerfile
 	@if git ls-files | grep -E '\.(p12|pfx|pem|key|cer|crt)$$'; then echo "key or certificate files are tracked"; exit 1; fi
 
 clean:

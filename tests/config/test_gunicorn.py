@@ -81,31 +81,32 @@ def access_records(log: Path) -> list[dict[str, object]]:
 def test_gunicorn_serves_the_portal_and_logs_requests_without_query_strings(tmp_path: Path) -> None:
     log = tmp_path / "gunicorn.log"
     with gunicorn(production_env(tmp_path, DJANGO_TRUSTED_PROXY_COUNT="1"), log) as origin:
+        probe = requests.get(f"{origin}/healthz", allow_redirects=False, timeout=5)  # plain HTTP, from the host
         response = requests.get(
-            f"{origin}/healthz?receipt=SECRET-RECEIPT",
+            f"{origin}/csp-report/?receipt=SECRET-RECEIPT",
             headers={"X-Forwarded-Proto": "https"},
             allow_redirects=False,
             timeout=5,
         )
-    assert response.status_code == 200
-    assert response.json() == {"status": "ok"}
+    assert probe.status_code == 200
+    assert probe.json() == {"status": "ok"}
+    # Served over "HTTPS" as the trusted proxy said (no redirect): the view's own answer to a GET.
+    assert response.status_code == 405
     request_id = response.headers["X-Request-ID"]
 
     assert "SECRET-RECEIPT" not in log.read_text()
     (record,) = [r for r in access_records(log) if r["request_id"] == request_id]
     assert record["message"] == "request"
     assert record["method"] == "GET"
-    assert record["path"] == "/healthz"
-    assert record["status"] == 200
+    assert record["path"] == "/csp-report/"
+    assert record["status"] == 405
     assert isinstance(record["duration_ms"], float)
 
 
 def test_gunicorn_ignores_forwarded_headers_when_no_proxy_is_trusted(tmp_path: Path) -> None:
     log = tmp_path / "gunicorn.log"
     with gunicorn(production_env(tmp_path, DJANGO_TRUSTED_PROXY_COUNT="0"), log) as origin:
-        response = requests.get(
-            f"{origin}/healthz", headers={"X-Forwarded-Proto": "https"}, allow_redirects=False, timeout=5
-        )
+        response = requests.get(f"{origin}/", headers={"X-Forwarded-Proto": "https"}, allow_redirects=False, timeout=5)
     # A client claiming HTTPS is still on plain HTTP: the portal redirects it.
     assert response.status_code == 301
     assert response.headers["Location"].startswith("https://")

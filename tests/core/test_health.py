@@ -13,12 +13,14 @@ import pytest
 import redis
 from django.test import override_settings
 
-from provisioning.models import NetworkConfiguration
+from provisioning.checks import network_keys_loadable
+from provisioning.mdes.errors import MdesConfigurationError
 
 PUBLIC_ADDRESS = "203.0.113.7"
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"  # Debian's redis-server package
-# The checks run in threads of their own, with connections of their own: they see only committed rows.
-pytestmark = pytest.mark.django_db(transaction=True)
+# The checks run in threads of their own, with connections of their own, so they see only committed rows: the
+# HTTP tests run without a network configuration (nothing to load), the key check is called directly.
+pytestmark = pytest.mark.django_db
 
 
 def free_port() -> int:
@@ -81,12 +83,6 @@ def own_redis(tmp_path: Any) -> Iterator[RedisServer]:
         server.stop()
 
 
-@pytest.fixture
-def ready_keys(sandbox_network_config: NetworkConfiguration) -> NetworkConfiguration:
-    """An active network configuration whose keys load (the sandbox's)."""
-    return sandbox_network_config
-
-
 def test_liveness_asks_no_dependency(client, django_assert_num_queries) -> None:
     with django_assert_num_queries(0):
         response = client.get("/healthz")
@@ -94,37 +90,40 @@ def test_liveness_asks_no_dependency(client, django_assert_num_queries) -> None:
     assert response.json() == {"status": "ok"}
 
 
-def test_readiness_lists_each_check_to_a_loopback_caller(client, ready_keys) -> None:
+def test_readiness_lists_each_check_to_a_loopback_caller(client) -> None:
     response = client.get("/readyz", REMOTE_ADDR="127.0.0.1")
     assert response.status_code == 200
     checks = response.json()["checks"]
     assert set(checks) == {"database", "cache", "broker", "migrations", "network_keys"}
     assert all(check["ok"] for check in checks.values())
-    assert checks["network_keys"]["detail"] == "loadable"
+    assert checks["migrations"]["detail"] == "applied"
 
 
-def test_readiness_tells_the_public_only_the_verdict(client, network_config) -> None:
-    response = client.get("/readyz", REMOTE_ADDR=PUBLIC_ADDRESS)  # the factory's keys do not exist
+def test_readiness_tells_the_public_only_the_verdict(client, own_redis) -> None:
+    own_redis.stop()
+    with override_settings(CELERY_BROKER_URL=own_redis.url):
+        response = client.get("/readyz", REMOTE_ADDR=PUBLIC_ADDRESS)
     assert response.status_code == 503
     assert response.json() == {"status": "unavailable"}
     assert response["Cache-Control"].startswith("max-age=0")
 
 
-def test_readiness_fails_while_the_network_keys_cannot_be_loaded(client, ready_keys, monkeypatch) -> None:
-    monkeypatch.delenv(ready_keys.signing_key_password_env)
-    response = client.get("/readyz", REMOTE_ADDR="127.0.0.1")
-    assert response.status_code == 503
-    keys = response.json()["checks"]["network_keys"]
-    assert keys["ok"] is False
-    assert ready_keys.signing_key_password_env in keys["detail"]
+def test_the_network_keys_check_loads_the_active_configurations_keys(sandbox_network_config) -> None:
+    assert network_keys_loadable() == "loadable"
 
 
-def test_readiness_shows_details_to_signed_in_staff(client, ready_keys, staff_user) -> None:
+def test_the_network_keys_check_fails_while_they_cannot_be_loaded(sandbox_network_config, monkeypatch) -> None:
+    monkeypatch.delenv(sandbox_network_config.signing_key_password_env)
+    with pytest.raises(MdesConfigurationError, match=sandbox_network_config.signing_key_password_env):
+        network_keys_loadable()
+
+
+def test_readiness_shows_details_to_signed_in_staff(client, staff_user) -> None:
     client.force_login(staff_user)
     assert "checks" in client.get("/readyz", REMOTE_ADDR=PUBLIC_ADDRESS).json()
 
 
-def test_readiness_fails_while_redis_is_down_and_recovers_when_it_returns(client, ready_keys, own_redis) -> None:
+def test_readiness_fails_while_redis_is_down_and_recovers_when_it_returns(client, own_redis) -> None:
     caches = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": own_redis.url}}
     with override_settings(CACHES=caches, CELERY_BROKER_URL=own_redis.url):
         assert client.get("/readyz").status_code == 200

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: demo demo-totp test lint api-schema ci-checks clean
+.PHONY: demo demo-totp serve test lint api-schema ci-checks clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if (3, 11) <= sys.version_info[:2] < (3, 13) else 1)' || \
@@ -25,6 +25,15 @@ demo: $(VENV)/.installed-base
 demo-totp:
 	@$(PYTHON) scripts/demo_totp.py
 
+# The production processes (Procfile: gunicorn, Celery worker, Celery beat) on PostgreSQL and Redis, configured
+# from the environment (or .env with DJANGO_READ_DOT_ENV_FILE=1). Migrations run first, as their own step.
+serve: $(VENV)/.installed-base
+	@test -n "$$DATABASE_URL" -a -n "$$REDIS_URL" || { echo "make serve needs DATABASE_URL and REDIS_URL (PostgreSQL, Redis)"; exit 1; }
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	PATH="$(CURDIR)/$(BIN):$$PATH" PROMETHEUS_MULTIPROC_DIR="$${PROMETHEUS_MULTIPROC_DIR:-/tmp/portal-metrics}" \
+		$(BIN)/honcho start -f Procfile
+
 test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest
 
@@ -41,6 +50,7 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/bandit -q -r config core users audit issuer_portal cardholders provisioning landing api demo sandbox -ll -ii
 	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python scripts/check_secrets.py
+	$(BIN)/hadolint Dockerfile
 	@if git ls-files | grep -E '\.(p12|pfx|pem|key|cer|crt)$$'; then echo "key or certificate files are tracked"; exit 1; fi
 
 clean:

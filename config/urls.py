@@ -16,6 +16,8 @@ urlpatterns = [
     path("card/", include("landing.urls")),
     path("api/", include("api.urls")),
     path("healthz", core_views.healthz, name="healthz"),
+    path("readyz", core_views.readyz, name="readyz"),
+    path("metrics", core_views.metrics, name="metrics"),
     path("csp-report/", core_views.csp_report, name="csp_report"),
     # Browsers ask for /favicon.ico on pages that name no icon (the admin's).
     path("favicon.ico", core_views.favicon),

@@ -12,6 +12,8 @@ from core.request_context import current_request_id
 # Paths whose last segment is a bearer token (a landing link, a continue-on-phone link): Django and the web
 # server log request paths, e.g. for every 404 or 429.
 _BEARER_PATHS = re.compile(r"(/(?:card/open|continue)/)[A-Za-z0-9_-]{8,}")
+# A request's repr quotes its full path: its query string may carry receipts and callback signatures.
+_QUERY_IN_REPR = re.compile(r"\?[^'\"]*")
 
 
 def scrub_log_text(text: str) -> str:
@@ -38,7 +40,7 @@ class MaskCardNumbersFilter(logging.Filter):
             if isinstance(value, str):
                 setattr(record, key, scrub_log_text(value))
             elif key == "request" and value is not None:
-                setattr(record, key, scrub_log_text(repr(value)))
+                setattr(record, key, scrub_log_text(_QUERY_IN_REPR.sub("", repr(value))))
         if not hasattr(record, "request_id"):
             record.request_id = current_request_id()
         return True

@@ -17,6 +17,7 @@ from django.utils.translation import gettext
 
 from core.client_ip import client_ip
 from core.request_context import set_client_ip, set_request_id
+from core.tracing import current_trace_id
 
 SESSION_AUTHENTICATED_AT_KEY = "portal_authenticated_at"
 
@@ -25,13 +26,14 @@ Handler = Callable[[HttpRequest], HttpResponse]
 
 class RequestIdMiddleware:
     """Gives every request an id (never taken from the client) for logs, audit events and the response, and
-    remembers its client address for audit events recorded without the request at hand."""
+    remembers its client address for audit events recorded without the request at hand. With tracing on, the id
+    is the request's trace id, so a log line leads to its trace."""
 
     def __init__(self, get_response: Handler) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        request_id = uuid.uuid4().hex
+        request_id = current_trace_id() or uuid.uuid4().hex
         set_request_id(request_id)
         set_client_ip(client_ip(request))
         try:

@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from core.messaging import Message, MessageNotSentError, message_backend, message_send
+from core.metrics import ONE_TIME_CODES
 from core.personal_data import mask_email
 
 CODE_DIGITS = 8
@@ -130,6 +131,16 @@ def one_time_code_send(
     """Send a new code by `channel_kind` (one of `channels`) and keep its hash in `codes`, a related manager of the
     thing it is for (`user.step_up_codes`, `link.codes`). Raises CodeNotSentError: unknown channel, too many sent
     lately, or the message backend failed (the code is then kept: it counts against the sends, as it may arrive)."""
+    try:
+        channel = _code_send(codes=codes, scope=scope, channels=channels, channel_kind=channel_kind, subject=subject)
+    except CodeNotSentError as error:
+        ONE_TIME_CODES.labels(outcome=f"refused_{error.problem}").inc()
+        raise
+    ONE_TIME_CODES.labels(outcome="sent").inc()
+    return channel
+
+
+def _code_send(*, codes: Any, scope: str, channels: list[CodeChannel], channel_kind: str, subject: str) -> CodeChannel:
     channel = next((c for c in channels if c.kind == channel_kind), None)
     if channel is None:
         raise CodeNotSentError(CodeProblem.NO_CHANNEL)

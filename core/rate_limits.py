@@ -8,6 +8,7 @@ from django.core.cache import cache
 from django.http import HttpRequest
 
 from core.client_ip import client_ip
+from core.metrics import RATE_LIMIT_REFUSALS
 
 
 def counter_hit(key: str, window_seconds: int) -> int:
@@ -43,10 +44,20 @@ def rate_limit_allows_for(
 ) -> bool:
     """Count one `action` for `subject` (a user, a landing link, an API credential) and for this address."""
     subject_ok = _hit(f"rate:{action}:{subject}", per_subject, window_seconds)
-    address_ok = rate_limit_allows_address(request, action, per_address=per_address, window_seconds=window_seconds)
-    return subject_ok and address_ok
+    address_ok = _address_hit(request, action, per_address, window_seconds)
+    return _counted(action, subject_ok and address_ok)
 
 
 def rate_limit_allows_address(request: HttpRequest, action: str, *, per_address: int, window_seconds: int) -> bool:
     """Count one `action` for this client address alone (for requests that name no one, or the wrong one)."""
+    return _counted(action, _address_hit(request, action, per_address, window_seconds))
+
+
+def _address_hit(request: HttpRequest, action: str, per_address: int, window_seconds: int) -> bool:
     return _hit(f"rate:{action}:ip:{client_ip(request) or 'unknown'}", per_address, window_seconds)
+
+
+def _counted(action: str, allowed: bool) -> bool:
+    if not allowed:
+        RATE_LIMIT_REFUSALS.labels(action=action).inc()
+    return allowed

@@ -1,13 +1,13 @@
-"""Endpoints every deployment needs: a health probe, the CSP violation report sink, the refused-form page, and
-uploaded media served so that a browser can only show it as an image."""
+"""Endpoints every deployment needs: liveness and readiness probes, the CSP violation report sink, the refused-form
+page, and uploaded media served so that a browser can only show it as an image."""
 
+import ipaddress
 import json
 import logging
 from pathlib import PurePosixPath
 
 from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.storage import default_storage
-from django.db import connection
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import render
 from django.templatetags.static import static
@@ -15,8 +15,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST, require_safe
 
+from core.health import readiness
 from core.http_headers import sandboxed_file_headers
 from core.images import raster_format
+from core.metrics import metrics_exposition
 
 logger = logging.getLogger("portal.csp")
 logger_security = logging.getLogger("portal.security")
@@ -26,9 +28,40 @@ _MAX_REPORT_BYTES = 16 * 1024
 
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
+    """Liveness: the process answers. No dependency is asked, so a database outage never restarts the web tier."""
     return JsonResponse({"status": "ok"})
+
+
+def internal_caller(request: HttpRequest) -> bool:
+    """Staff, or a caller on this machine (the orchestrator's probe, Prometheus' sidecar): whom details may reach."""
+    if getattr(request, "user", None) is not None and request.user.is_staff:
+        return True
+    try:
+        return ipaddress.ip_address(request.META.get("REMOTE_ADDR", "")).is_loopback
+    except ValueError:
+        return False
+
+
+@never_cache
+@require_GET
+def readyz(request: HttpRequest) -> JsonResponse:
+    """Readiness: 200 when every dependency answers, else 503; which check failed and why only to internal callers."""
+    results = readiness()
+    ready = all(result.ok for result in results)
+    body: dict[str, object] = {"status": "ok" if ready else "unavailable"}
+    if internal_caller(request):
+        body["checks"] = {result.name: {"ok": result.ok, "detail": result.detail} for result in results}
+    return JsonResponse(body, status=200 if ready else 503)
+
+
+@never_cache
+@require_GET
+def metrics(request: HttpRequest) -> HttpResponse:
+    """Prometheus' scrape: the portal's figures, for staff and callers on this machine only (a 404 to others)."""
+    if not internal_caller(request):
+        raise Http404("Not found")
+    body, content_type = metrics_exposition()
+    return HttpResponse(body, content_type=content_type)
 
 
 @never_cache

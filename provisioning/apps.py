@@ -7,6 +7,8 @@ class ProvisioningConfig(AppConfig):
     verbose_name = "Push provisioning"
 
     def ready(self) -> None:
-        from provisioning.checks import check_network_configuration
+        from core.health import readiness_check_register
+        from provisioning.checks import check_network_configuration, network_keys_loadable
 
         checks.register(check_network_configuration, "provisioning")
+        readiness_check_register("network_keys", network_keys_loadable)

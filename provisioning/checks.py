@@ -21,7 +21,7 @@ from django.conf import settings
 from django.core.checks import CheckMessage, Error
 from django.db import DatabaseError
 
-from provisioning.mdes.client import configured_path
+from provisioning.mdes.client import TokenConnectClient, configured_path
 from provisioning.mdes.hosts import BaseUrlProblem, base_url_refusal, is_local_sandbox_host
 from provisioning.models import NetworkConfiguration
 from provisioning.selectors import network_configuration_active
@@ -149,3 +149,12 @@ def check_network_configuration(app_configs: Sequence[AppConfig] | None = None, 
         *_signing_key_messages(config),
         *_encryption_certificate_messages(config),
     ]
+
+
+def network_keys_loadable() -> str:
+    """Readiness: the active configuration's signing key and encryption certificate load (raises when not)."""
+    config = network_configuration_active()
+    if config is None:
+        return "no active network configuration"
+    TokenConnectClient.from_configuration(config)
+    return "loadable"

@@ -13,6 +13,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from audit.models import AuditEvent
+from core.metrics import RECEIPTS_EXPIRED
 from core.states import transition_update
 from provisioning.jobs import job_run_start, job_runs_prune
 from provisioning.models import JobRun, PushReceipt, PushRequest
@@ -97,6 +98,7 @@ def expiry_run() -> JobRun:
         run.finish(state=JobRun.State.FAILED, detail=f"{type(exc).__name__}: {exc}")
         raise
     job_runs_prune(EXPIRY_JOB)
+    RECEIPTS_EXPIRED.inc(expired)
     return run.finish(state=JobRun.State.SUCCEEDED, counts={"expired": expired})
 
 

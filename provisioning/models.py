@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.metrics import JOB_RUN_SECONDS, JOB_RUNS
 from core.states import StatefulModel
 from provisioning.mdes.hosts import derived_customer_service_base_url
 
@@ -439,6 +440,8 @@ class JobRun(StatefulModel):
         self.counts = counts or {}
         self.detail = detail[:2000]
         self.save()
+        JOB_RUNS.labels(job=self.job, state=state).inc()
+        JOB_RUN_SECONDS.labels(job=self.job).observe((self.finished_at - self.started_at).total_seconds())
         return self
 
 

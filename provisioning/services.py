@@ -18,6 +18,7 @@ from audit.models import AuditEvent
 from audit.services import audit_event_record
 from cardholders import vault
 from cardholders.models import Card, Cardholder
+from core.metrics import PUSHES
 from core.states import transition_update
 from provisioning.devices import usable_push_method_types
 from provisioning.mdes.callback import ReportedResult
@@ -109,6 +110,7 @@ def _fail(push: PushRequest, code: PushErrorCode, reasons: str, description: str
     """Record the push as failed with what the network said (`reasons`, else the code's name), and the error to
     tell the person."""
     push.transition_to(PushRequest.State.FAILED)
+    PUSHES.labels(requestor=push.token_requestor.trid, step="failed", outcome=code.name).inc()
     push.error_code = (reasons or code.name)[:100]
     push.error_description = description[:256]
     push.save()
@@ -234,6 +236,7 @@ def _push_record(
         target=push,
         after={"state": push.state, "token_requestor": token_requestor.trid, "cards": [c.last_four for c in cards]},
     )
+    PUSHES.labels(requestor=token_requestor.trid, step="started", outcome=channel).inc()
     return push
 
 
@@ -351,6 +354,7 @@ def _record_result(
         before={"state": PushRequest.State.STARTED},
         after={"state": PushRequest.State.PUSHED, "receipts": len(result.succeeded), "refused": len(result.failed)},
     )
+    PUSHES.labels(requestor=requestor.trid, step="pushed", outcome="all" if not result.failed else "partly").inc()
     return PushStarted(push=push, redirect_url=redirect_url, issued=tuple(issued))
 
 
@@ -366,6 +370,7 @@ def push_mark_redirected(*, push: PushRequest) -> None:
             before={"state": PushRequest.State.PUSHED},
             after={"state": PushRequest.State.REDIRECTED},
         )
+        PUSHES.labels(requestor=push.token_requestor.trid, step="redirected", outcome="web").inc()
         push.refresh_from_db()
 
 
@@ -395,5 +400,7 @@ def push_return(*, push: PushRequest, results: Mapping[str, ReportedResult]) -> 
                     "results": sorted({reported.result.value for reported in results.values()})[:10],
                 },
             )
+    for outcome in outcomes.values():  # per receipt: recorded now, a replay, expired, not this push's
+        PUSHES.labels(requestor=push.token_requestor.trid, step="returned", outcome=outcome.value).inc()
     push.refresh_from_db()
     return outcomes

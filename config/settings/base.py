@@ -213,6 +213,8 @@ CSRF_FAILURE_VIEW = "core.views.csrf_failure"
 
 # --- Transport security and headers --------------------------------------------------------------------------
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
+# Probes and Prometheus call the process itself over plain HTTP, not through the TLS proxy (they carry no secrets).
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=63_072_000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
@@ -411,6 +413,21 @@ LANDING_LINK_MAX_PUSHES = env.int("LANDING_LINK_MAX_PUSHES", default=5)
 # --- Portal ------------------------------------------------------------------------------------------------------
 PORTAL_ISSUER_NAME = env.str("PORTAL_ISSUER_NAME", default="Push Provisioning Portal")
 PORTAL_ENVIRONMENT_LABEL = env.str("PORTAL_ENVIRONMENT_LABEL", default="")
+
+# --- Observability: traces (OpenTelemetry) and error reports (Sentry) -------------------------------------------
+# Traces are exported over OTLP/HTTP only when an endpoint is set (the exporter also reads OTEL_EXPORTER_OTLP_*).
+OTEL_EXPORTER_OTLP_ENDPOINT = env.str("OTEL_EXPORTER_OTLP_ENDPOINT", default="")
+OTEL_SERVICE_NAME = env.str("OTEL_SERVICE_NAME", default="push-provisioning-portal")
+# Error reports go to Sentry only with a DSN, scrubbed of card numbers, receipts, codes and tokens.
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    from core.error_reports import error_reports_configure
+
+    error_reports_configure(
+        dsn=SENTRY_DSN,
+        environment=env.str("SENTRY_ENVIRONMENT", default=""),
+        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+    )
 
 # --- Logging -------------------------------------------------------------------------------------------------------
 # One JSON object a line (so a value cannot forge a second line), card numbers masked by a filter on the handler.

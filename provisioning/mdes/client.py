@@ -50,6 +50,7 @@ from provisioning.mdes.transport import (
     SignedTransport,
     configured_path,
     configured_timeout,
+    observed_call,
     signing_key,
     signing_key_password,
 )
@@ -243,7 +244,12 @@ class TokenConnectClient:
         for number, batch in enumerate(batches, start=1):
             batch_id = base_id if len(batches) == 1 else f"{base_id}-{number}"
             payload = self._call(
-                "POST", ELIGIBLE_PATH, {"requestId": batch_id, "accountRanges": batch}, batch_id, idempotent=True
+                "POST",
+                ELIGIBLE_PATH,
+                {"requestId": batch_id, "accountRanges": batch},
+                batch_id,
+                idempotent=True,
+                operation="getEligibleTokenRequestors",
             )
             for item in self._result_list(payload, "tokenRequestors", batch_id):
                 try:
@@ -261,7 +267,7 @@ class TokenConnectClient:
     def get_asset(self, asset_id: str) -> Asset:
         """A token requestor logo (or other asset). Assets never change: cache them forever by id."""
         path = ASSET_PATH.format(asset_id=quote(asset_id, safe=""))
-        payload = self._call("GET", path, None, None, idempotent=True)
+        payload = self._call("GET", path, None, None, idempotent=True, operation="getAsset")
         items = self._result_list(payload, "mediaContents", None)
         return Asset(asset_id=asset_id, media_contents=tuple(MediaContent.from_json(item) for item in items))
 
@@ -288,7 +294,7 @@ class TokenConnectClient:
             authentication_code=authentication_code,
         )
         # Not idempotent: MDES issues new receipts for every push it processes.
-        payload = self._call("POST", PUSH_PATH, body, request_id, idempotent=False)
+        payload = self._call("POST", PUSH_PATH, body, request_id, idempotent=False, operation="pushMultipleAccounts")
         result = self._push_result(payload, request_id, [a.push_account_id for a in funding_accounts], signature_data)
         logger.info(
             "MDES push: %d receipt(s), %d refused",
@@ -349,18 +355,27 @@ class TokenConnectClient:
 
     # --- transport ---------------------------------------------------------------------------------------------------
     def _call(
-        self, method: str, path: str, body: Mapping[str, Any] | None, request_id: str | None, *, idempotent: bool
+        self,
+        method: str,
+        path: str,
+        body: Mapping[str, Any] | None,
+        request_id: str | None,
+        *,
+        idempotent: bool,
+        operation: str,
     ) -> dict[str, Any]:
         """One exchange with MDES. Only the push is not idempotent: MDES issues new receipts for each one."""
-        answer = self._transport.exchange(
-            method,
-            path,
-            body,
-            request_id,
-            idempotent=idempotent,
-            lost_answer="after the push was sent: whether it issued receipts is unknown",
-        )
-        return self._decode(answer.status, answer.content, answer.log_extra, idempotent)
+        with observed_call(operation) as answered:
+            answer = self._transport.exchange(
+                method,
+                path,
+                body,
+                request_id,
+                idempotent=idempotent,
+                lost_answer="after the push was sent: whether it issued receipts is unknown",
+            )
+            answered(answer.status)
+            return self._decode(answer.status, answer.content, answer.log_extra, idempotent)
 
     @staticmethod
     def _decode(status: int, content: bytes, log_extra: dict[str, Any], idempotent: bool) -> dict[str, Any]:

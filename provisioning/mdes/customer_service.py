@@ -64,9 +64,11 @@ from provisioning.mdes.errors import (
 from provisioning.mdes.transport import (
     DEFAULT_CONNECT_RETRIES,
     DEFAULT_TIMEOUT,
+    Answer,
     SignedTransport,
     configured_path,
     configured_timeout,
+    observed_call,
     signing_key,
     signing_key_password,
 )
@@ -221,7 +223,7 @@ class CustomerServiceClient:
 
     def _search(self, body: Mapping[str, Any]) -> SearchResult:
         try:
-            payload = self._call(SEARCH_PATH, body, idempotent=True)
+            payload = self._call(SEARCH_PATH, body, idempotent=True, operation="csSearch")
         except MdesApplicationError as exc:
             if exc.reason_codes and all(code == EMPTY_RESULT for code in exc.reason_codes):
                 return SearchResult(tokens=())
@@ -235,7 +237,7 @@ class CustomerServiceClient:
                 "AuditInfo": self._audit(audit),
             }
         }
-        payload = self._call(TOKEN_REQUESTOR_SEARCH_PATH, body, idempotent=True)
+        payload = self._call(TOKEN_REQUESTOR_SEARCH_PATH, body, idempotent=True, operation="csTokenRequestorSearch")
         return self._parsed(lambda: TokenRequestorInfo.from_json(payload))
 
     def status_history(self, token_unique_reference: str, *, audit: AuditInfo) -> tuple[StatusChange, ...]:
@@ -245,7 +247,7 @@ class CustomerServiceClient:
                 "AuditInfo": self._audit(audit),
             }
         }
-        payload = self._call(STATUS_HISTORY_PATH, body, idempotent=True)
+        payload = self._call(STATUS_HISTORY_PATH, body, idempotent=True, operation="csStatusHistory")
         return self._parsed(lambda: status_history_from_json(payload))
 
     # --- lifecycle ---------------------------------------------------------------------------------------------------
@@ -308,7 +310,7 @@ class CustomerServiceClient:
         if comment_text is not None:
             body["CommentText"] = comment_text
         body["AuditInfo"] = self._audit(audit)
-        payload = self._call(path, {f"{name}Request": body}, idempotent=False)
+        payload = self._call(path, {f"{name}Request": body}, idempotent=False, operation=f"cs{name}")
         result = self._parsed(lambda: TokenActionResult.from_json(payload, f"{name}Response"))
         logger.info(
             "MDES Customer Service %s %s", name, reason_code, extra={"token_unique_reference": token_unique_reference}
@@ -334,15 +336,21 @@ class CustomerServiceClient:
         except (TypeError, ValueError) as exc:
             raise MdesProtocolError("MDES's Customer Service answer cannot be read") from exc
 
-    def _call(self, path: str, body: Mapping[str, Any], *, idempotent: bool) -> dict[str, Any]:
-        answer = self._transport.exchange(
-            "POST",
-            path,
-            body,
-            None,
-            idempotent=idempotent,
-            lost_answer="after the change was sent: whether MDES applied it is unknown",
-        )
+    def _call(self, path: str, body: Mapping[str, Any], *, idempotent: bool, operation: str) -> dict[str, Any]:
+        with observed_call(operation) as answered:
+            answer = self._transport.exchange(
+                "POST",
+                path,
+                body,
+                None,
+                idempotent=idempotent,
+                lost_answer="after the change was sent: whether MDES applied it is unknown",
+            )
+            answered(answer.status)
+            return self._decode_answer(answer, idempotent=idempotent)
+
+    @staticmethod
+    def _decode_answer(answer: Answer, *, idempotent: bool) -> dict[str, Any]:
         status = answer.status
         try:
             payload = json.loads(answer.content)

@@ -15,7 +15,8 @@ import logging
 import os
 import ssl
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,11 +27,13 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from django.conf import settings
 from oauth1.authenticationutils import load_signing_key  # type: ignore[import-untyped]
 from oauth1.oauth import OAuth  # type: ignore[import-untyped]
+from opentelemetry import trace
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ConnectTimeoutError, DecodeError, HTTPError, ReadTimeoutError
 from urllib3.exceptions import SSLError as Urllib3SSLError
 from urllib3.util.retry import Retry
 
+from core.metrics import MDES_ERRORS, MDES_REQUEST_SECONDS
 from provisioning.mdes.errors import (
     MdesConfigurationError,
     MdesError,
@@ -281,3 +284,35 @@ class _Failure:
         extra = self.log_extra
         extra.update(latency_ms=round((time.monotonic() - self.started) * 1000), failure=kind)
         logger.warning("MDES %s %s failed: %s", extra["mdes_method"], extra["mdes_path"], kind, extra=extra)
+
+
+tracer = trace.get_tracer("provisioning.mdes")
+
+
+@contextmanager
+def observed_call(operation: str) -> Iterator[Callable[[int], None]]:
+    """One MDES call as a client span and in the latency histogram, by operation and status, and counted by reason
+    code when it fails. The caller reports the HTTP status it got through the callable this yields; a call that
+    failed before any status arrived is labelled with its error's class."""
+    started = time.monotonic()
+    status = ""
+
+    def answered(code: int) -> None:
+        nonlocal status
+        status = str(code)
+
+    with tracer.start_as_current_span(
+        f"MDES {operation}", kind=trace.SpanKind.CLIENT, attributes={"mdes.operation": operation}
+    ) as span:
+        try:
+            yield answered
+        except MdesError as error:
+            status = status or type(error).__name__
+            for code in error.reason_codes or (type(error).__name__,):
+                MDES_ERRORS.labels(operation=operation, code=code[:64]).inc()
+            raise
+        finally:
+            span.set_attribute("mdes.status", status or "error")
+            MDES_REQUEST_SECONDS.labels(operation=operation, status=status or "error").observe(
+                time.monotonic() - started
+            )

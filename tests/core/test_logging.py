@@ -43,3 +43,12 @@ def test_injected_newlines_stay_inside_one_json_record(portal_log: io.StringIO) 
     record = json.loads(lines[0])
     assert record["levelname"] == "WARNING"
     assert "forged" not in record
+
+
+def test_a_logged_request_shows_its_path_without_the_query_string(portal_log: io.StringIO, rf) -> None:
+    # Django's own warnings (404, 405, 429) attach the request, whose repr quotes the full path.
+    request = rf.get("/push/1/return/", {"receipts": "RECEIPT-SECRET-1", "signature": "SIG"})
+    logging.getLogger("django.request").warning("Method Not Allowed: %s", request.path, extra={"request": request})
+    record = json.loads(portal_log.getvalue())
+    assert "RECEIPT-SECRET-1" not in portal_log.getvalue()
+    assert record["request"] == "<WSGIRequest: GET '/push/1/return/'>"

@@ -111,6 +111,14 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False  # views never hold a transactio
 # a connection the server dropped (restart, failover) before the request uses it, instead of failing it.
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DJANGO_CONN_MAX_AGE", default=600))
 DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", env.bool("DJANGO_CONN_HEALTH_CHECKS", default=True))
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # A transaction that reads and then writes (a one-time code's attempts) cannot upgrade its read lock while
+    # another one writes: SQLite fails it at once with "database is locked". IMMEDIATE takes the write lock when
+    # the transaction begins, so writers queue (up to `timeout` seconds) instead; WAL lets readers go on meanwhile.
+    DATABASES["default"].setdefault("OPTIONS", {})
+    DATABASES["default"]["OPTIONS"].setdefault("transaction_mode", "IMMEDIATE")
+    DATABASES["default"]["OPTIONS"].setdefault("timeout", 20)
+    DATABASES["default"]["OPTIONS"].setdefault("init_command", "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL")
 
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:

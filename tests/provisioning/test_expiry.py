@@ -66,7 +66,7 @@ def test_two_sweeps_never_audit_one_receipt_twice(card: Card) -> None:
     with time_machine.travel(timezone.now() + timedelta(minutes=16)):
         push_receipts_expire()
         push_receipts_expire()
-    assert AuditEvent.objects.get(action=RECEIPTS_EXPIRED).after["count"] == 1
+    assert list(AuditEvent.objects.filter(action=RECEIPTS_EXPIRED).values_list("after__count", flat=True)) == [1]
 
 
 def test_each_sweep_is_recorded_and_a_week_of_records_is_kept(card: Card) -> None:
@@ -87,6 +87,7 @@ def test_a_sweep_audits_each_batch_of_receipts_once_with_its_count_and_each_push
     pushes = [make_push(card=card, state="redirected", receipt=f"MCC-BATCH-{number}") for number in range(5)]
     with time_machine.travel(timezone.now() + timedelta(minutes=16)):
         assert push_receipts_expire(batch_size=2) == 5
-    assert sorted(event.after["count"] for event in AuditEvent.objects.filter(action=RECEIPTS_EXPIRED)) == [1, 2, 2]
+    counts = AuditEvent.objects.filter(action=RECEIPTS_EXPIRED).values_list("after__count", flat=True)
+    assert sorted(counts) == [1, 2, 2]
     closed = set(AuditEvent.objects.filter(action="push.expired").values_list("object_id", flat=True))
     assert closed == {str(push.pk) for push in pushes}

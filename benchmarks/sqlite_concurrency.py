@@ -70,7 +70,8 @@ def _child(concurrent: int, rounds: int) -> None:
     setup_test_environment()  # codes go to mail.outbox
 
     call_command("migrate", verbosity=0)
-    print(f"transaction mode {connection.transaction_mode or 'DEFERRED'}", flush=True)
+    mode = connection.settings_dict["OPTIONS"].get("transaction_mode") or "DEFERRED"
+    print(f"transaction mode {mode}", flush=True)
     errors = 0
     for number in range(rounds):
         clients, codes = [], []

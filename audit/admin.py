@@ -3,6 +3,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.contrib import admin
+from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import QuerySet
@@ -55,6 +56,19 @@ class EstimatedCountPaginator(Paginator):
         return super().count
 
 
+class CachedValuesListFilter(admin.AllValuesFieldListFilter):
+    """The values to filter by (actions, object types: a few dozen names that change with deploys), read with a
+    DISTINCT over the whole trail at most every ten minutes instead of on every page."""
+
+    CACHE_SECONDS = 600
+
+    def __init__(self, field: Any, request: HttpRequest, params: Any, model: Any, model_admin: Any, field_path: str):
+        super().__init__(field, request, params, model, model_admin, field_path)
+        choices = self.lookup_choices
+        key = f"audit:list-filter:{model._meta.label_lower}:{field_path}"
+        self.lookup_choices = cache.get_or_set(key, lambda: list(choices), self.CACHE_SECONDS)  # type: ignore[assignment]  # a list serves as well
+
+
 class _Echo:
     def write(self, value: str) -> str:
         return value
@@ -65,7 +79,12 @@ class AuditEventAdmin(ReadOnlyAdmin):
     """The audit trail: readable and exportable, never editable or deletable, superusers included."""
 
     list_display = ("occurred_at", "actor_label", "action", "outcome", "object_type", "object_id", "client_ip")
-    list_filter = ("outcome", "action", "object_type", ("occurred_at", admin.DateFieldListFilter))
+    list_filter = (
+        "outcome",
+        ("action", CachedValuesListFilter),
+        ("object_type", CachedValuesListFilter),
+        ("occurred_at", admin.DateFieldListFilter),
+    )
     search_fields = ("actor_label", "action", "object_id", "request_id")
     # No date hierarchy (its year links scan every event); the date filter narrows by time, served by an index.
     paginator = EstimatedCountPaginator

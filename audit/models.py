@@ -33,7 +33,11 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ("-occurred_at", "-id")
-        indexes = [models.Index(fields=["object_type", "object_id"], name="audit_object_idx")]
+        indexes = [
+            models.Index(fields=["object_type", "object_id"], name="audit_object_idx"),
+            # The trail is read newest first, a page at a time (the staff area's list and its date filter).
+            models.Index(fields=["occurred_at", "id"], name="audit_occurred_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.occurred_at:%Y-%m-%d %H:%M:%S} {self.action} by {self.actor_label}"

@@ -3,10 +3,14 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 
+from core.sessions import session_idle_seconds_left
+
 
 def portal(request: HttpRequest) -> dict[str, Any]:
     return {
         "portal_issuer_name": settings.PORTAL_ISSUER_NAME,
         "portal_environment_label": settings.PORTAL_ENVIRONMENT_LABEL,
-        "session_idle_seconds": settings.SESSION_COOKIE_AGE,
+        "session_idle_seconds": session_idle_seconds_left(request.session)
+        if hasattr(request, "session")
+        else settings.SESSION_COOKIE_AGE,
     }

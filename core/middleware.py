@@ -1,5 +1,5 @@
-"""Cross-cutting HTTP behaviour: request ids, headers Django does not set, the cardholder's language, absolute session
-lifetime."""
+"""Cross-cutting HTTP behaviour: request ids, headers Django does not set, the cardholder's language, the idle and
+absolute session lifetimes."""
 
 import time
 import uuid
@@ -17,6 +17,7 @@ from django.utils.translation import gettext
 
 from core.client_ip import client_ip
 from core.request_context import set_client_ip, set_request_id
+from core.sessions import session_idle_renew_if_due, session_idle_stamp_if_saved
 from core.tracing import current_trace_id
 
 SESSION_AUTHENTICATED_AT_KEY = "portal_authenticated_at"
@@ -57,6 +58,22 @@ class SecurityHeadersMiddleware:
         if not response.has_header("Cache-Control"):
             # Pages may show card data or receipts; a view that serves something cacheable says so itself.
             add_never_cache_headers(response)
+        return response
+
+
+class IdleSessionRenewalMiddleware:
+    """Slides the idle timeout (SESSION_COOKIE_AGE) with at most one session write a minute (`core/sessions.py`).
+
+    Must come right after SessionMiddleware, so that its response phase runs before the session is saved.
+    """
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        session_idle_renew_if_due(request.session)
+        response = self.get_response(request)
+        session_idle_stamp_if_saved(request.session)
         return response
 
 

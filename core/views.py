@@ -67,7 +67,7 @@ def metrics(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_GET
 def session_keep_alive(request: HttpRequest) -> HttpResponse:
-    """Touching the session renews its idle timeout (SESSION_SAVE_EVERY_REQUEST); the absolute limit still holds."""
+    """Saving the session renews its idle timeout (`core/sessions.py`); the absolute limit still holds."""
     if not request.user.is_authenticated:
         return HttpResponse(status=401)
     request.session.modified = True

@@ -15,6 +15,7 @@ from provisioning import tasks
 from provisioning.connection_test import network_configuration_test
 from provisioning.models import AccountRange, JobRun, NetworkConfiguration, PushReceipt, PushRequest, TokenRequestor
 from provisioning.refresh import REFRESH_JOB, SYNCED_FIELDS
+from provisioning.requestor_cache import token_requestors_changed
 
 # What MDES says about a requestor; staff cannot change it (the next refresh would undo it anyway).
 MDES_FIELDS = (
@@ -82,6 +83,10 @@ class TokenRequestorAdmin(AuditedAdminMixin):
 
     def get_changelist_form(self, request: HttpRequest, **kwargs: Any) -> type[forms.ModelForm]:
         return super().get_changelist_form(request, form=TokenRequestorStaffForm, **kwargs)
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        token_requestors_changed()  # the change form and the list's editable columns both save here
 
     def get_urls(self) -> list[URLPattern]:
         refresh_url = path(

@@ -1,11 +1,13 @@
 """The receipt expiry sweep: set-based, so its cost follows the number of due rows, not the table size.
 
-Receipts past their validity become expired, pushes that can no longer come back are closed, and pushes whose
-process died before MDES answered are failed, each with an audit event. Expiry is also checked whenever a receipt
+Receipts past their validity become expired (one audit event per batch, with the count: an event per receipt
+doubled the sweep's writes), pushes that can no longer come back are closed, and pushes whose process died before
+MDES answered are failed, each push with its own audit event. Expiry is also checked whenever a receipt
 is used, so the sweep is cleanup, not a guard. Safe to run twice at once: every UPDATE re-checks the state, and
 PostgreSQL's SKIP LOCKED keeps two sweeps off the same rows.
 """
 
+import json
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -13,7 +15,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from audit.models import AuditEvent
-from core.metrics import RECEIPTS_EXPIRED
+from core.metrics import RECEIPTS_EXPIRED as RECEIPTS_EXPIRED_COUNTER
 from core.states import transition_update
 from provisioning.jobs import job_run_start, job_runs_prune
 from provisioning.models import JobRun, PushReceipt, PushRequest
@@ -23,7 +25,9 @@ OPEN_PUSH_STATES = (PushRequest.State.PUSHED, PushRequest.State.REDIRECTED)
 ABANDONED_AFTER = timedelta(minutes=10)
 LIVE_RECEIPT_STATES = (PushReceipt.State.ISSUED, PushReceipt.State.USED)
 
-# PostgreSQL: mark a batch and write its audit events in one statement. The states come from the models'
+RECEIPTS_EXPIRED = "receipts.expired"
+
+# PostgreSQL: mark a batch and write its audit event in one statement. The states come from the models'
 # transition maps (`_pg_states`), as `transition_update` takes them for the ORM.
 _PG_EXPIRE_RECEIPTS = """
 WITH due AS (
@@ -33,13 +37,14 @@ WITH due AS (
 ), expired AS (
     UPDATE provisioning_pushreceipt r SET state = %(to_state)s
     FROM due WHERE r.id = due.id AND r.state = due.state
-    RETURNING r.id, due.state AS previous
+    RETURNING r.id
 )
 INSERT INTO audit_auditevent
     (occurred_at, actor_label, action, outcome, object_type, object_id, before, after, detail, request_id)
-SELECT %(now)s, 'system', 'receipt.expired', 'success', 'provisioning.pushreceipt', expired.id::text,
-       jsonb_build_object('state', expired.previous), jsonb_build_object('state', %(to_state)s::text), '', ''
-FROM expired
+SELECT %(now)s, 'system', %(action)s, 'success', 'provisioning.pushreceipt', '',
+       %(before)s::jsonb, jsonb_build_object('state', %(to_state)s::text, 'count', count(*)), '', ''
+FROM expired HAVING count(*) > 0
+RETURNING (after ->> 'count')::integer
 """
 
 _PG_FAIL_ABANDONED_PUSHES = """
@@ -98,7 +103,7 @@ def expiry_run() -> JobRun:
         run.finish(state=JobRun.State.FAILED, detail=f"{type(exc).__name__}: {exc}")
         raise
     job_runs_prune(EXPIRY_JOB)
-    RECEIPTS_EXPIRED.inc(expired)
+    RECEIPTS_EXPIRED_COUNTER.inc(expired)
     return run.finish(state=JobRun.State.SUCCEEDED, counts={"expired": expired})
 
 
@@ -133,11 +138,19 @@ def _expire_receipts_postgresql(now: datetime, batch_size: int) -> int:
     expired = 0
     while True:
         with transaction.atomic(), connection.cursor() as cursor:
+            states = _pg_states(PushReceipt, PushReceipt.State.EXPIRED)
             cursor.execute(
                 _PG_EXPIRE_RECEIPTS,
-                {"now": now, "batch": batch_size, **_pg_states(PushReceipt, PushReceipt.State.EXPIRED)},
+                {
+                    "now": now,
+                    "batch": batch_size,
+                    "action": RECEIPTS_EXPIRED,
+                    "before": json.dumps(_batch_before(states["from_states"])),
+                    **states,
+                },
             )
-            done = cursor.rowcount
+            row = cursor.fetchone()
+            done = row[0] if row else 0
         expired += done
         if done < batch_size:
             return expired
@@ -148,22 +161,23 @@ def _expire_portable(now: datetime, batch_size: int) -> int:
     expired = 0
     while True:
         with transaction.atomic():
-            due_ids = list(
-                PushReceipt.objects.filter(state=PushReceipt.State.ISSUED, expires_at__lte=now)
-                .order_by("expires_at")
-                .values_list("id", flat=True)[:batch_size]
+            due = PushReceipt.objects.filter(state=PushReceipt.State.ISSUED, expires_at__lte=now).order_by("expires_at")
+            done = transition_update(
+                PushReceipt.objects.filter(pk__in=due.values("id")[:batch_size]), PushReceipt.State.EXPIRED
             )
-            if not due_ids:
+            if not done:
                 break
-            # Row by row, so that only rows this sweep changed get an audit event (the embedded set-up is small).
-            changed = [
-                pk for pk in due_ids if transition_update(PushReceipt.objects.filter(pk=pk), PushReceipt.State.EXPIRED)
-            ]
-            expired += len(changed)
-            AuditEvent.objects.bulk_create(
-                _system_event("receipt.expired", "provisioning.pushreceipt", pk, PushReceipt.State.ISSUED, now)
-                for pk in changed
+            expired += done
+            AuditEvent.objects.create(
+                actor_label="system",
+                action=RECEIPTS_EXPIRED,
+                object_type="provisioning.pushreceipt",
+                before=_batch_before(PushReceipt.states_leading_to(PushReceipt.State.EXPIRED)),
+                after={"state": PushReceipt.State.EXPIRED, "count": done},
+                occurred_at=now,
             )
+            if done < batch_size:
+                break
     with transaction.atomic():
         stale = list(
             PushRequest.objects.filter(state__in=OPEN_PUSH_STATES)
@@ -195,6 +209,10 @@ def _expire_portable(now: datetime, batch_size: int) -> int:
             for pk in abandoned
         )
     return expired
+
+
+def _batch_before(states: list[str]) -> dict[str, Any]:
+    return {"state": states[0]} if len(states) == 1 else {"states": states}
 
 
 def _system_event(

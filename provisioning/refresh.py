@@ -30,6 +30,7 @@ from provisioning.mdes.client import TokenConnectClient
 from provisioning.mdes.errors import MdesError
 from provisioning.mdes.types import Asset, EligibleTokenRequestor, UnreadableTokenRequestor
 from provisioning.models import EnabledAccountRange, JobRun, LogoAsset, TokenRequestor
+from provisioning.requestor_cache import token_requestors_changed
 from provisioning.requestor_checks import (
     CheckedRequestor,
     RequestorSkippedError,
@@ -273,6 +274,8 @@ def token_requestors_refresh(
         run.finish(state=JobRun.State.FAILED, detail=str(exc), counts=counts.__dict__)
         _alert_if_failing(run)
         raise
+    finally:
+        token_requestors_changed()  # also after a failure: what was stored before it stays stored
     state = JobRun.State.SUCCEEDED if not counts.errors else JobRun.State.PARTIAL
     return run.finish(state=state, counts=counts.__dict__, detail=_detail(counts))
 

@@ -11,6 +11,7 @@ from django.db.models.functions import TruncDate
 from cardholders.models import Card
 from provisioning.devices import usable_push_method_types
 from provisioning.models import AccountRange, JobRun, NetworkConfiguration, PushReceipt, PushRequest, TokenRequestor
+from provisioning.requestor_cache import eligible_cached
 from users.models import User
 
 MAX_CARDS_PER_PUSH = 5  # MDES: up to 5 receipts when the token requestor supports several pushed cards
@@ -106,21 +107,27 @@ def token_requestors_eligible(*, cards: Sequence[Card], device: str) -> list[Tok
     """Token requestors the cardholder may push `cards` to from `device`, in the staff's order.
 
     Offered by staff, not retired, in Token Connect, enabled for every card's account range, with a push method
-    usable on the device, and able to take that many cards at once. Reads only the cached list (no network).
+    usable on the device, and able to take that many cards at once. Reads only the stored list (no network), and
+    that from the cache until a refresh or a staff edit changes it (`provisioning/requestor_cache.py`).
     """
     if not cards or len(cards) > MAX_CARDS_PER_PUSH:
         return []
-    candidates = TokenRequestor.objects.filter(offered=True, retired_at__isnull=True, supports_token_connect=True)
-    for range_start in {card.account_range_start for card in cards}:
-        candidates = candidates.filter(enabled_ranges__range_start=range_start)
-    if len(cards) > 1:
-        candidates = candidates.filter(supports_multiple_pushed_cards=True)
-    usable = set(usable_push_method_types(device))
-    return [
-        requestor
-        for requestor in candidates.select_related("logo").order_by("display_order", "consumer_facing_name").distinct()
-        if usable & {method.get("type") for method in requestor.push_methods}
-    ]
+    range_starts = {card.account_range_start for card in cards}
+    several = len(cards) > 1
+
+    def read() -> list[TokenRequestor]:
+        candidates = TokenRequestor.objects.filter(offered=True, retired_at__isnull=True, supports_token_connect=True)
+        for range_start in range_starts:
+            candidates = candidates.filter(enabled_ranges__range_start=range_start)
+        if several:
+            candidates = candidates.filter(supports_multiple_pushed_cards=True)
+        usable = set(usable_push_method_types(device))
+        ordered = candidates.select_related("logo").order_by("display_order", "consumer_facing_name").distinct()
+        return [
+            requestor for requestor in ordered if usable & {method.get("type") for method in requestor.push_methods}
+        ]
+
+    return eligible_cached(range_starts=range_starts, device=device, several=several, read=read)
 
 
 def token_requestor_chosen(value: str) -> TokenRequestor | None:

@@ -106,6 +106,7 @@ def _failure_code(error: MdesError) -> PushErrorCode:
     return PushErrorCode.NETWORK_REFUSED
 
 
+@transaction.atomic
 def _fail(push: PushRequest, code: PushErrorCode, reasons: str, description: str, **params: Any) -> PushError:
     """Record the push as failed with what the network said (`reasons`, else the code's name), and the error to
     tell the person."""
@@ -287,7 +288,9 @@ def _record_result(
 ) -> PushStarted:
     now = timezone.now()
     requestor = push.token_requestor
+    uri = _redirect_uri(result, push.device_environment) if result.succeeded else None
     issued = []
+    # One transaction: the receipts and the push's new state are durable together before the browser is redirected.
     with transaction.atomic():
         for account_id, card in accounts.items():
             pushed = result.account(account_id)
@@ -320,16 +323,31 @@ def _record_result(
                     error_code=(error.reason_code if error else PushErrorCode.NO_RECEIPT.name)[:100],
                     error_description=(error.description if error else "")[:256],
                 )
-        if result.token_requestor_signature_support is not None:
-            TokenRequestor.objects.filter(pk=requestor.pk).update(
-                supports_signature=result.token_requestor_signature_support
+        if uri is not None:
+            push.transition_to(PushRequest.State.PUSHED)
+            push.pushed_at = now
+            push.save(update_fields=["state", "pushed_at"])
+            audit_event_record(
+                action="push.receipts_issued",
+                target=push,
+                before={"state": PushRequest.State.STARTED},
+                after={
+                    "state": PushRequest.State.PUSHED,
+                    "receipts": len(result.succeeded),
+                    "refused": len(result.failed),
+                },
             )
+    support = result.token_requestor_signature_support
+    if support is not None and support != requestor.supports_signature:
+        # Outside the receipts' transaction, and only when it changed: every push names the same requestor row,
+        # so writing it each time made concurrent pushes queue on its lock.
+        TokenRequestor.objects.filter(pk=requestor.pk).update(supports_signature=support)
+        requestor.supports_signature = support
     if not result.succeeded:
         reasons = ", ".join(e.reason_code for account in result.failed for e in account.errors)
         raise _fail(
             push, PushErrorCode.NO_RECEIPT, reasons, "MDES issued no receipt", requestor=requestor.consumer_facing_name
         )
-    uri = _redirect_uri(result, push.device_environment)
     if uri is None:
         raise _fail(
             push,
@@ -345,24 +363,15 @@ def _record_result(
         signature_param_name=requestor.signature_param_name,
         signed_with_plain_parameters=requestor.signed_redirect_with_plain_parameters,
     )
-    push.transition_to(PushRequest.State.PUSHED)
-    push.pushed_at = now
-    push.save()
-    audit_event_record(
-        action="push.receipts_issued",
-        target=push,
-        before={"state": PushRequest.State.STARTED},
-        after={"state": PushRequest.State.PUSHED, "receipts": len(result.succeeded), "refused": len(result.failed)},
-    )
     PUSHES.labels(requestor=requestor.trid, step="pushed", outcome="all" if not result.failed else "partly").inc()
     return PushStarted(push=push, redirect_url=redirect_url, issued=tuple(issued))
 
 
+@transaction.atomic
 def push_mark_redirected(*, push: PushRequest) -> None:
     """The browser is being sent to the token requestor (the web flow; an app does this step itself)."""
-    updated = transition_update(
-        PushRequest.objects.filter(pk=push.pk), PushRequest.State.REDIRECTED, redirected_at=timezone.now()
-    )
+    now = timezone.now()
+    updated = transition_update(PushRequest.objects.filter(pk=push.pk), PushRequest.State.REDIRECTED, redirected_at=now)
     if updated:
         audit_event_record(
             action="push.redirected",

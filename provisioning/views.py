@@ -6,6 +6,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ObjectDoesNotExist
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -66,10 +67,11 @@ def token_requestor_logo(request: HttpRequest, asset_id: str, image_format: str)
 
 
 def _cardholder(request: HttpRequest) -> Cardholder:
-    cardholder = Cardholder.objects.filter(user=request.user).first()  # type: ignore[misc]  # login_required
-    if cardholder is None:
-        raise Http404("No cards on this account")
-    return cardholder
+    """The signed-in cardholder, as CardholderLanguageMiddleware already loaded it (no second query)."""
+    try:
+        return cast(User, request.user).cardholder
+    except ObjectDoesNotExist:
+        raise Http404("No cards on this account") from None
 
 
 def _chosen_cards(request: HttpRequest, ids: list[str]) -> list[Card]:

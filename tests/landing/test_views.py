@@ -21,6 +21,7 @@ from core.logging import JsonFormatter
 from landing.models import LandingAccessToken, LandingLink
 from landing.services import MintedLink, landing_link_mint, landing_link_revoke, token_digest
 from provisioning.models import PushRequest, TokenRequestor
+from provisioning.requestor_cache import token_requestors_changed
 from tests import factories
 from tests.csp import ALLOWED_SOURCES, HOSTILE_PUSH_METHODS, csp_added_form_action
 from tests.fixtures.sandbox_server import SandboxServer
@@ -201,6 +202,7 @@ class TestPushing:
         baseline = verified_recipient.get(page_path(minted))["Content-Security-Policy"]
         # Stored before the refresh checked push URIs, or written by hand: the page checks them again.
         TokenRequestor.objects.filter(trid=DEMOPAY).update(push_methods=HOSTILE_PUSH_METHODS)
+        token_requestors_changed()  # as a refresh or a staff edit does
         page = verified_recipient.get(page_path(minted))
         assert page.status_code == 200
         assert csp_added_form_action(baseline, page["Content-Security-Policy"]) == ALLOWED_SOURCES["WEB"]

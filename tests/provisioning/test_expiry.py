@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from cardholders.models import Card
-from provisioning.expiry import push_receipts_expire
+from provisioning.expiry import RECEIPTS_EXPIRED, push_receipts_expire
 from provisioning.models import PushReceipt, PushRequest
 from tests.provisioning.factories import make_push
 
@@ -25,7 +25,9 @@ def test_sweep_expires_only_receipts_past_their_validity(card: Card) -> None:
     assert push.receipts.get().state == PushReceipt.State.EXPIRED
     push.refresh_from_db()
     assert push.state == PushRequest.State.EXPIRED
-    assert AuditEvent.objects.filter(action="receipt.expired").count() == 1
+    assert [event.after for event in AuditEvent.objects.filter(action=RECEIPTS_EXPIRED)] == [
+        {"state": "expired", "count": 1}
+    ]
     assert AuditEvent.objects.filter(action="push.expired", object_id=str(push.pk)).exists()
 
 
@@ -64,7 +66,7 @@ def test_two_sweeps_never_audit_one_receipt_twice(card: Card) -> None:
     with time_machine.travel(timezone.now() + timedelta(minutes=16)):
         push_receipts_expire()
         push_receipts_expire()
-    assert AuditEvent.objects.filter(action="receipt.expired").count() == 1
+    assert list(AuditEvent.objects.filter(action=RECEIPTS_EXPIRED).values_list("after__count", flat=True)) == [1]
 
 
 def test_each_sweep_is_recorded_and_a_week_of_records_is_kept(card: Card) -> None:
@@ -79,3 +81,13 @@ def test_each_sweep_is_recorded_and_a_week_of_records_is_kept(card: Card) -> Non
     assert run.state == JobRun.State.SUCCEEDED
     assert run.counts == {"expired": 1}
     assert list(JobRun.objects.filter(job=EXPIRY_JOB)) == [run]  # the 8-day-old record was pruned
+
+
+def test_a_sweep_audits_each_batch_of_receipts_once_with_its_count_and_each_push_it_closes(card: Card) -> None:
+    pushes = [make_push(card=card, state="redirected", receipt=f"MCC-BATCH-{number}") for number in range(5)]
+    with time_machine.travel(timezone.now() + timedelta(minutes=16)):
+        assert push_receipts_expire(batch_size=2) == 5
+    counts = AuditEvent.objects.filter(action=RECEIPTS_EXPIRED).values_list("after__count", flat=True)
+    assert sorted(counts) == [1, 2, 2]
+    closed = set(AuditEvent.objects.filter(action="push.expired").values_list("object_id", flat=True))
+    assert closed == {str(push.pk) for push in pushes}

@@ -15,6 +15,7 @@ from audit.models import AuditEvent
 from cardholders.models import Card, Cardholder
 from provisioning import refresh
 from provisioning.models import NetworkConfiguration, PushReceipt, PushRequest, TokenRequestor
+from provisioning.requestor_cache import token_requestors_changed
 from tests.csp import ALLOWED_SOURCES, HOSTILE_PUSH_METHODS, csp_added_form_action
 from tests.factories import TEST_CARD_NUMBERS, make_card
 from tests.fixtures.sandbox_server import SandboxServer
@@ -101,6 +102,7 @@ def test_the_wallet_page_csp_takes_only_origins_of_allowed_push_uris(
     baseline = _choose(portal, [card], user_agent)["Content-Security-Policy"]
     # Stored before the refresh checked push URIs, or written by hand: the page checks them again.
     TokenRequestor.objects.filter(trid=DEMOPAY).update(push_methods=HOSTILE_PUSH_METHODS)
+    token_requestors_changed()  # as a refresh or a staff edit does
     page = _choose(portal, [card], user_agent)
     assert page.status_code == 200
     assert csp_added_form_action(baseline, page["Content-Security-Policy"]) == ALLOWED_SOURCES[device]
@@ -281,6 +283,8 @@ def test_the_choose_page_keeps_its_query_count_as_requestors_grow(portal: Client
     from provisioning.models import EnabledAccountRange
     from tests.provisioning.factories import make_token_requestor
 
+    assert _choose(portal, [card]).status_code == 200  # binds the step-up to the card: a session write, once
+    token_requestors_changed()
     with CaptureQueriesContext(connection) as few:
         assert _choose(portal, [card]).status_code == 200
     for number in range(10):
@@ -290,6 +294,7 @@ def test_the_choose_page_keeps_its_query_count_as_requestors_grow(portal: Client
             push_methods=[{"type": "WEB", "uri": "https://x.test/p"}],
         )
         EnabledAccountRange.objects.create(token_requestor=extra, range_start=card.account_range_start)
+    token_requestors_changed()  # as the refresh that lists them does
     with CaptureQueriesContext(connection) as many:
         assert _choose(portal, [card]).status_code == 200
     assert len(many) == len(few)
@@ -335,3 +340,39 @@ def test_a_closed_card_is_refused_with_the_same_answer_as_in_the_api(portal: Cli
     assert response.status_code == 409
     assert "cannot be added while it is closed" in response.content.decode()
     assert not PushRequest.objects.exists()
+
+
+def _write_transactions(statements: list[str]) -> list[list[str]]:
+    """The transactions that would commit outside the test's own: each top-level atomic block (a savepoint here)
+    that writes, and each write made in autocommit."""
+    transactions: list[list[str]] = []
+    depth = 0
+    for sql in statements:
+        verb = sql.lstrip().split(" ", 1)[0].upper()
+        if verb == "SAVEPOINT":
+            if depth == 0:
+                transactions.append([])
+            depth += 1
+        elif verb == "RELEASE" or (verb == "ROLLBACK" and "SAVEPOINT" in sql.upper()):
+            depth -= 1
+        elif verb in {"INSERT", "UPDATE", "DELETE"}:
+            if depth == 0:
+                transactions.append([sql])
+            else:
+                transactions[-1].append(sql)
+    return [writes for writes in transactions if writes]
+
+
+def test_a_push_commits_three_times_and_leaves_the_shared_requestor_row_alone(portal: Client, card: Card) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    assert _push(portal, [card], DEMOPAY, key="first").status_code == 302  # learns the requestor's signature support
+    with CaptureQueriesContext(connection) as queries:
+        assert _push(portal, [card], DEMOPAY, key="second").status_code == 302
+    statements = [query["sql"] for query in queries.captured_queries]
+    transactions = _write_transactions(statements)
+    # Recorded before MDES is called; receipts with the pushed state; the redirect. Each with its audit event.
+    assert [len(writes) for writes in transactions] == [2, 3, 2]
+    assert not any("provisioning_tokenrequestor" in sql for writes in transactions for sql in writes)
+    assert sum(1 for sql in statements if sql.lstrip().upper().startswith("SELECT")) <= 9

@@ -2,15 +2,21 @@
 
 import pytest
 from django.db import connection
+from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
 from cardholders.models import Card
+from provisioning import refresh
 from provisioning.devices import device_environment
 from provisioning.models import EnabledAccountRange, TokenRequestor
+from provisioning.requestor_cache import token_requestors_changed
 from provisioning.selectors import token_requestors_eligible
 from tests.factories import TEST_CARD_NUMBERS, make_card
+from tests.issuer_portal.helpers import staff_client
 from tests.provisioning.factories import make_token_requestor
+from users.models import User
 
 pytestmark = pytest.mark.django_db
 
@@ -67,6 +73,40 @@ def test_query_count_does_not_grow_with_requestors(card: Card) -> None:
         token_requestors_eligible(cards=[card], device="WEB")
     for number in range(10):
         _requestor(f"More{number}", ["WEB"], [card.account_range_start])
+    token_requestors_changed()  # as the refresh that lists them does
     with CaptureQueriesContext(connection) as many:
         assert len(token_requestors_eligible(cards=[card], device="WEB")) == 11
     assert len(many) == len(few)
+
+
+def test_a_repeated_read_costs_no_query(card: Card) -> None:
+    wallet = _requestor("Alpha Wallet", ["WEB"], [card.account_range_start])
+    assert token_requestors_eligible(cards=[card], device="WEB") == [wallet]
+    with CaptureQueriesContext(connection) as again:
+        assert token_requestors_eligible(cards=[card], device="WEB") == [wallet]
+    assert len(again) == 0
+
+
+def test_a_staff_edit_is_visible_at_once(card: Card, staff_user: User) -> None:
+    wallet = _requestor("Alpha Wallet", ["WEB"], [card.account_range_start])
+    assert token_requestors_eligible(cards=[card], device="WEB") == [wallet]
+    response = staff_client(staff_user).post(
+        reverse("admin:provisioning_tokenrequestor_changelist"),
+        {
+            "form-TOTAL_FORMS": "1",
+            "form-INITIAL_FORMS": "1",
+            "form-0-id": str(wallet.pk),
+            "form-0-display_order": "0",
+            "_save": "Save",
+        },
+    )  # "offered" unticked
+    assert response.status_code == 302
+    assert token_requestors_eligible(cards=[card], device="WEB") == []
+
+
+@override_settings(PROVISIONING_OFFER_NEW_TOKEN_REQUESTORS=True)
+def test_a_refresh_is_visible_at_once(sandbox_network_config: object, card: Card) -> None:
+    assert token_requestors_eligible(cards=[card], device="WEB") == []
+    refresh.token_requestors_refresh()
+    names = {requestor.consumer_facing_name for requestor in token_requestors_eligible(cards=[card], device="WEB")}
+    assert "DemoPay" in names

@@ -55,3 +55,44 @@ def test_asking_for_many_codes_hits_the_limit(signed_in: Client) -> None:
     assert statuses[:3] == [302, 302, 302]
     assert statuses[3] == 429
     assert len(mail.outbox) == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sixteen_cardholders_confirming_at_once_all_get_through() -> None:
+    """Each request in its own thread, with its own database connection, as under a threaded or multi-process
+    server: on SQLite, a read-then-write transaction used to fail with "database is locked"."""
+    import re
+    import threading
+
+    from django.db import connection
+
+    from tests.factories import CardholderFactory
+
+    clients, codes = [], []
+    for number in range(16):
+        holder = CardholderFactory.create()
+        client = HttpsClient(REMOTE_ADDR=f"192.0.2.{number + 1}")  # sixteen people, not one address over its limit
+        client.force_login(holder.user)
+        client.post(reverse("step_up"), {"action": "send", "channel": "email", "next": "/"})
+        found = re.search(r"\b(\d{8})\b", str(mail.outbox[-1].body))
+        assert found
+        clients.append(client)
+        codes.append(found.group(1))
+    start = threading.Barrier(len(clients))
+    answers: list[object] = []
+
+    def confirm(client: Client, code: str) -> None:
+        try:
+            start.wait()
+            answers.append(client.post(reverse("step_up"), {"action": "verify_code", "code": code, "next": "/"}))
+        except Exception as error:  # what went wrong is the finding
+            answers.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=confirm, args=pair) for pair in zip(clients, codes, strict=True)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert [getattr(answer, "status_code", answer) for answer in answers] == [302] * len(clients)

@@ -1,0 +1,141 @@
+"""Benchmark: the push (POST /push/) at 16 concurrent cardholders, the portal's own time without the MDES call.
+
+Gunicorn with the production settings, PostgreSQL, Redis, the sandbox as MDES. Each push's server time comes from
+gunicorn's access log; the time of its pushMultipleAccounts call from the portal's own log line of that call
+(same request id); the difference is the portal's time. Prints p50 and p99 of both (goal: portal time at most
+10 / 30 ms). Commits and statements per push are pinned by tests/provisioning/test_push_flow.py.
+
+    .venv/bin/python benchmarks/push.py [--pushes 320]
+
+It drops and recreates the tables of BENCH_DATABASE_URL (default: the `portal_perf_bench` database).
+"""
+
+import argparse
+import json
+import os
+import secrets
+import statistics
+import sys
+import threading
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks import stack
+
+ENV = stack.bench_env()
+os.environ.update(ENV)
+
+import django  # noqa: E402
+
+django.setup()
+
+import requests  # noqa: E402
+
+from cardholders.models import Cardholder  # noqa: E402
+from cardholders.services import card_create  # noqa: E402
+from provisioning.models import TokenRequestor  # noqa: E402
+from provisioning.selectors import account_range_starts_active  # noqa: E402
+from users.models import User  # noqa: E402
+
+CONCURRENT = 16
+USERS_PER_THREAD = 3  # each stays under the 10 pushes per 10 minutes a cardholder may start
+DEMOPAY = "50100000011"
+CSRF = secrets.token_hex(16)  # 32 characters: a CSRF secret the cookie and the form both carry
+
+
+def _luhn_completed(digits: str) -> str:
+    total = 0
+    for index, digit in enumerate(reversed(digits)):
+        value = int(digit) * (2 if index % 2 == 0 else 1)
+        total += value - 9 if value > 9 else value
+    return digits + str((10 - total % 10) % 10)
+
+
+def _cardholders(count: int) -> list[tuple[str, str]]:
+    """(session key, card id) of `count` new cardholders, one card each, signed in and stepped up."""
+    starts = account_range_starts_active()
+    made = []
+    for number in range(count):
+        user = User.objects.create_user(email=f"bench-{number}@bench.example", password=secrets.token_urlsafe(16))
+        holder = Cardholder.objects.create(user=user, preferred_locale="en_US")
+        card = card_create(
+            card_number=_luhn_completed(f"555555555{number:06d}"),
+            account_range_starts=starts,
+            expiry_month=12,
+            expiry_year=2030,
+            product_kind="debit",
+            product_name="Bench Debit",
+            cardholder=holder,
+            program=None,
+        )
+        made.append((stack.stepped_up_session(user.pk, [str(card.public_id)]), str(card.public_id)))
+    return made
+
+
+def _percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--pushes", type=int, default=320)
+    args = parser.parse_args()
+    with stack.running_stack(ENV) as running:
+        requestor = TokenRequestor.objects.get(trid=DEMOPAY)
+        people = _cardholders(CONCURRENT * USERS_PER_THREAD)
+        failures: list[str] = []
+
+        def pushes(thread: int) -> None:
+            with requests.Session() as http:
+                for number in range(args.pushes // CONCURRENT):
+                    person = thread * USERS_PER_THREAD + number % USERS_PER_THREAD
+                    session, card = people[person]
+                    answer = http.post(
+                        f"{stack.PORTAL_URL}/push/",
+                        data={
+                            "csrfmiddlewaretoken": CSRF,
+                            "card": card,
+                            "token_requestor": requestor.pk,
+                            "idempotency_key": secrets.token_urlsafe(16),
+                        },
+                        cookies={"sessionid": session, "csrftoken": CSRF},
+                        headers={"X-Forwarded-For": f"198.51.100.{person + 1}"},  # one address per cardholder
+                        allow_redirects=False,
+                        timeout=60,
+                    )
+                    if answer.status_code != 302 or not answer.headers["Location"].startswith("http://127.0.0.1"):
+                        failures.append(f"{answer.status_code} {answer.headers.get('Location', '')}")
+
+        threads = [threading.Thread(target=pushes, args=(number,)) for number in range(CONCURRENT)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        access_lines = running.access_log.read_text().splitlines()
+        portal_lines = running.error_log.read_text().splitlines()
+    if failures:
+        raise SystemExit(f"{len(failures)} pushes failed, e.g. {failures[:3]}")
+    server_ms = {}
+    for line in access_lines:
+        request_id, micros, status, path = line.split()
+        if path == "/push/" and status == "302":
+            server_ms[request_id] = int(micros) / 1000
+    mdes_ms = {}
+    for line in portal_lines:
+        if "pushMultipleAccounts" not in line or not line.startswith("{"):
+            continue
+        record = json.loads(line)
+        if "latency_ms" in record:
+            mdes_ms[record["request_id"]] = float(record["latency_ms"])
+    portal_ms = [server_ms[key] - mdes_ms[key] for key in server_ms if key in mdes_ms]
+    print(f"{len(server_ms)} pushes at {CONCURRENT} concurrent, {len(portal_ms)} matched to their MDES call")
+    for name, values in (("server time", list(server_ms.values())), ("portal time without MDES", portal_ms)):
+        p50, p99 = _percentile(values, 0.5), _percentile(values, 0.99)
+        print(f"[{name}] p50 {p50:.1f} ms, p99 {p99:.1f} ms (mean {statistics.mean(values):.1f} ms)")
+    print("goal: portal time p50 <= 10 ms, p99 <= 30 ms")
+
+
+if __name__ == "__main__":
+    main()

@@ -15,6 +15,7 @@ from landing.models import LandingLink
 from provisioning.devices import usable_push_method_types
 from provisioning.models import DeviceEnvironment, PushReceipt, PushRequest, TokenRequestor
 from provisioning.outcomes import receipt_outcome
+from provisioning.receipts import RECEIPT_MAX_LENGTH
 from provisioning.selectors import MAX_CARDS_PER_PUSH
 
 # --- Problems (documentation of api.problems' shape) ------------------------------------------------------------------
@@ -173,7 +174,9 @@ class PushStartedSerializer(serializers.Serializer[Any]):
 
 
 class PushResultItemSerializer(serializers.Serializer[Any]):
-    receipt = serializers.CharField(max_length=512, help_text="A receipt of this push, as the requestor returned it.")
+    receipt = serializers.CharField(
+        max_length=RECEIPT_MAX_LENGTH, help_text="A receipt of this push, as the requestor returned it."
+    )
     result = serializers.ChoiceField(choices=PushReceipt.Result.choices)
 
 

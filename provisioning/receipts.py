@@ -6,12 +6,19 @@ expiry sweep, cannot both succeed: whoever changes the row first wins, the other
 """
 
 import hashlib
+from collections.abc import Iterable
 
 from django.db import models, transaction
 from django.utils import timezone
 
 from audit.services import audit_event_record
 from provisioning.models import PushReceipt, PushRequest
+from provisioning.selectors import MAX_CARDS_PER_PUSH
+
+# MDES issues a receipt as a 3-character product prefix and a UUID (40 characters) and names no maximum; nothing
+# much longer is one of its receipts.
+RECEIPT_MAX_LENGTH = 128
+_RESULTS_KEY = ("results[", "]")
 
 
 class ReceiptUse(models.TextChoices):
@@ -19,6 +26,28 @@ class ReceiptUse(models.TextChoices):
     ALREADY_USED = "already_used", "Already returned"
     EXPIRED = "expired", "Expired"
     UNKNOWN = "unknown", "Not a receipt of this push"
+
+
+class CallbackResultsError(ValueError):
+    """A callback no token requestor sends: more results than a push has receipts, or a receipt too long."""
+
+
+def callback_results(parameters: Iterable[tuple[str, object]]) -> dict[str, str]:
+    """The token requestor's `results[<receipt>]=<code>` query parameters as {receipt: result}, unknown result codes
+    as UNKNOWN. Raises CallbackResultsError rather than take in more than one push can bring back."""
+    results: dict[str, str] = {}
+    opening, closing = _RESULTS_KEY
+    for key, value in parameters:
+        if not (key.startswith(opening) and key.endswith(closing)):
+            continue
+        receipt = key[len(opening) : -len(closing)]
+        if not receipt or len(receipt) > RECEIPT_MAX_LENGTH:
+            raise CallbackResultsError("A receipt in the callback is empty or longer than any MDES issues")
+        code = str(value)
+        results[receipt] = code if code in PushReceipt.Result.values else PushReceipt.Result.UNKNOWN
+        if len(results) > MAX_CARDS_PER_PUSH:
+            raise CallbackResultsError(f"The callback carries more than {MAX_CARDS_PER_PUSH} results")
+    return results
 
 
 def receipt_digest(receipt: str) -> str:

@@ -25,6 +25,7 @@ from provisioning.access import push_access_back_url
 from provisioning.devices import device_environment, push_method_origins
 from provisioning.models import DeviceEnvironment, LogoAsset, PushRequest
 from provisioning.outcomes import receipt_outcome
+from provisioning.receipts import CallbackResultsError, callback_results
 from provisioning.selectors import MAX_CARDS_PER_PUSH, token_requestor_chosen, token_requestors_eligible
 from users.models import User
 from users.step_up import step_up_covers
@@ -209,11 +210,27 @@ def push_return(request: HttpRequest, public_id: str) -> HttpResponse:
         push, _ = _own_push(request, public_id)
     except _SignInFirstError:
         return _sign_in_first(request)
-    results = {
-        key[len("results[") : -1]: str(value)
-        for key, value in request.GET.items()
-        if key.startswith("results[") and key.endswith("]") and len(key) < 120
-    }
+    try:
+        results = callback_results(request.GET.items())
+    except CallbackResultsError as error:
+        audit_event_record(
+            action="push.callback_refused",
+            target=push,
+            outcome=AuditEvent.Outcome.FAILURE,
+            detail=str(error),
+            request=request,
+        )
+        message = gettext(
+            "The wallet or merchant sent back an answer we cannot read. Check in the wallet or merchant whether "
+            "the card was added."
+        )
+        context = {
+            "title": gettext("We could not read the answer"),
+            "message": message,
+            "back": reverse("provisioning:push_detail", args=[push.public_id]),
+            "landing": push.cardholder_id is None,
+        }
+        return render(request, "provisioning/push_problem.html", context, status=400)
     services.push_return(push=push, results=results)
     # Post/redirect/get: the receipts leave the address bar, and reloading the confirmation changes nothing.
     return HttpResponseRedirect(reverse("provisioning:push_detail", args=[push.public_id]))

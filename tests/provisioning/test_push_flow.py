@@ -4,7 +4,7 @@ The portal runs under Django's test client; MDES and the token requestor pages a
 """
 
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 import requests
@@ -16,6 +16,8 @@ from cardholders.models import Card, Cardholder
 from issuer_portal.models import NetworkConfiguration
 from provisioning import refresh
 from provisioning.models import PushReceipt, PushRequest, TokenRequestor
+from provisioning.receipts import RECEIPT_MAX_LENGTH
+from provisioning.selectors import MAX_CARDS_PER_PUSH
 from tests.factories import TEST_CARD_NUMBERS, make_card
 from tests.fixtures.sandbox_server import SandboxServer
 from tests.https_client import HttpsClient
@@ -252,3 +254,35 @@ def test_a_wallet_that_is_not_a_number_is_a_clear_error(portal: Client, card: Ca
     response = portal.post(reverse("provisioning:push_start"), {"card": [card.public_id], "token_requestor": "abc"})
     assert response.status_code == 400
     assert "Choose a wallet or merchant first." in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        [(f"results[MCC-{n:036d}]", "APPROVED") for n in range(MAX_CARDS_PER_PUSH)],  # one more than a push has
+        [("results[" + "R" * (RECEIPT_MAX_LENGTH + 1) + "]", "APPROVED")],  # longer than any receipt MDES issues
+        [("results[]", "APPROVED")],
+    ],
+    ids=["too many results", "overlong receipt", "empty receipt"],
+)
+def test_a_callback_no_token_requestor_sends_is_refused_and_records_nothing(
+    portal: Client, card: Card, extra: list[tuple[str, str]]
+) -> None:
+    callback = wallet_decides(_push(portal, [card], DEMOPAY)["Location"], "APPROVED")
+    parts = urlsplit(callback)
+    response = portal.get(f"{parts.path}?{parts.query}&{urlencode(extra)}")
+    assert response.status_code == 400
+    assert "answer we cannot read" in response.content.decode()
+    assert PushReceipt.objects.get().state == PushReceipt.State.ISSUED
+    assert AuditEvent.objects.filter(action="push.callback_refused", outcome=AuditEvent.Outcome.FAILURE).exists()
+    _come_back(portal, callback)  # the token requestor's own callback still counts
+    assert PushReceipt.objects.get().state == PushReceipt.State.USED
+
+
+def test_a_result_code_no_token_requestor_sends_is_kept_as_unknown(portal: Client, card: Card) -> None:
+    callback = wallet_decides(_push(portal, [card], DEMOPAY)["Location"], "APPROVED")
+    _come_back(portal, callback.replace("=APPROVED", "=" + "X" * 10_000))
+    assert PushReceipt.objects.get().result == PushReceipt.Result.UNKNOWN
+    returned = AuditEvent.objects.get(action="push.returned")
+    assert returned.after is not None
+    assert returned.after["results"] == [PushReceipt.Result.UNKNOWN]

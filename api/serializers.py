@@ -240,7 +240,9 @@ class LandingLinkCreateSerializer(serializers.Serializer[Any]):
     expires_in_days = serializers.IntegerField(
         min_value=1, max_value=settings.LANDING_LINK_MAX_DAYS, required=False, allow_null=True, default=None
     )
-    max_pushes = serializers.IntegerField(min_value=1, max_value=1000, required=False, allow_null=True, default=None)
+    max_pushes = serializers.IntegerField(
+        min_value=1, max_value=settings.LANDING_LINK_MAX_PUSHES, required=False, allow_null=True, default=None
+    )
     deliver = serializers.BooleanField(
         default=False, help_text="Send the link to the recipient now (text message if possible, else e-mail)."
     )

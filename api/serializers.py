@@ -225,6 +225,13 @@ class CardPushSerializer(serializers.Serializer[PushRequest]):
 class TokenIssuedSerializer(serializers.Serializer[Any]):
     token = serializers.CharField(help_text="Send as `Authorization: Token <token>`; shown only in this answer.")
     expires_at = serializers.DateTimeField()
+    pushes_until = serializers.DateTimeField(
+        help_text=(
+            "Until when the token may start pushes: as long as the step-up it was minted after is fresh, and only "
+            "for the cards that step-up is bound to (those of its first push, if none yet). Reading goes on until "
+            "`expires_at`; signing out of the browser session that minted it ends it."
+        )
+    )
 
 
 # --- Landing links ----------------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ The proof lives in the session for PORTAL_STEP_UP_MAX_AGE_SECONDS; passing it re
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from allauth.mfa.models import Authenticator
 from django.conf import settings
@@ -54,12 +55,34 @@ def step_up_is_fresh(request: HttpRequest) -> bool:
     )
 
 
+@dataclass(frozen=True)
+class StepUpProof:
+    """A fresh proof as the session holds it: when it was passed, and the cards it is bound to (None: not yet)."""
+
+    passed_at: datetime
+    cards: tuple[str, ...] | None
+
+
+def step_up_proof(request: HttpRequest) -> StepUpProof | None:
+    """The session's proof while it is fresh, else None (for an app token minted after it, which carries it on)."""
+    if not step_up_is_fresh(request):
+        return None
+    bound = request.session.get(SESSION_CARDS_KEY)
+    passed_at = datetime.fromtimestamp(float(request.session[SESSION_KEY]), tz=UTC)
+    return StepUpProof(passed_at=passed_at, cards=tuple(bound) if bound is not None else None)
+
+
+def step_up_card_ids(card_ids: Iterable[object]) -> list[str]:
+    """Card ids as a proof is bound to them: strings, each once, sorted."""
+    return sorted({str(card_id) for card_id in card_ids})
+
+
 def step_up_covers(request: HttpRequest, card_ids: Iterable[object]) -> bool:
     """A fresh proof bound to these cards (check D6). The first cards it is used for bind it; other cards, or
     more of them, need the cardholder to confirm again."""
     if not step_up_is_fresh(request):
         return False
-    wanted = sorted({str(card_id) for card_id in card_ids})
+    wanted = step_up_card_ids(card_ids)
     bound = request.session.get(SESSION_CARDS_KEY)
     if bound is None:
         request.session[SESSION_CARDS_KEY] = wanted

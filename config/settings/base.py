@@ -338,6 +338,7 @@ API_MAX_JSON_DEPTH = 10
 # Lifetime of an app token issued to a stepped-up session (knox stores only its hash).
 API_CARDHOLDER_TOKEN_TTL_HOURS = env.int("API_CARDHOLDER_TOKEN_TTL_HOURS", default=12)
 REST_KNOX = {"TOKEN_TTL": timedelta(hours=API_CARDHOLDER_TOKEN_TTL_HOURS), "AUTH_HEADER_PREFIX": "Token"}
+KNOX_TOKEN_MODEL = "knox.AuthToken"  # noqa: S105 - a model name (knox's default), which api.AppTokenGrant refers to
 # Requests refused for a missing or wrong credential, per client address in 10 minutes (guessing keys or tokens).
 API_REFUSED_PER_ADDRESS = env.int("API_REFUSED_PER_ADDRESS", default=30)
 # Limits of the write endpoints, per credential AND per client address (check F1), besides the throttling above.

@@ -10,15 +10,15 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import Http404
 from django.utils.translation import gettext, gettext_lazy
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
-logger = logging.getLogger(__name__)
+from core.problems import CONTENT_TYPE, problem_body
 
-CONTENT_TYPE = "application/problem+json"
-TYPE_BASE = "https://portal.invalid/problems/"  # a URI reference that names the code; it is not fetched
+logger = logging.getLogger(__name__)
 
 
 class Problem(exceptions.APIException):
@@ -51,7 +51,7 @@ def problem_response(
     headers: Mapping[str, str] | None = None,
     **extra: Any,
 ) -> Response:
-    body = {"type": TYPE_BASE + code, "title": title, "status": status_code, "detail": detail, "code": code, **extra}
+    body = problem_body(status_code=status_code, code=code, title=title, detail=detail, **extra)
     return Response(body, status=status_code, headers=dict(headers or {}), content_type=CONTENT_TYPE)
 
 
@@ -96,6 +96,14 @@ def problem_exception_handler(exc: Exception, context: Mapping[str, Any]) -> Res
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, SuspiciousOperation):  # Django refusing to read the request (too big, too many fields)
+        too_big = isinstance(exc, RequestDataTooBig)
+        return problem_response(
+            status_code=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE if too_big else status.HTTP_400_BAD_REQUEST,
+            code="request_too_large" if too_big else "malformed_request",
+            title=gettext("The request body is too large") if too_big else gettext("Malformed request"),
+            detail=gettext("Nothing was changed."),
+        )
     if isinstance(exc, Problem):
         return problem_response(
             status_code=exc.status_code,

@@ -19,8 +19,9 @@ from api.serializers import ProblemSerializer
 
 CHECKED_IN = Path(__file__).resolve().parent / "openapi.yaml"
 
-# Errors any authenticated endpoint may answer: bad credentials, wrong kind of caller, throttled.
-COMMON_ERRORS = (401, 403, 429)
+# Errors any authenticated endpoint may answer: an unreadable request (too many parameters, a NUL, a body too
+# large: core.middleware.RequestLimitsMiddleware), bad credentials, wrong kind of caller, throttled.
+COMMON_ERRORS = (400, 401, 403, 413, 429)
 _TITLES = {
     400: "Invalid request (`validation_failed` lists the fields)",
     401: "No or invalid credentials",
@@ -28,6 +29,7 @@ _TITLES = {
     404: "Not found (or not yours)",
     409: "Conflict",
     410: "Gone",
+    413: "Request body too large",
     422: "Idempotency-Key reused for another request",
     429: "Too many requests (see Retry-After)",
     502: "The card network failed or refused",

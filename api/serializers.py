@@ -13,6 +13,7 @@ from cardholders.models import Card
 from core.personal_data import mask_email
 from landing.models import LandingLink
 from provisioning.devices import usable_push_method_types
+from provisioning.mdes.callback import RECEIPT_MAX_LENGTH
 from provisioning.models import (
     TOKEN_UNIQUE_REFERENCE_PATTERN,
     DeviceEnvironment,
@@ -198,7 +199,9 @@ class PushStartedSerializer(serializers.Serializer[Any]):
 
 
 class PushResultItemSerializer(serializers.Serializer[Any]):
-    receipt = serializers.CharField(max_length=512, help_text="A receipt of this push, as the requestor returned it.")
+    receipt = serializers.CharField(
+        max_length=RECEIPT_MAX_LENGTH, help_text="A receipt of this push, as the requestor returned it."
+    )
     result = serializers.ChoiceField(choices=PushReceipt.Result.choices)
     token_unique_reference = serializers.RegexField(
         TOKEN_UNIQUE_REFERENCE_PATTERN,
@@ -253,6 +256,13 @@ class CardPushSerializer(serializers.Serializer[PushRequest]):
 class TokenIssuedSerializer(serializers.Serializer[Any]):
     token = serializers.CharField(help_text="Send as `Authorization: Token <token>`; shown only in this answer.")
     expires_at = serializers.DateTimeField()
+    pushes_until = serializers.DateTimeField(
+        help_text=(
+            "Until when the token may start pushes: as long as the step-up it was minted after is fresh, and only "
+            "for the cards that step-up is bound to (those of its first push, if none yet). Reading goes on until "
+            "`expires_at`; signing out of the browser session that minted it ends it."
+        )
+    )
 
 
 # --- Landing links ----------------------------------------------------------------------------------------------------
@@ -268,7 +278,9 @@ class LandingLinkCreateSerializer(serializers.Serializer[Any]):
     expires_in_days = serializers.IntegerField(
         min_value=1, max_value=settings.LANDING_LINK_MAX_DAYS, required=False, allow_null=True, default=None
     )
-    max_pushes = serializers.IntegerField(min_value=1, max_value=1000, required=False, allow_null=True, default=None)
+    max_pushes = serializers.IntegerField(
+        min_value=1, max_value=settings.LANDING_LINK_MAX_PUSHES, required=False, allow_null=True, default=None
+    )
     deliver = serializers.BooleanField(
         default=False, help_text="Send the link to the recipient now (text message if possible, else e-mail)."
     )

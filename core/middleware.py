@@ -1,6 +1,7 @@
-"""Cross-cutting HTTP behaviour: request ids, headers Django does not set, the cardholder's language, the idle and
-absolute session lifetimes."""
+"""Cross-cutting HTTP behaviour: request ids, refusing malformed requests, headers Django does not set, the
+cardholder's language, the idle and absolute session lifetimes."""
 
+import logging
 import time
 import uuid
 from collections.abc import Callable
@@ -9,13 +10,15 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.core.exceptions import ObjectDoesNotExist
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import resolve_url
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import render, resolve_url
 from django.utils import translation
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext
 
 from core.client_ip import client_ip
+from core.problems import CONTENT_TYPE as PROBLEM_CONTENT_TYPE
+from core.problems import problem_body
 from core.request_context import set_client_ip, set_request_id
 from core.sessions import session_idle_renew_if_due, session_idle_stamp_if_saved
 from core.tracing import current_trace_id
@@ -23,6 +26,8 @@ from core.tracing import current_trace_id
 SESSION_AUTHENTICATED_AT_KEY = "portal_authenticated_at"
 
 Handler = Callable[[HttpRequest], HttpResponse]
+
+logger_security = logging.getLogger("portal.security")
 
 
 class RequestIdMiddleware:
@@ -44,6 +49,51 @@ class RequestIdMiddleware:
             set_client_ip(None)
         response["X-Request-ID"] = request_id
         return response
+
+
+class RequestLimitsMiddleware:
+    """Refuses, before anything parses them, requests no page or endpoint takes: a body over
+    DATA_UPLOAD_MAX_MEMORY_SIZE (413; multipart uploads excepted, Django limits their fields itself), more query
+    parameters than DATA_UPLOAD_MAX_NUMBER_FIELDS, or a NUL character in the path or query (400).
+
+    Django refuses the first two itself, but only when something reads them, and a view or the API answered that
+    with a server error (and with DEBUG on, the error page reads them again and fails). PostgreSQL refuses NUL in
+    any text, so a NUL in an admin filter or a search was a server error too, whatever the database.
+    Answers under /api/ are problems (RFC 7807), as every API error is.
+    """
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        refusal = _request_refusal(request)
+        if refusal is None:
+            return self.get_response(request)
+        status, code, title = refusal
+        logger_security.warning("Request refused", extra={"reason": code, "path": request.path[:200]})
+        if request.path.startswith("/api/"):
+            body = problem_body(status_code=status, code=code, title=title, detail=gettext("Nothing was changed."))
+            return JsonResponse(body, status=status, content_type=PROBLEM_CONTENT_TYPE)
+        return render(request, "400.html", {"message": title}, status=status)
+
+
+def _request_refusal(request: HttpRequest) -> tuple[int, str, str] | None:
+    """(status, code, message) for a request to refuse, or None."""
+    content_type = request.META.get("CONTENT_TYPE", "")
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0  # Django reads no body then either
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    if limit is not None and length > limit and not content_type.startswith("multipart/form-data"):
+        return 413, "request_too_large", gettext("That request is too large for us to read.")
+    query = request.META.get("QUERY_STRING", "")
+    fields = settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+    if fields is not None and query and query.count("&") + 1 > fields:  # as Django counts them (parse_qsl)
+        return 400, "too_many_parameters", gettext("That address has more parameters than we read.")
+    if "\x00" in request.path or "%00" in query or "\x00" in query:
+        return 400, "invalid_characters", gettext("That address holds characters we do not accept.")
+    return None
 
 
 class SecurityHeadersMiddleware:

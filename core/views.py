@@ -2,7 +2,6 @@
 page, and uploaded media served so that a browser can only show it as an image."""
 
 import ipaddress
-import json
 import logging
 from pathlib import PurePosixPath
 
@@ -18,12 +17,14 @@ from django.views.decorators.http import require_GET, require_POST, require_safe
 from core.health import readiness
 from core.http_headers import sandboxed_file_headers
 from core.images import raster_format
+from core.json_limits import json_loads_bounded
 from core.metrics import metrics_exposition
 
 logger = logging.getLogger("portal.csp")
 logger_security = logging.getLogger("portal.security")
 
 _MAX_REPORT_BYTES = 16 * 1024
+_MAX_REPORT_DEPTH = 4  # {"csp-report": {...}} is two levels
 
 
 @require_GET
@@ -83,10 +84,16 @@ def favicon(request: HttpRequest) -> HttpResponsePermanentRedirect:
 @csrf_exempt  # browsers send CSP reports without a CSRF token; the view changes no state, it only logs
 @require_POST
 def csp_report(request: HttpRequest) -> HttpResponse:
-    body = request.body[:_MAX_REPORT_BYTES]
+    """A browser's report-uri report: {"csp-report": {...}}. Anything else is refused, never half-read."""
+    body = request.read(_MAX_REPORT_BYTES + 1)
+    if len(body) > _MAX_REPORT_BYTES:
+        return HttpResponse(status=413)
     try:
-        report = json.loads(body).get("csp-report", {})
-    except (ValueError, AttributeError):
+        document = json_loads_bounded(body, max_depth=_MAX_REPORT_DEPTH)
+    except ValueError:
+        return HttpResponse(status=400)
+    report = document.get("csp-report") if isinstance(document, dict) else None
+    if not isinstance(report, dict):
         return HttpResponse(status=400)
     logger.warning(
         "CSP violation",

@@ -98,12 +98,20 @@ def landing_link_mint(
 
     Raises LandingError naming the field for anything a program manager or staff member must correct.
     """
+    # The caps the settings name hold here, for every way in (admin, command, API), not only in a form.
     days = settings.LANDING_LINK_DEFAULT_DAYS if expires_in_days is None else expires_in_days
     if not 1 <= days <= settings.LANDING_LINK_MAX_DAYS:
         raise LandingError(
             gettext("A link lives from 1 to %(max)d days.") % {"max": settings.LANDING_LINK_MAX_DAYS},
             code="invalid_expiry",
             field="expires_in_days",
+        )
+    pushes = settings.LANDING_LINK_MAX_PUSHES if max_pushes is None else max_pushes
+    if not 1 <= pushes <= settings.LANDING_LINK_MAX_PUSHES:
+        raise LandingError(
+            gettext("A link allows from 1 to %(max)d pushes.") % {"max": settings.LANDING_LINK_MAX_PUSHES},
+            code="invalid_max_pushes",
+            field="max_pushes",
         )
     if card.state != Card.State.ACTIVE:
         raise LandingError(gettext("Only an active card can be sent by link."), code="card_not_active", field="card")
@@ -123,7 +131,7 @@ def landing_link_mint(
         recipient_email=recipient_email.strip(),
         message=message.strip(),
         program_name=program_name.strip(),
-        max_pushes=max_pushes or settings.LANDING_LINK_MAX_PUSHES,
+        max_pushes=pushes,
         expires_at=timezone.now() + timedelta(days=days),
         created_by=user,
         created_by_label=label[:254],

@@ -30,7 +30,7 @@ from provisioning.devices import (
     push_method_origins,
 )
 from provisioning.locales import network_locale
-from provisioning.mdes.callback import callback_results
+from provisioning.mdes.callback import CallbackResultsError, callback_results
 from provisioning.models import DeviceEnvironment, LogoAsset, PushRequest
 from provisioning.outcomes import receipt_outcome
 from provisioning.push_errors import PushError, PushErrorCode
@@ -216,7 +216,27 @@ def push_return(request: HttpRequest, public_id: str) -> HttpResponse:
         push, _ = _own_push(request, public_id)
     except _SignInFirstError:
         return _sign_in_first(request)
-    results = callback_results((key, value) for key, values in request.GET.lists() for value in values)
+    try:
+        results = callback_results((key, value) for key, values in request.GET.lists() for value in values)
+    except CallbackResultsError as error:
+        audit_event_record(
+            action="push.callback_refused",
+            target=push,
+            outcome=AuditEvent.Outcome.FAILURE,
+            detail=str(error),
+            request=request,
+        )
+        message = gettext(
+            "The wallet or merchant sent back an answer we cannot read. Check in the wallet or merchant whether "
+            "the card was added."
+        )
+        context = {
+            "title": gettext("We could not read the answer"),
+            "message": message,
+            "back": reverse("provisioning:push_detail", args=[push.public_id]),
+            "landing": push.cardholder_id is None,
+        }
+        return render(request, "provisioning/push_problem.html", context, status=400)
     services.push_return(push=push, results=results)
     # Post/redirect/get: the receipts leave the address bar, and reloading the confirmation changes nothing.
     return HttpResponseRedirect(reverse("provisioning:push_detail", args=[push.public_id]))

@@ -1,9 +1,13 @@
+import io
+import logging
 from collections.abc import Callable, Iterator
+from logging.config import dictConfig
 from typing import Any
 
 import pytest
 from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, generate_totp_secret, hotp_value
 from celery.signals import before_task_publish
+from django.conf import settings
 
 from cardholders.models import Card, Cardholder
 from provisioning.models import NetworkConfiguration
@@ -54,6 +58,18 @@ def totp_code(totp_secret: str) -> Callable[[int], str]:
         return format_hotp_value(hotp_value(totp_secret, int(time.time()) // 30 + step))
 
     return code
+
+
+@pytest.fixture
+def portal_log() -> Iterator[io.StringIO]:
+    """What the portal's log handler writes (the production configuration: filter and JSON formatter)."""
+    dictConfig(settings.LOGGING)
+    handler = logging.getLogger().handlers[0]
+    assert isinstance(handler, logging.StreamHandler)
+    stream = io.StringIO()
+    handler.setStream(stream)
+    yield stream
+    dictConfig(settings.LOGGING)
 
 
 @pytest.fixture

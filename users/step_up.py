@@ -6,6 +6,8 @@ The proof lives in the session for PORTAL_STEP_UP_MAX_AGE_SECONDS; passing it re
 
 import time
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from allauth.mfa.models import Authenticator
 from django.conf import settings
@@ -46,19 +48,42 @@ def step_up_is_fresh(request: HttpRequest) -> bool:
     )
 
 
+@dataclass(frozen=True)
+class StepUpProof:
+    """A fresh proof as the session holds it: when it was passed, and the cards it is bound to (None: not yet)."""
+
+    passed_at: datetime
+    cards: tuple[str, ...] | None
+
+
+def step_up_proof(request: HttpRequest) -> StepUpProof | None:
+    """The session's proof while it is fresh, else None (for an app token minted after it, which carries it on)."""
+    if not step_up_is_fresh(request):
+        return None
+    bound = request.session.get(SESSION_CARDS_KEY)
+    passed_at = datetime.fromtimestamp(float(request.session[SESSION_KEY]), tz=UTC)
+    return StepUpProof(passed_at=passed_at, cards=tuple(bound) if bound is not None else None)
+
+
+def step_up_card_ids(card_ids: Iterable[object]) -> list[str]:
+    """Card ids as a proof is bound to them: strings, each once, sorted."""
+    return sorted({str(card_id) for card_id in card_ids})
+
+
 def step_up_covers(request: HttpRequest, card_ids: Iterable[object]) -> bool:
     """Whether a fresh proof covers these cards: one not yet bound to any, or bound to all of them."""
     if not step_up_is_fresh(request):
         return False
+    wanted = step_up_card_ids(card_ids)
     bound = request.session.get(SESSION_CARDS_KEY)
-    return bound is None or {str(card_id) for card_id in card_ids} <= set(bound)
+    return bound is None or set(wanted) <= set(bound)
 
 
 def step_up_bind(request: HttpRequest, card_ids: Iterable[object]) -> None:
     """Bind a fresh proof to the cards it is first used for, so that it cannot later be spent on other cards
     (the cardholder confirms again for those). A proof already bound stays as it is."""
     if step_up_is_fresh(request) and request.session.get(SESSION_CARDS_KEY) is None:
-        request.session[SESSION_CARDS_KEY] = sorted({str(card_id) for card_id in card_ids})
+        request.session[SESSION_CARDS_KEY] = step_up_card_ids(card_ids)
 
 
 def has_totp(user: User) -> bool:

@@ -3,11 +3,9 @@
 The same services as the web pages do the work (`provisioning.services.push_start`, `push_return`).
 """
 
-from datetime import timedelta
 from typing import Any, cast
 from uuid import UUID
 
-from django.conf import settings
 from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema
 from knox.models import AuthToken
@@ -33,8 +31,10 @@ from api.serializers import (
     TokenIssuedSerializer,
     TokenRequestorSerializer,
 )
+from api.services import app_token_covers, app_token_issue, app_token_pushes_until
 from api.throttling import write_rate_limit_check
 from api.views.base import CardholderApi
+from audit.models import AuditEvent
 from audit.services import audit_event_record
 from cardholders.models import Card
 from provisioning import services
@@ -44,7 +44,7 @@ from provisioning.mdes.types import receipt_hint
 from provisioning.models import PushRequest
 from provisioning.push_errors import PushError
 from provisioning.selectors import cards_chosen_for_push, token_requestors_eligible
-from users.step_up import step_up_bind, step_up_covers, step_up_is_fresh
+from users.step_up import step_up_bind, step_up_covers
 
 
 class Pagination(LimitOffsetPagination):
@@ -63,13 +63,23 @@ def _own_cards(view: CardholderApi, request: Request, ids: list[UUID]) -> list[C
     return cards
 
 
-def _step_up_required() -> Problem:
-    return Problem(
-        status_code=403,
-        code="step_up_required",
-        title=gettext("Confirm it is you first"),
-        detail=gettext("Pass the second factor again (step-up) for these cards, then send the request again."),
+def _step_up_required(request: Request, *, app_token: bool = False) -> Problem:
+    audit_event_record(
+        action="api.step_up_required",
+        actor=request.user,
+        outcome=AuditEvent.Outcome.FAILURE,
+        detail="app token" if app_token else "browser session",
+        request=request._request,
     )
+    detail = (
+        gettext(
+            "This token's step-up has expired or does not cover these cards. Pass the second factor again in the "
+            "app's web view and exchange the session for a new token."
+        )
+        if app_token
+        else gettext("Pass the second factor again (step-up) for these cards, then send the request again.")
+    )
+    return Problem(status_code=403, code="step_up_required", title=gettext("Confirm it is you first"), detail=detail)
 
 
 # --- Tokens for the app -----------------------------------------------------------------------------------------------
@@ -89,18 +99,22 @@ class TokenCreateApi(CardholderApi):
     @idempotent()
     def post(self, request: Request) -> Response:
         write_rate_limit_check(request, "token_create")
-        if not step_up_is_fresh(request._request):
-            raise _step_up_required()
-        ttl = timedelta(hours=settings.API_CARDHOLDER_TOKEN_TTL_HOURS)
-        instance, token = AuthToken.objects.create(user=self.user(request), expiry=ttl)
+        issued = app_token_issue(request=request._request, user=self.user(request))
+        if issued is None:
+            raise _step_up_required(request)
+        instance, token, grant = issued
+        pushes_until = app_token_pushes_until(grant)
         audit_event_record(
             action="api.token_issued",
             actor=request.user,
-            after={"expires_at": instance.expiry.isoformat() if instance.expiry else None},
+            after={
+                "expires_at": instance.expiry.isoformat() if instance.expiry else None,
+                "pushes_until": pushes_until.isoformat(),
+            },
             request=request._request,
         )
-        data = TokenIssuedSerializer({"token": token, "expires_at": instance.expiry}).data
-        return Response(data, status=status.HTTP_201_CREATED)
+        body = {"token": token, "expires_at": instance.expiry, "pushes_until": pushes_until}
+        return Response(TokenIssuedSerializer(body).data, status=status.HTTP_201_CREATED)
 
 
 class TokenCurrentApi(CardholderApi):
@@ -201,11 +215,14 @@ class PushesApi(CardholderApi, ListAPIView[PushRequest]):
         requestor = selectors.token_requestor_by_trid(trid=data.validated_data["token_requestor"])
         if requestor is None:
             raise _unknown("token_requestor", gettext("No such token requestor."))
-        # A token was issued after a step-up; a session must show one bound to these cards, as the web flow does.
+        # A session, or the token it minted, must hold a fresh step-up bound to these cards, as the web flow does.
+        card_ids = [card.public_id for card in cards]
         if self.by_session(request):
-            if not step_up_covers(request._request, [card.public_id for card in cards]):
-                raise _step_up_required()
-            step_up_bind(request._request, [card.public_id for card in cards])
+            if not step_up_covers(request._request, card_ids):
+                raise _step_up_required(request)
+            step_up_bind(request._request, card_ids)
+        elif not app_token_covers(token=cast(AuthToken, request.auth), card_ids=card_ids):
+            raise _step_up_required(request, app_token=True)
         cardholder = self.cardholder(request)
         key = cast(str, idempotency_key_of(request))  # @idempotent(required=True) refused the request without it
         try:

@@ -75,6 +75,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "core.middleware.IdleSessionRenewalMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # Before anything reads the query or the body; after the headers and the language its answers need.
+    "core.middleware.RequestLimitsMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -101,6 +103,13 @@ TEMPLATES = [
         },
     },
 ]
+
+# --- Request limits ---------------------------------------------------------------------------------------------
+# No page or endpoint takes more: forms and API bodies are a few kilobytes (uploaded files are limited apart, by
+# FILE_UPLOAD_MAX_MEMORY_SIZE and the admin's form). core.middleware.RequestLimitsMiddleware refuses bigger bodies
+# (413) and longer queries (400) before anything reads them.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
 
 # --- Database and cache -------------------------------------------------------------------------------------
 # Embedded default: SQLite beside the code. Production: DATABASE_URL=postgres://...
@@ -333,7 +342,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["api.parsers.BoundedJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "api.problems.problem_exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
@@ -365,9 +374,13 @@ SPECTACULAR_SETTINGS = {
         "LandingLinkStatusEnum": "landing.models.LandingLink.Status",
     },
 }
+# Request bodies of the API: at most this many bytes (413 beyond), JSON nested at most this deep (400 beyond).
+API_MAX_REQUEST_BYTES = 64 * 1024
+API_MAX_JSON_DEPTH = 10
 # Lifetime of an app token issued to a stepped-up session (knox stores only its hash).
 API_CARDHOLDER_TOKEN_TTL_HOURS = env.int("API_CARDHOLDER_TOKEN_TTL_HOURS", default=12)
 REST_KNOX = {"TOKEN_TTL": timedelta(hours=API_CARDHOLDER_TOKEN_TTL_HOURS), "AUTH_HEADER_PREFIX": "Token"}
+KNOX_TOKEN_MODEL = "knox.AuthToken"  # noqa: S105 - a model name (knox's default), which api.AppTokenGrant refers to
 # Requests refused for a missing or wrong credential, per client address in 10 minutes (guessing keys or tokens).
 API_REFUSED_PER_ADDRESS = env.int("API_REFUSED_PER_ADDRESS", default=30)
 # Limits of the write endpoints, per credential AND per client address (check F1), besides the throttling above.

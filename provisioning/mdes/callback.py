@@ -14,9 +14,12 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from provisioning.selectors import MAX_CARDS_PER_PUSH
+
 RESULTS_PREFIX = "results["
-# Longer keys are not receipts (prefix-UUID, at most 64 characters): ignored without being read.
-_MAX_KEY_LENGTH = len(RESULTS_PREFIX) + 64 + 1
+# MDES issues a receipt as a 3-character product prefix and a UUID (40 characters) and names no maximum; nothing
+# much longer is one of its receipts.
+RECEIPT_MAX_LENGTH = 128
 _TOKEN_UNIQUE_REFERENCE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
@@ -57,15 +60,24 @@ def reported_result(value: str) -> ReportedResult:
     )
 
 
+class CallbackResultsError(ValueError):
+    """A callback no token requestor sends: more results than a push has receipts, or a receipt empty or too long."""
+
+
 def callback_results(query: Iterable[tuple[str, str]]) -> dict[str, ReportedResult]:
     """The results of a callback's query (decoded key/value pairs), by receipt; other parameters are ignored.
 
-    A receipt given twice keeps its first value: a requestor sends each once, so a second one was added later."""
+    A receipt given twice keeps its first value: a requestor sends each once, so a second one was added later.
+    Raises CallbackResultsError rather than take in more than one push can bring back."""
     results: dict[str, ReportedResult] = {}
     for key, value in query:
-        if not (key.startswith(RESULTS_PREFIX) and key.endswith("]")) or len(key) > _MAX_KEY_LENGTH:
+        if not (key.startswith(RESULTS_PREFIX) and key.endswith("]")):
             continue
         receipt = key[len(RESULTS_PREFIX) : -1]
-        if receipt and receipt not in results:
+        if not receipt or len(receipt) > RECEIPT_MAX_LENGTH:
+            raise CallbackResultsError("A receipt in the callback is empty or longer than any MDES issues")
+        if receipt not in results:
             results[receipt] = reported_result(value)
+        if len(results) > MAX_CARDS_PER_PUSH:
+            raise CallbackResultsError(f"The callback carries more than {MAX_CARDS_PER_PUSH} results")
     return results

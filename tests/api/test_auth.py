@@ -55,6 +55,27 @@ def test_the_app_token_reaches_the_cardholders_endpoints_until_it_expires(
     assert expired["WWW-Authenticate"] == "Token"
 
 
+def test_signing_out_of_the_browser_ends_the_tokens_that_session_minted(
+    session_client: HttpsApiClient, cardholder: Cardholder, issue_token: Callable[[Cardholder], str]
+) -> None:
+    minted = [session_client.post(reverse("api:token_create")).json()["token"] for _ in range(2)]
+    other_session = issue_token(cardholder)  # another web view, still signed in
+    assert session_client.post(reverse("account_logout")).status_code == 302
+    for token, status in [(minted[0], 401), (minted[1], 401), (other_session, 200)]:
+        app = HttpsApiClient()
+        app.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+        assert app.get(reverse("api:my_cards")).status_code == status
+    ended = AuditEvent.objects.get(action="api.tokens_ended_at_sign_out")
+    assert ended.after == {"tokens": 2}
+
+
+def test_a_token_says_until_when_it_may_push(session_client: HttpsApiClient, settings: object) -> None:
+    body = session_client.post(reverse("api:token_create")).json()
+    pushes_until = datetime.fromisoformat(body["pushes_until"])
+    assert timezone.now() < pushes_until <= timezone.now() + timedelta(minutes=5)
+    assert pushes_until < datetime.fromisoformat(body["expires_at"])
+
+
 def test_deleting_the_current_token_signs_the_app_out(app: HttpsApiClient) -> None:
     assert app.delete(reverse("api:token_current")).status_code == 204
     assert app.get(reverse("api:my_cards")).status_code == 401

@@ -2,12 +2,15 @@
 decision reported back, and the history of pushes. MDES and the wallet pages are the real sandbox over HTTP."""
 
 import re
+from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
+import time_machine
 from django.urls import reverse
+from django.utils import timezone
 
 from audit.models import AuditEvent
 from cardholders.models import Card, Cardholder
@@ -234,6 +237,54 @@ def test_a_browser_session_needs_a_step_up_bound_to_the_cards(
     plain = HttpsApiClient()
     plain.force_login(cardholder.user)  # signed in, but no step-up at all
     assert _start(plain, [card], key="k3").json()["code"] == "step_up_required"
+
+
+def _token_after(session: HttpsApiClient) -> HttpsApiClient:
+    """The app, with a token the (stepped-up) web view `session` exchanged for itself."""
+    minted = session.post(reverse("api:token_create"))
+    assert minted.status_code == 201, minted.content
+    app = HttpsApiClient()
+    app.credentials(HTTP_AUTHORIZATION=f"Token {minted.json()['token']}")
+    return app
+
+
+def test_an_app_token_pushes_only_the_cards_its_step_up_was_bound_to(
+    session_client: HttpsApiClient, card: Card, cardholder: Cardholder, requestors: NetworkConfiguration
+) -> None:
+    other = factories.make_card(cardholder=cardholder, card_number=factories.TEST_CARD_NUMBERS[1])
+    assert session_client.get(reverse("provisioning:choose"), {"card": str(card.public_id)}).status_code == 200
+    app = _token_after(session_client)  # the step-up is bound to `card` by now
+    refused = _start(app, [other], key="other")
+    assert (refused.status_code, refused.json()["code"]) == (403, "step_up_required")
+    assert AuditEvent.objects.filter(action="api.step_up_required", detail="app token").exists()
+    assert _start(app, [card], key="bound").status_code == 201
+    assert not PushRequest.objects.filter(receipts__card=other).exists()
+
+
+def test_an_app_tokens_first_push_binds_an_unbound_step_up(
+    session_client: HttpsApiClient, card: Card, cardholder: Cardholder, requestors: NetworkConfiguration
+) -> None:
+    other = factories.make_card(cardholder=cardholder, card_number=factories.TEST_CARD_NUMBERS[1])
+    app = _token_after(session_client)
+    assert _start(app, [card], key="first").status_code == 201
+    assert _start(app, [card, other], trid=SUNDAY_STORE, key="more").json()["code"] == "step_up_required"
+    assert _start(app, [card], trid=SUNDAY_STORE, key="again").status_code == 201
+
+
+def test_an_app_token_pushes_only_while_its_step_up_is_fresh_and_reads_until_it_expires(
+    session_client: HttpsApiClient, card: Card, requestors: NetworkConfiguration, settings: Any
+) -> None:
+    app = _token_after(session_client)
+    started = _start(app, [card], key="in-time")
+    assert started.status_code == 201
+    later = timezone.now() + timedelta(seconds=settings.PORTAL_STEP_UP_MAX_AGE_SECONDS + 1)
+    with time_machine.travel(later):
+        assert _start(app, [card], key="late").json()["code"] == "step_up_required"
+        assert app.get(reverse("api:my_pushes")).status_code == 200
+        receipt = started.json()["receipts"][0]["receipt"]
+        report = {"results": [{"receipt": receipt, "result": "APPROVED"}]}
+        reported = app.post(reverse("api:my_push_result", args=[started.json()["id"]]), report, format="json")
+        assert reported.status_code == 200  # reporting what the wallet said needs no step-up
 
 
 def test_someone_elses_push_is_not_found(

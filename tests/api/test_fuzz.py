@@ -7,17 +7,23 @@ documented status, a documented content type, a body of the documented shape.
 """
 
 import itertools
+import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode, urlsplit
 
 import pytest
 import schemathesis
 from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
-from hypothesis import HealthCheck, Phase, settings
+from django.test import Client
+from django.urls import URLResolver, get_resolver, reverse
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -29,6 +35,7 @@ from api.idempotency import HEADER, KEY_PATTERN
 from api.schema import CHECKED_IN
 from cardholders.models import Card, Cardholder, Program
 from landing.services import landing_link_mint
+from provisioning.models import LogoAsset
 from tests import factories
 from tests.api.conftest import DEMOPAY, HttpsApiClient
 
@@ -150,3 +157,197 @@ def test_no_request_makes_the_api_fail_or_break_its_description(case: Any, world
         headers={"Authorization": world.authorization(case.path)},
         checks=CHECKS,
     )
+
+
+# --- Malformed input to every endpoint, API or not --------------------------------------------------------------------
+
+DEEP, OVERSIZE, WRONG_TYPE, NUL, OVERLONG, TOO_MANY = (
+    "deep nesting",
+    "oversize body",
+    "wrong JSON top-level type",
+    "NUL bytes",
+    "overlong values",
+    "too many parameters",
+)
+# Names the portal's pages, filters and endpoints read, so that a malformed value reaches the code that reads it.
+PARAMETER_NAMES = ["state", "q", "o", "p", "e", "card", "platform", "next", "limit", "offset", "results[x]", "code"]
+FIELD_NAMES = ["card", "cards", "token_requestor", "purpose", "results", "receipt", "csp-report", "action", "code"]
+
+
+@dataclass(frozen=True)
+class Malformed:
+    """One malformed request: query parameters, and a body with its content type (or none)."""
+
+    query: list[tuple[str, str]]
+    body: bytes | None = None
+    content_type: str = "application/json"
+
+    def __repr__(self) -> str:  # short: the values themselves may be megabytes
+        query, body = urlencode(self.query), self.body or b""
+        return f"Malformed(query={query[:80]!r}… ({len(query)}), body={body[:80]!r}… ({len(body)}))"
+
+
+def _json(value: Any) -> bytes:
+    return json.dumps(value).encode()
+
+
+def _deep(depth: int, kind: str, name: str) -> bytes:
+    opening, closing = ("[", "]") if kind == "list" else ('{"a":', "}")
+    return f'{{"{name}": {opening * depth}1{closing * depth}}}'.encode()
+
+
+_names = st.sampled_from(PARAMETER_NAMES)
+_fields = st.sampled_from(FIELD_NAMES)
+_nul_text = st.builds(lambda a, b: f"{a}\x00{b}", st.text(max_size=5), st.text(max_size=5))
+MALFORMED = {
+    DEEP: st.builds(
+        lambda depth, kind, name: Malformed([], _deep(depth, kind, name)),
+        st.integers(min_value=1_000, max_value=100_000),
+        st.sampled_from(["list", "object"]),
+        _fields,
+    ),
+    OVERSIZE: st.builds(
+        lambda size, content_type: Malformed(
+            [], b'{"a": "' + b"x" * size + b'"}' if "json" in content_type else b"a=" + b"x" * size, content_type
+        ),
+        st.integers(min_value=256 * 1024, max_value=5 * 1024 * 1024),
+        st.sampled_from(["application/json", "application/x-www-form-urlencoded"]),
+    ),
+    WRONG_TYPE: st.builds(
+        lambda value: Malformed([], _json(value)),
+        st.one_of(st.text(max_size=20), st.integers(), st.lists(st.integers(), max_size=3), st.none(), st.booleans()),
+    ),
+    NUL: st.builds(
+        lambda name, text, field, in_key, form: Malformed(
+            [(f"{name}{text}", "1") if in_key else (name, text)],
+            urlencode({field: text}).encode() if form else _json({field: text, "cards": [text]}),
+            "application/x-www-form-urlencoded" if form else "application/json",
+        ),
+        _names,
+        _nul_text,
+        _fields,
+        st.booleans(),
+        st.booleans(),
+    ),
+    OVERLONG: st.builds(
+        lambda name, size, field, form: Malformed(
+            [(name, "9" * size), (f"results[{'R' * size}]", "APPROVED")],
+            urlencode({field: "9" * size}).encode() if form else _json({field: "9" * size, "cards": ["9" * size]}),
+            "application/x-www-form-urlencoded" if form else "application/json",
+        ),
+        _names,
+        st.integers(min_value=1_000, max_value=60_000),
+        _fields,
+        st.booleans(),
+    ),
+    TOO_MANY: st.builds(
+        lambda count, name: Malformed(
+            [(f"{name}{i}", "1") for i in range(count)],
+            urlencode([(f"f{i}", "1") for i in range(count)]).encode(),
+            "application/x-www-form-urlencoded",
+        ),
+        st.integers(min_value=1_001, max_value=3_000),
+        _names,
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Site:
+    """Every address of the portal with real ids, and a client that may reach each (signed in where needed)."""
+
+    endpoints: list[str]
+    clients: dict[str, Client]
+
+    def client_for(self, path: str) -> Client:
+        for prefix in ("/admin/", "/api/v1/program/", "/api/"):
+            if path.startswith(prefix):
+                return self.clients[prefix]
+        return self.clients["/"]
+
+
+def _addresses(patterns: list[Any], values: dict[str, str], prefix: str = "") -> Iterator[str]:
+    """The URLconf's addresses (outside the admin), each with its parameters filled in from `values`."""
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            if pattern.app_name != "admin":
+                namespace = f"{prefix}{pattern.namespace}:" if pattern.namespace else prefix
+                yield from _addresses(pattern.url_patterns, values, namespace)
+            continue
+        if pattern.name is None:
+            continue
+        names = pattern.pattern.regex.groupindex
+        kwargs = {name: values.get(f"{prefix}{name}", values.get(name, "")) for name in names}
+        yield reverse(f"{prefix}{pattern.name}", kwargs=kwargs)
+
+
+@pytest.fixture
+def site(world: World, gift_card: Card, cardholder: Cardholder, staff_user_with_totp: Any) -> Site:
+    from django.contrib import admin
+
+    from tests.api.conftest import step_up_by_email
+    from tests.issuer_portal.helpers import staff_client
+
+    minted = landing_link_mint(card=gift_card, purpose="gift", recipient_email="recipient@example.test")
+    browser = HttpsApiClient(raise_request_exception=False)
+    browser.force_login(cardholder.user)
+    step_up_by_email(browser)
+    browser.get(urlsplit(minted.url).path)  # the same browser also holds the landing link
+    staff = staff_client(staff_user_with_totp)
+    staff.raise_request_exception = False
+    app = HttpsApiClient(raise_request_exception=False)
+    app.credentials(HTTP_AUTHORIZATION=world.authorization("/api/v1/me/"))
+    manager = HttpsApiClient(raise_request_exception=False)
+    manager.credentials(HTTP_AUTHORIZATION=world.authorization("/api/v1/program/"))
+    logo = LogoAsset.objects.first()
+    values = {
+        "provisioning:public_id": world.push,
+        "landing:public_id": str(minted.link.public_id),
+        "landing:token": urlsplit(minted.url).path.rstrip("/").rsplit("/", 1)[-1],
+        "push_id": world.push,
+        "card_id": world.gift_card,
+        "link_id": world.link,  # the API may revoke that one; the browser's link stays open
+        "asset_id": logo.asset_id if logo else "none",
+        "image_format": "svg",
+        "token": "t" * 32,
+        "key": "k" * 20,
+        "uidb36": "1",
+        "path": "landing-art/none.png",  # a media file that does not exist
+    }
+    sign_out = reverse("account_logout")  # last: a POST there signs the browser out
+    endpoints = sorted(_addresses(get_resolver().url_patterns, values), key=lambda path: path == sign_out)
+    endpoints[-1:-1] = ["/api/v2/anything/", "/favicon.ico"] + [
+        reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist") for model in admin.site._registry
+    ]
+    return Site(endpoints, {"/": browser, "/admin/": staff, "/api/v1/program/": manager, "/api/": app})
+
+
+def _send(client: Client, method: str, path: str, request: Malformed) -> Any:
+    url = f"{path}?{urlencode(request.query)}" if request.query else path
+    if method == "GET":
+        return client.get(url)
+    return client.generic("POST", url, request.body or b"", content_type=request.content_type)
+
+
+@pytest.mark.parametrize("debug", [False, True], ids=["production", "demo"])
+@pytest.mark.parametrize("kind", list(MALFORMED))
+def test_no_malformed_request_makes_any_endpoint_fail(kind: str, debug: bool, site: Site, settings: Any) -> None:
+    """Each class of malformed input, sent to every address of the portal (API, pages, callback, landing, CSP
+    report, admin changelists), is refused or ignored: never a server error; under /api/ always a problem."""
+    settings.DEBUG = debug
+
+    @given(request=MALFORMED[kind])
+    @hypothesis_settings(
+        max_examples=2, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck), database=None
+    )
+    def check(request: Malformed) -> None:
+        for path in site.endpoints:
+            for method in ("GET", "POST"):
+                response = _send(site.client_for(path), method, path, request)
+                assert response.status_code < 500, (kind, method, path, response.status_code)
+                if path.startswith("/api/") and response.status_code >= 400:
+                    assert response["Content-Type"] == "application/problem+json", (kind, method, path)
+                if kind == OVERSIZE and method == "POST":
+                    assert response.status_code == 413, (method, path)
+
+    check()

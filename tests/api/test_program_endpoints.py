@@ -75,6 +75,20 @@ def test_the_service_says_which_field_is_wrong(manager: HttpsApiClient, gift_car
     assert not LandingLink.objects.exists()
 
 
+def test_a_program_manager_mints_within_the_same_caps_as_staff(
+    manager: HttpsApiClient, gift_card: Card, settings: Any
+) -> None:
+    too_many = _mint(manager, gift_card, max_pushes=1000)
+    assert too_many.status_code == 400
+    assert too_many.json()["errors"][0]["field"] == "max_pushes"
+    settings.LANDING_LINK_MAX_PUSHES = 2  # the service reads the setting, whatever the schema was built with
+    refused = _mint(manager, gift_card, max_pushes=3)
+    assert (refused.status_code, refused.json()["errors"][0]["code"]) == (400, "invalid_max_pushes")
+    assert "1 to 2 pushes" in refused.json()["errors"][0]["message"]
+    assert not LandingLink.objects.exists()
+    assert _mint(manager, gift_card, max_pushes=2).json()["max_pushes"] == 2
+
+
 def test_a_cardholders_own_card_is_not_sent_by_link(
     manager: HttpsApiClient, program: Program, network_config: NetworkConfiguration
 ) -> None:

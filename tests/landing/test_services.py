@@ -8,6 +8,9 @@ from urllib.parse import urlsplit
 import pytest
 from django.core import mail
 from django.utils import timezone
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from audit.models import AuditEvent
 from cardholders.models import Card, Cardholder
@@ -64,6 +67,8 @@ def test_minting_is_audited_without_the_token(minted: MintedLink) -> None:
         ({"recipient_email": "not-an-address"}, "recipient_email"),
         ({"expires_in_days": 0}, "expires_in_days"),
         ({"expires_in_days": 91}, "expires_in_days"),
+        ({"max_pushes": 0}, "max_pushes"),
+        ({"max_pushes": 6}, "max_pushes"),
         ({"purpose": "birthday"}, "purpose"),
         ({"message": "x" * 501}, "message"),
     ],
@@ -82,6 +87,32 @@ def test_card_art_that_is_not_a_raster_image_is_refused_naming_the_field(gift_ca
         landing_link_mint(card=gift_card, purpose="gift", recipient_email=SAM_EMAIL, card_art=refused_upload(case))
     assert (refusal.value.field, str(refusal.value)) == ("card_art", NOT_AN_IMAGE)
     assert not LandingLink.objects.exists()
+
+
+@hypothesis_settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    max_days=st.integers(min_value=1, max_value=400),
+    max_pushes=st.integers(min_value=1, max_value=50),
+    days=st.none() | st.integers(min_value=-5, max_value=1_000),
+    pushes=st.none() | st.integers(min_value=-5, max_value=2_000),
+)
+def test_a_link_never_exceeds_the_caps_its_settings_name(
+    gift_card: Card, settings: Any, max_days: int, max_pushes: int, days: int | None, pushes: int | None
+) -> None:
+    """Whoever mints (admin, command, API), the service holds LANDING_LINK_MAX_DAYS and LANDING_LINK_MAX_PUSHES."""
+    settings.LANDING_LINK_MAX_DAYS, settings.LANDING_LINK_MAX_PUSHES = max_days, max_pushes
+    settings.LANDING_LINK_DEFAULT_DAYS = min(30, max_days)
+    within = (days is None or 1 <= days <= max_days) and (pushes is None or 1 <= pushes <= max_pushes)
+    arguments: dict[str, Any] = {"card": gift_card, "purpose": "gift", "recipient_email": SAM_EMAIL}
+    if not within:
+        with pytest.raises(LandingError) as refused:
+            landing_link_mint(**arguments, expires_in_days=days, max_pushes=pushes)
+        assert refused.value.field in {"expires_in_days", "max_pushes"}
+        assert str(max_days if refused.value.field == "expires_in_days" else max_pushes) in str(refused.value)
+        return
+    link = landing_link_mint(**arguments, expires_in_days=days, max_pushes=pushes).link
+    assert 1 <= link.max_pushes <= max_pushes
+    assert link.expires_at <= timezone.now() + timedelta(days=max_days)
 
 
 def test_only_an_active_card_without_an_account_holder_can_be_sent(gift_card: Card, cardholder: Cardholder) -> None:

@@ -12,7 +12,14 @@ from django.urls import reverse
 
 from cardholders.models import Card
 from provisioning.locales import network_locale
-from provisioning.mdes.callback import CallbackResult, ReportedResult, callback_results, reported_result
+from provisioning.mdes.callback import (
+    RECEIPT_MAX_LENGTH,
+    CallbackResult,
+    CallbackResultsError,
+    ReportedResult,
+    callback_results,
+    reported_result,
+)
 from provisioning.mdes.types import PushMethod
 from provisioning.models import PushReceipt, PushRequest, TokenRequestor
 from provisioning.requestor_checks import token_requestor_checked
@@ -57,7 +64,10 @@ def test_the_callback_query_is_read_as_the_guide_writes_it() -> None:
         "MCC-1": ReportedResult(CallbackResult.APPROVED, TUR),  # the first value of a receipt given twice
         "MCC-2": ReportedResult(CallbackResult.DECLINED, None),
     }
-    assert callback_results([("results[" + "M" * 65 + "]", "APPROVED"), ("results[]", "APPROVED")]) == {}
+    # No requestor sends these: the whole callback is refused rather than read in part.
+    for refused in ("results[" + "M" * (RECEIPT_MAX_LENGTH + 1) + "]", "results[]"):
+        with pytest.raises(CallbackResultsError):
+            callback_results([(refused, "APPROVED")])
 
 
 @pytest.mark.parametrize(

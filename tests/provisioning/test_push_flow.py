@@ -4,7 +4,7 @@ The portal runs under Django's test client; MDES and the token requestor pages a
 """
 
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 import requests
@@ -14,8 +14,10 @@ from django.urls import reverse
 from audit.models import AuditEvent
 from cardholders.models import Card, Cardholder
 from provisioning import refresh
+from provisioning.mdes.callback import RECEIPT_MAX_LENGTH
 from provisioning.models import NetworkConfiguration, PushReceipt, PushRequest, TokenRequestor
 from provisioning.requestor_cache import token_requestors_changed
+from provisioning.selectors import MAX_CARDS_PER_PUSH
 from tests.csp import ALLOWED_SOURCES, HOSTILE_PUSH_METHODS, csp_added_form_action
 from tests.factories import TEST_CARD_NUMBERS, make_card
 from tests.fixtures.sandbox_server import SandboxServer
@@ -376,3 +378,37 @@ def test_a_push_commits_three_times_and_leaves_the_shared_requestor_row_alone(po
     assert [len(writes) for writes in transactions] == [2, 3, 2]
     assert not any("provisioning_tokenrequestor" in sql for writes in transactions for sql in writes)
     assert sum(1 for sql in statements if sql.lstrip().upper().startswith("SELECT")) <= 9
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        [(f"results[MCC-{n:036d}]", "APPROVED") for n in range(MAX_CARDS_PER_PUSH)],  # one more than a push has
+        [("results[" + "R" * (RECEIPT_MAX_LENGTH + 1) + "]", "APPROVED")],  # longer than any receipt MDES issues
+        [("results[]", "APPROVED")],
+    ],
+    ids=["too many results", "overlong receipt", "empty receipt"],
+)
+def test_a_callback_no_token_requestor_sends_is_refused_and_records_nothing(
+    portal: Client, card: Card, extra: list[tuple[str, str]]
+) -> None:
+    callback = wallet_decides(_push(portal, [card], DEMOPAY)["Location"], "APPROVED")
+    parts = urlsplit(callback)
+    response = portal.get(f"{parts.path}?{parts.query}&{urlencode(extra)}")
+    assert response.status_code == 400
+    assert "answer we cannot read" in response.content.decode()
+    assert PushReceipt.objects.get().state == PushReceipt.State.ISSUED
+    assert AuditEvent.objects.filter(action="push.callback_refused", outcome=AuditEvent.Outcome.FAILURE).exists()
+    _come_back(portal, callback)  # the token requestor's own callback still counts
+    assert PushReceipt.objects.get().state == PushReceipt.State.USED
+
+
+def test_a_result_code_no_token_requestor_sends_is_kept_as_unknown(portal: Client, card: Card) -> None:
+    callback = wallet_decides(_push(portal, [card], DEMOPAY)["Location"], "APPROVED")
+    _come_back(portal, callback.replace("=APPROVED", "=" + "X" * 10_000))
+    receipt = PushReceipt.objects.get()
+    assert receipt.reported_result == PushReceipt.Result.UNKNOWN
+    assert receipt.result == PushReceipt.Result.APPROVED  # the network has the token the wallet made: its word wins
+    returned = AuditEvent.objects.get(action="push.returned")
+    assert returned.after is not None
+    assert returned.after["results"] == [PushReceipt.Result.UNKNOWN]

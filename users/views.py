@@ -1,4 +1,5 @@
 from typing import cast
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -45,7 +46,7 @@ def step_up_view(request: HttpRequest) -> HttpResponse:
                 messages.info(
                     request, gettext("We sent a code to %(hint)s. It expires in 5 minutes.") % {"hint": channel.hint}
                 )
-                return HttpResponseRedirect(f"{request.path}?next={next_url}")
+                return HttpResponseRedirect(f"{request.path}?{urlencode({'next': next_url})}")
             if action in ("verify_code", "verify_totp"):
                 if not rate_limit_allows(
                     request,

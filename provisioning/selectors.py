@@ -38,6 +38,13 @@ def account_range_starts_active() -> list[str]:
     return list(AccountRange.objects.filter(configuration__is_active=True).values_list("start", flat=True))
 
 
+def account_ranges_as_configured(padded_starts: Iterable[str]) -> list[str]:
+    """MDES's 19-digit range starts as staff configured them in the active configuration (zeros at the end can be
+    part of a range, so they are never stripped); a start not configured there as MDES reports it."""
+    configured = {r.padded_start: r.start for r in AccountRange.objects.filter(configuration__is_active=True)}
+    return [configured.get(start, start) for start in sorted(padded_starts)]
+
+
 _FUNNEL = {
     "started": Count("id", distinct=True),
     "redirected": Count("id", distinct=True, filter=Q(redirected_at__isnull=False)),

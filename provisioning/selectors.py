@@ -10,7 +10,15 @@ from django.db.models.functions import TruncDate
 
 from cardholders.models import Card
 from provisioning.devices import usable_push_method_types
-from provisioning.models import AccountRange, JobRun, NetworkConfiguration, PushReceipt, PushRequest, TokenRequestor
+from provisioning.models import (
+    AccountRange,
+    DeviceEnvironment,
+    JobRun,
+    NetworkConfiguration,
+    PushReceipt,
+    PushRequest,
+    TokenRequestor,
+)
 from users.models import User
 
 MAX_CARDS_PER_PUSH = 5  # MDES: up to 5 receipts when the token requestor supports several pushed cards
@@ -27,6 +35,26 @@ def cards_chosen_for_push(*, user: User, ids: Iterable[object]) -> list[Card]:
         except ValueError:
             continue
     return list(Card.objects.filter(cardholder__user=user, public_id__in=valid).order_by("product_name", "id"))
+
+
+# Until the network's token records say where a card is, a push the token requestor confirmed is the best sign.
+CONFIRMED_RESULTS = (PushReceipt.Result.APPROVED, PushReceipt.Result.DUPLICATE_REQUEST)
+
+
+def token_requestors_holding_cards(*, cards: Sequence[Card]) -> dict[int, dict[int, datetime]]:
+    """Where the cards already are: token requestor id -> {card id -> when it was first confirmed there}.
+
+    The one rule for "already in this wallet"; from confirmed pushes (APPROVED or DUPLICATE_REQUEST) for now.
+    """
+    confirmed = (
+        PushReceipt.objects.filter(card__in=cards, state=PushReceipt.State.USED, result__in=CONFIRMED_RESULTS)
+        .values_list("push__token_requestor_id", "card_id", "used_at")
+        .order_by("used_at")
+    )
+    holding: dict[int, dict[int, datetime]] = {}
+    for requestor_id, card_id, used_at in confirmed:
+        holding.setdefault(requestor_id, {}).setdefault(card_id, used_at)  # type: ignore[arg-type]  # a used receipt has used_at
+    return holding
 
 
 def network_configuration_active() -> NetworkConfiguration | None:
@@ -128,6 +156,37 @@ def token_requestors_eligible(*, cards: Sequence[Card], device: str) -> list[Tok
         for requestor in candidates.select_related("logo").order_by("display_order", "consumer_facing_name").distinct()
         if usable & {method.get("type") for method in requestor.push_methods}
     ]
+
+
+@dataclass(frozen=True)
+class RequestorChoice:
+    """One wallet or merchant on the choice step: the chosen cards already in it (with when), and whether it is
+    the one selected to begin with."""
+
+    requestor: TokenRequestor
+    cards_there: list[tuple[Card, datetime]]
+    preselected: bool = False
+
+
+def token_requestor_choices(*, cards: Sequence[Card], device: str) -> list[RequestorChoice]:
+    """The eligible token requestors (`token_requestors_eligible`), each with the cards already in it; preselected
+    is the first, in the staff's order, that does not hold every card yet, preferring on a phone a wallet with the
+    phone's own app (the phone's own wallet rather than a web page)."""
+    requestors = token_requestors_eligible(cards=cards, device=device)
+    holding = token_requestors_holding_cards(cards=cards)
+    there = {
+        r.pk: [(card, holding[r.pk][card.pk]) for card in cards if card.pk in holding.get(r.pk, {})] for r in requestors
+    }
+    open_ones = [r for r in requestors if len(there[r.pk]) < len(cards)]
+    own_app = [
+        r
+        for r in open_ones
+        if device != DeviceEnvironment.WEB
+        and r.requestor_type == TokenRequestor.Type.WALLET
+        and device in {method.get("type") for method in r.push_methods}
+    ]
+    first = next(iter(own_app or open_ones or requestors), None)
+    return [RequestorChoice(r, there[r.pk], preselected=r == first) for r in requestors]
 
 
 def token_requestor_chosen(value: str) -> TokenRequestor | None:

@@ -34,8 +34,8 @@ from provisioning.push_errors import PushError, PushErrorCode
 from provisioning.selectors import (
     MAX_CARDS_PER_PUSH,
     cards_chosen_for_push,
+    token_requestor_choices,
     token_requestor_chosen,
-    token_requestors_eligible,
 )
 from users.models import User
 from users.step_up import step_up_bind, step_up_covers
@@ -94,13 +94,14 @@ def choose_token_requestor(request: HttpRequest) -> HttpResponse:
         return _step_up_first(request, request.get_full_path())
     step_up_bind(request, [card.public_id for card in cards])
     device = device_environment(request.headers.get("User-Agent", ""))
-    requestors = token_requestors_eligible(cards=cards, device=device)
+    choices = token_requestor_choices(cards=cards, device=device)
+    requestors = [choice.requestor for choice in choices]
     response = render(
         request,
         "provisioning/choose_token_requestor.html",
         {
             "cards": cards,
-            "requestors": requestors,
+            "choices": choices,
             "too_many": len(cards) > MAX_CARDS_PER_PUSH,
             "on_desktop": device == DeviceEnvironment.WEB,
             "idempotency_key": secrets.token_urlsafe(24),

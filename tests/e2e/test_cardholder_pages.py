@@ -6,18 +6,26 @@ from typing import Any
 
 import pytest
 from django.core import mail
+from django.utils import timezone
+from django.utils.formats import date_format
 
 from cardholders.models import Cardholder
+from landing.models import LandingPush
+from landing.services import landing_link_mint
 from provisioning import refresh
 from provisioning.models import NetworkConfiguration, PushReceipt, PushRequest, TokenRequestor
 from tests import factories
 from tests.e2e.conftest import accessibility_violations, page_problems, screenshot, sign_in
+from tests.provisioning.factories import make_push
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def wallets_ready(sandbox_network_config: NetworkConfiguration, live_server: Any) -> NetworkConfiguration:
+def wallets_ready(
+    sandbox_network_config: NetworkConfiguration, live_server: Any, settings: Any
+) -> NetworkConfiguration:
+    settings.PORTAL_BASE_URL = live_server.url  # landing links point here
     sandbox_network_config.callback_base_url = live_server.url
     sandbox_network_config.save()
     refresh.token_requestors_refresh()
@@ -51,7 +59,8 @@ def test_two_cards_chosen_together_stay_two_through_the_step_up(page: Any, alice
     _confirm_by_email(page)
     page.get_by_role("heading", name="Where should these cards go?").wait_for()
     main = page.locator("main").inner_text()
-    assert "Everyday Debit" in main and "Rewards" in main
+    assert "Everyday Debit" in main
+    assert "Rewards" in main
     page.get_by_label(re.compile("Sunday Store")).check()
     page.get_by_role("button", name="Continue", exact=True).click()
     page.get_by_role("heading", name="Sunday Store").wait_for()  # the sandbox's simulated merchant page
@@ -60,3 +69,49 @@ def test_two_cards_chosen_together_stay_two_through_the_step_up(page: Any, alice
     assert PushReceipt.objects.filter(push=PushRequest.objects.get(), result="APPROVED").count() == 2
     assert accessibility_violations(page) == []
     assert page_problems(page) == []
+
+
+def _confirmed(card: Any, requestor: TokenRequestor, result: str, link: Any = None) -> None:
+    """A push of `card` to `requestor` that came back with `result`, as if the cardholder had gone through it."""
+    push = make_push(card=card, token_requestor=requestor, state="redirected")
+    push.transition_to("returned")
+    push.save()
+    if link is not None:
+        LandingPush.objects.create(link=link, push=push)
+    receipt = push.receipts.get()
+    receipt.transition_to(PushReceipt.State.USED)
+    receipt.result = result
+    receipt.used_at = timezone.now()
+    receipt.save()
+
+
+def test_a_card_page_shows_each_wallet_once_and_marks_where_the_card_already_is(
+    page: Any, wallets_ready: NetworkConfiguration
+) -> None:
+    minted = landing_link_mint(
+        card=factories.make_gift_card(), purpose="gift", recipient_email="sam@example.test", actor_label="test"
+    )
+    demopay = TokenRequestor.objects.get(consumer_facing_name="DemoPay")
+    _confirmed(minted.link.card, demopay, "APPROVED", minted.link)
+    _confirmed(minted.link.card, demopay, "DUPLICATE_REQUEST", minted.link)
+    page.goto(minted.url)
+    page.get_by_role("heading", name="Already done with this card").wait_for()
+    history = page.locator(".history-list > li").all_inner_texts()
+    assert history == [f"Added: DemoPay, on {date_format(timezone.localdate(), 'DATE_FORMAT')}"], history
+    assert "DemoPay (already there)" in page.locator("main").inner_text()
+    screenshot(page, "bug5-landing-history")
+    assert accessibility_violations(page) == []
+
+
+def test_the_wallet_step_marks_wallets_the_card_is_in_and_preselects_another(page: Any, alice: Cardholder) -> None:
+    debit = alice.cards.get(product_name="Everyday Debit")
+    _confirmed(debit, TokenRequestor.objects.get(consumer_facing_name="Click to Pay (simulated)"), "APPROVED")
+    sign_in(page, alice.user.email)
+    page.get_by_role("link", name=re.compile("Add Everyday Debit")).click()
+    _confirm_by_email(page)
+    page.get_by_role("heading", name="Where should this card go?").wait_for()
+    click_to_pay = page.get_by_label(re.compile("Click to Pay"))
+    assert "Everyday Debit is already there" in click_to_pay.evaluate("el => el.labels[0].innerText")
+    assert not click_to_pay.is_checked()
+    assert page.get_by_label(re.compile("DemoPay")).is_checked()
+    assert accessibility_violations(page) == []

@@ -25,8 +25,9 @@ class Cardholder(models.Model):
     )
     preferred_locale = models.CharField(
         max_length=5,
-        default="en_US",
+        blank=True,
         validators=[RegexValidator(LOCALE_PATTERN, "Language and country as ll_CC, e.g. en_US")],
+        help_text="The cardholder's own choice; empty until they make one (pages then follow the browser).",
     )
     address_line1 = models.CharField(max_length=64, blank=True)
     address_line2 = models.CharField(max_length=64, blank=True)
@@ -41,7 +42,10 @@ class Cardholder(models.Model):
 
     class Meta:
         constraints = [
-            models.CheckConstraint(condition=Q(preferred_locale__regex=LOCALE_PATTERN), name="cardholder_locale_ll_cc"),
+            models.CheckConstraint(
+                condition=Q(preferred_locale="") | Q(preferred_locale__regex=LOCALE_PATTERN),
+                name="cardholder_locale_empty_or_ll_cc",
+            ),
         ]
 
     def __str__(self) -> str:

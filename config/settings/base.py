@@ -198,6 +198,11 @@ CSRF_COOKIE_SECURE = SECURE_COOKIES
 # The __Host- prefix pins a cookie to this exact origin (no Domain, Path=/, Secure); browsers require Secure.
 SESSION_COOKIE_NAME = "__Host-sessionid" if SECURE_COOKIES else "sessionid"
 CSRF_COOKIE_NAME = "__Host-csrftoken" if SECURE_COOKIES else "csrftoken"
+# The language switch's choice for visitors without an account (a cardholder's is their preferred locale).
+LANGUAGE_COOKIE_NAME = "__Host-language" if SECURE_COOKIES else "django_language"
+LANGUAGE_COOKIE_SECURE = SECURE_COOKIES
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 CSRF_FAILURE_VIEW = "core.views.csrf_failure"
 

@@ -78,6 +78,8 @@ def plain_http_settings(settings: Any) -> Any:
     settings.CSRF_COOKIE_SECURE = False
     settings.SESSION_COOKIE_NAME = "sessionid"
     settings.CSRF_COOKIE_NAME = "csrftoken"
+    settings.LANGUAGE_COOKIE_SECURE = False
+    settings.LANGUAGE_COOKIE_NAME = "django_language"
     return settings
 
 

@@ -115,3 +115,30 @@ def test_the_wallet_step_marks_wallets_the_card_is_in_and_preselects_another(pag
     assert not click_to_pay.is_checked()
     assert page.get_by_label(re.compile("DemoPay")).is_checked()
     assert accessibility_violations(page) == []
+
+
+def test_pages_follow_the_browser_until_the_cardholder_chooses_a_language_and_then_keep_it(
+    browser: Any, live_server: Any, plain_http_settings: Any, wallets_ready: NetworkConfiguration
+) -> None:
+    bea: Cardholder = factories.CardholderFactory.create(preferred_locale="")
+    context = browser.new_context(base_url=live_server.url, locale="de-DE")
+    german = context.new_page()
+    german.console_errors = []
+    try:
+        german.goto("/accounts/login/")
+        german.get_by_label("E-Mail").fill(bea.user.email)
+        german.get_by_label("Passwort").fill(factories.TEST_PASSWORD)
+        german.get_by_role("button", name="Anmelden").click()
+        german.get_by_role("heading", name="Ihre Karten").wait_for()  # no choice made: the browser's language
+        screenshot(german, "language-browser-de")
+        german.get_by_role("button", name="English").click()
+        german.get_by_role("heading", name="Your cards").wait_for()
+        assert german.locator("html").get_attribute("lang") == "en"
+        german.get_by_role("button", name="Sign out").click()
+        sign_in(german, bea.user.email)  # a German browser, but the cardholder chose English
+        german.get_by_role("heading", name="Your cards").wait_for()
+        assert accessibility_violations(german) == []
+    finally:
+        context.close()
+    bea.refresh_from_db()
+    assert bea.preferred_locale == "en_US"

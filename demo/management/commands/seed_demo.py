@@ -151,7 +151,6 @@ class Command(BaseCommand):
             user=user,
             defaults={
                 "phone_number": person["phone"],
-                "preferred_locale": "en_US",
                 "address_line1": "1 Demo Street",
                 "address_city": "Springfield",
                 "address_country_subdivision": "IL",

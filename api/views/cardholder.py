@@ -42,7 +42,7 @@ from provisioning.mdes.types import receipt_hint
 from provisioning.models import PushRequest
 from provisioning.push_errors import PushError
 from provisioning.selectors import cards_chosen_for_push, token_requestors_eligible
-from users.step_up import step_up_bind, step_up_covers, step_up_is_fresh
+from users.step_up import step_up_is_fresh
 
 
 class Pagination(LimitOffsetPagination):
@@ -187,7 +187,7 @@ class PushesApi(CardholderApi, ListAPIView[PushRequest]):
         description=(
             "Push the chosen cards to the token requestor (pushMultipleAccounts). The answer holds the receipts "
             "(bearer values until `expires_at`) and the URI to open; a replay after they expired gets 410. "
-            "Over a browser session, a step-up covering these cards is required (403 `step_up_required`)."
+            "Over a browser session, a recent step-up in that session is required (403 `step_up_required`)."
         ),
     )
     @idempotent(required=True)
@@ -199,11 +199,9 @@ class PushesApi(CardholderApi, ListAPIView[PushRequest]):
         requestor = selectors.token_requestor_by_trid(trid=data.validated_data["token_requestor"])
         if requestor is None:
             raise _unknown("token_requestor", gettext("No such token requestor."))
-        # A token was issued after a step-up; a session must show one bound to these cards, as the web flow does.
-        if self.by_session(request):
-            if not step_up_covers(request._request, [card.public_id for card in cards]):
-                raise _step_up_required()
-            step_up_bind(request._request, [card.public_id for card in cards])
+        # A token was issued after a step-up; a session must show a recent one of its own, as the web flow does.
+        if self.by_session(request) and not step_up_is_fresh(request._request):
+            raise _step_up_required()
         cardholder = self.cardholder(request)
         key = cast(str, idempotency_key_of(request))  # @idempotent(required=True) refused the request without it
         try:

@@ -142,3 +142,42 @@ def test_pages_follow_the_browser_until_the_cardholder_chooses_a_language_and_th
         context.close()
     bea.refresh_from_db()
     assert bea.preferred_locale == "en_US"
+
+
+def _add_to_demopay(page: Any, product: str) -> None:
+    page.goto("/")
+    page.get_by_role("link", name=re.compile(f"Add {product}")).click()
+    page.get_by_role("heading", name="Where should this card go?").wait_for()
+    page.get_by_label(re.compile("DemoPay")).check()
+    page.get_by_role("button", name="Continue", exact=True).click()
+    page.get_by_role("heading", name="DemoPay").wait_for()  # the sandbox's simulated wallet
+    page.get_by_role("button", name=re.compile("Approve")).click()
+    page.get_by_role("heading", name=re.compile("DemoPay")).wait_for()
+
+
+def test_one_code_covers_card_a_then_b_then_a_again(page: Any, alice: Cardholder) -> None:
+    sign_in(page, alice.user.email)
+    page.get_by_role("link", name=re.compile("Add Everyday Debit")).click()
+    page.get_by_text("Everyday Debit •••• 4444").wait_for()  # the code page says which card it is for
+    assert "next 5 minutes" in page.locator("main").inner_text()  # and how long one confirmation lasts
+    _confirm_by_email(page)
+    page.get_by_role("heading", name="Where should this card go?").wait_for()
+    for product in ("Everyday Debit", "Rewards", "Everyday Debit"):
+        _add_to_demopay(page, product)
+    assert len(mail.outbox) == 1
+    assert PushRequest.objects.count() == 3
+
+
+def test_when_no_more_codes_can_be_sent_the_page_says_when_instead_of_offering_send(
+    page: Any, alice: Cardholder
+) -> None:
+    sign_in(page, alice.user.email)
+    page.get_by_role("link", name=re.compile("Add Everyday Debit")).click()
+    page.get_by_role("button", name="Send code").click()
+    for _ in range(2):
+        page.get_by_role("button", name="Send a new code").click()
+    page.get_by_text(re.compile("You can ask for a new one in 10 minutes")).wait_for()
+    assert page.get_by_role("button", name=re.compile("Send")).count() == 0
+    screenshot(page, "step-up-no-more-codes")
+    assert accessibility_violations(page) == []
+    assert page_problems(page) == []

@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from core.branding import BRAND_COLOURS
 from core.images import RasterImageField
 from core.states import StatefulModel
 
@@ -58,6 +59,12 @@ class Program(models.Model):
 
     name = models.CharField(max_length=100, unique=True, help_text="Shown to recipients on landing pages.")
     card_art = RasterImageField(upload_to="program-art/", blank=True, help_text="Used when a card has none.")
+    brand_colour = models.CharField(
+        max_length=16,
+        blank=True,
+        choices=BRAND_COLOURS,
+        help_text="The colour of its landing pages (empty: the issuer's).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

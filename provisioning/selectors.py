@@ -34,7 +34,8 @@ def cards_chosen_for_push(*, user: User, ids: Iterable[object]) -> list[Card]:
             valid.append(uuid.UUID(str(value)))
         except ValueError:
             continue
-    return list(Card.objects.filter(cardholder__user=user, public_id__in=valid).order_by("product_name", "id"))
+    cards = Card.objects.filter(cardholder__user=user, public_id__in=valid).select_related("program")
+    return list(cards.order_by("product_name", "id"))
 
 
 # Until the network's token records say where a card is, a push the token requestor confirmed is the best sign.

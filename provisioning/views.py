@@ -109,7 +109,7 @@ def choose_token_requestor(request: HttpRequest) -> HttpResponse:
             "too_many": len(cards) > MAX_CARDS_PER_PUSH,
             "on_desktop": device == DeviceEnvironment.WEB,
             "idempotency_key": secrets.token_urlsafe(24),
-            "step_up_minutes_left": max(1, step_up_seconds_left(request) // 60),
+            "step_up_minutes_left": max(1, -(-step_up_seconds_left(request) // 60)),  # rounded up
             "push_wait": wait_text(_push_wait(request)) if _push_wait(request) else "",
         },
     )
@@ -143,6 +143,7 @@ def push_start(request: HttpRequest) -> HttpResponse:
                 "message": gettext("You have started many requests in a short time. Please try again in %(wait)s.")
                 % {"wait": wait_text(_push_wait(request))},
                 "back": "/",
+                "limited": True,  # no "Try again" next to a wait
             },
             status=429,
         )

@@ -9,7 +9,9 @@ from pathlib import Path
 
 import environ
 from csp.constants import NONCE, NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 
+from core.branding import BRAND_COLOURS
 from core.http_headers import static_file_headers
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -388,6 +390,12 @@ LANDING_LINK_MAX_PUSHES = env.int("LANDING_LINK_MAX_PUSHES", default=5)
 # --- Portal ------------------------------------------------------------------------------------------------------
 PORTAL_ISSUER_NAME = env.str("PORTAL_ISSUER_NAME", default="Push Provisioning Portal")
 PORTAL_ENVIRONMENT_LABEL = env.str("PORTAL_ENVIRONMENT_LABEL", default="")
+# Branding: a colour from the stylesheet's palette (each checked for WCAG AA contrast; a free hex value could
+# fail it, and CSP forbids inline styles) and a logo, a path under static/ or empty for the name alone.
+PORTAL_BRAND_COLOUR = env.str("PORTAL_BRAND_COLOUR", default="blue")
+if PORTAL_BRAND_COLOUR not in dict(BRAND_COLOURS):
+    raise ImproperlyConfigured(f"PORTAL_BRAND_COLOUR must be one of {', '.join(dict(BRAND_COLOURS))}")
+PORTAL_ISSUER_LOGO = env.str("PORTAL_ISSUER_LOGO", default="img/issuer-logo.svg")
 
 # --- Logging -------------------------------------------------------------------------------------------------------
 # One JSON object a line (so a value cannot forge a second line), card numbers masked by a filter on the handler.

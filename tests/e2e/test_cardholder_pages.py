@@ -15,7 +15,7 @@ from landing.services import landing_link_mint
 from provisioning import refresh
 from provisioning.models import NetworkConfiguration, PushReceipt, PushRequest, TokenRequestor
 from tests import factories
-from tests.e2e.conftest import accessibility_violations, page_problems, screenshot, sign_in
+from tests.e2e.conftest import OUTCOME_PAGE, accessibility_violations, page_problems, screenshot, sign_in
 from tests.provisioning.factories import make_push
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -65,7 +65,7 @@ def test_two_cards_chosen_together_stay_two_through_the_step_up(page: Any, alice
     page.get_by_role("button", name="Continue", exact=True).click()
     page.get_by_role("heading", name="Sunday Store").wait_for()  # the sandbox's simulated merchant page
     page.get_by_role("button", name=re.compile("Approve")).click()
-    page.get_by_role("heading", name=re.compile("Sunday Store")).wait_for()
+    page.wait_for_url(OUTCOME_PAGE)
     assert PushReceipt.objects.filter(push=PushRequest.objects.get(), result="APPROVED").count() == 2
     assert accessibility_violations(page) == []
     assert page_problems(page) == []
@@ -152,7 +152,7 @@ def _add_to_demopay(page: Any, product: str) -> None:
     page.get_by_role("button", name="Continue", exact=True).click()
     page.get_by_role("heading", name="DemoPay").wait_for()  # the sandbox's simulated wallet
     page.get_by_role("button", name=re.compile("Approve")).click()
-    page.get_by_role("heading", name=re.compile("DemoPay")).wait_for()
+    page.wait_for_url(OUTCOME_PAGE)
 
 
 def test_one_code_covers_card_a_then_b_then_a_again(page: Any, alice: Cardholder) -> None:

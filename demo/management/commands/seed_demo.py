@@ -86,7 +86,8 @@ class Command(BaseCommand):
                 for card in person["cards"]:
                     self._card(card, cardholder)
             for number, kind, name, month, year, program_name in LANDING_CARDS:
-                program, _ = Program.objects.get_or_create(name=program_name)
+                # The gift program has a brand of its own: the demo shows two.
+                program, _ = Program.objects.get_or_create(name=program_name, defaults={"brand_colour": "ember"})
                 self._card((number, kind, name, month, year), None, program)
             self._staff(credentials)
         if options["landing_link_file"]:

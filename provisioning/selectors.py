@@ -99,6 +99,20 @@ class FunnelRow:
             ("Added", self.added),
         ]
 
+    @property
+    def conversions(self) -> list[tuple[str, int, int | None]]:
+        """Each stage with its share of the stage before, in whole percent (None for the first, or after 0)."""
+        values = [value for _, value in self.stages]
+        return [
+            (label, value, None if index == 0 or not values[index - 1] else round(100 * value / values[index - 1]))
+            for index, (label, value) in enumerate(self.stages)
+        ]
+
+    @property
+    def added_share(self) -> int | None:
+        """Pushes that ended in "Added", in whole percent of those started."""
+        return round(100 * self.added / self.started) if self.started else None
+
 
 @dataclass(frozen=True)
 class Funnel:
@@ -132,6 +146,57 @@ def provisioning_funnel(*, since: datetime, until: datetime) -> Funnel:
         ],
         by_day=[(row["day"], FunnelRow(str(row["day"]), *(row[name] for name in stages))) for row in per_day],
     )
+
+
+# Why a card did not end in "Added", as staff read it, in the order the dashboard shows them.
+NOT_ADDED_REASONS: dict[str, str] = {
+    PushReceipt.Result.DECLINED: "Declined",
+    PushReceipt.Result.CANCELLED: "Cancelled",
+    PushReceipt.Result.DUPLICATE_REQUEST: "Already there (duplicate)",
+    PushReceipt.Result.ERROR: "Error at the token requestor",
+    PushReceipt.Result.REQUIRE_ADDITIONAL_AUTHENTICATION: "Needs more verification",
+    PushReceipt.State.EXPIRED: "Expired before use",
+    PushReceipt.State.REFUSED: "Refused by MDES",
+}
+
+
+@dataclass(frozen=True)
+class ReasonRow:
+    label: str  # a token requestor's name or a day
+    counts: dict[str, int]  # reason label -> cards
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+def _reason_rows(rows: Iterable[dict[str, object]], key: str) -> list[ReasonRow]:
+    grouped: dict[str, dict[str, int]] = {}
+    for row in rows:
+        reason = NOT_ADDED_REASONS.get(str(row["result"])) or NOT_ADDED_REASONS.get(str(row["state"]))
+        if reason is None:
+            continue
+        counts = grouped.setdefault(str(row[key]), dict.fromkeys(NOT_ADDED_REASONS.values(), 0))
+        counts[reason] += int(str(row["cards"]))
+    return [ReasonRow(label, counts) for label, counts in grouped.items()]
+
+
+def not_added_reasons(*, since: datetime, until: datetime) -> tuple[list[ReasonRow], list[ReasonRow]]:
+    """Cards of pushes started in the period that did not end in "Added", by reason: per token requestor and per
+    day (2 queries)."""
+    receipts = PushReceipt.objects.filter(push__created_at__gte=since, push__created_at__lt=until).order_by()
+    per_requestor = (
+        receipts.values("push__token_requestor__consumer_facing_name", "result", "state")
+        .annotate(cards=Count("id"))
+        .order_by("push__token_requestor__consumer_facing_name")
+    )
+    per_day = (
+        receipts.annotate(day=TruncDate("push__created_at"))
+        .values("day", "result", "state")
+        .annotate(cards=Count("id"))
+        .order_by("day")
+    )
+    return _reason_rows(per_requestor, "push__token_requestor__consumer_facing_name"), _reason_rows(per_day, "day")
 
 
 def job_run_latest(job: str) -> JobRun | None:

@@ -75,7 +75,7 @@ def _add_first_card(page: Any, wallet: str, decision: str, name: str) -> str:
 def test_desktop_cardholder_adds_a_card_to_a_wallet(page: Any, alice: Cardholder) -> None:
     sign_in(page, alice.user.email)
     text = _add_first_card(page, "DemoPay", "Approve", "desktop-approve")
-    assert "Added" in text
+    assert page.get_by_role("heading", level=1).inner_text() == "Your Everyday Debit is in DemoPay"
     assert "is now in DemoPay" in text
     assert factories.TEST_CARD_NUMBERS[0] not in page.content()
     assert PushRequest.objects.get().device_environment == "WEB"

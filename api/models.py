@@ -20,14 +20,11 @@ class ProgramApiKey(AbstractAPIKey):
 
 class AppTokenGrant(models.Model):
     """What an app token (knox) may do beyond reading: push as the browser's step-up it was minted after allows
-    (that proof's time and cards), and end when the browser session that minted it signs out (api.services)."""
+    (for that proof's lifetime), and end when the browser session that minted it signs out (api.services)."""
 
     token = models.OneToOneField("knox.AuthToken", on_delete=models.CASCADE, primary_key=True, related_name="grant")
     session_ref = models.CharField(max_length=64, db_index=True, help_text="The minting browser session's id.")
     step_up_at = models.DateTimeField(help_text="When the step-up the token was minted after was passed.")
-    step_up_cards = models.JSONField(
-        null=True, blank=True, help_text="Card ids the step-up is bound to; empty until the first push binds it."
-    )
 
     def __str__(self) -> str:
         return f"push rights of {self.token_id[:8]}…"

@@ -2,12 +2,10 @@
 
 A token reads the cardholder's data for API_CARDHOLDER_TOKEN_TTL_HOURS, but it pushes only as the browser's
 step-up would (check D6): while the proof it was minted after is fresh (PORTAL_STEP_UP_MAX_AGE_SECONDS from when it
-was passed) and for the cards that proof is bound to (the cards of the token's first push if it was not bound yet).
-Signing out of the browser session that minted it ends it.
+was passed). Signing out of the browser session that minted it ends it.
 """
 
 import secrets
-from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -19,7 +17,7 @@ from knox.models import AuthToken
 
 from api.models import AppTokenGrant
 from users.models import User
-from users.step_up import step_up_card_ids, step_up_proof
+from users.step_up import step_up_passed_at
 
 # A stable id of the browser session (the session key changes at every step-up), for ending its tokens.
 SESSION_REF_KEY = "portal_app_token_session"
@@ -32,8 +30,8 @@ def app_token_pushes_until(grant: AppTokenGrant) -> datetime:
 
 def app_token_issue(*, request: HttpRequest, user: User) -> tuple[AuthToken, str, AppTokenGrant] | None:
     """A new token for `user`, carrying the session's fresh step-up; None if the session has none."""
-    proof = step_up_proof(request)
-    if proof is None:
+    passed_at = step_up_passed_at(request)
+    if passed_at is None:
         return None
     session_ref = request.session.setdefault(SESSION_REF_KEY, secrets.token_urlsafe(24))
     with transaction.atomic():
@@ -43,24 +41,15 @@ def app_token_issue(*, request: HttpRequest, user: User) -> tuple[AuthToken, str
         grant = AppTokenGrant.objects.create(
             token=instance,
             session_ref=session_ref,
-            step_up_at=proof.passed_at,
-            step_up_cards=list(proof.cards) if proof.cards is not None else None,
+            step_up_at=passed_at,
         )
     return instance, token, grant
 
 
-def app_token_covers(*, token: AuthToken, card_ids: Iterable[object]) -> bool:
-    """Whether `token` may push these cards now: its step-up is still fresh and bound to them (the first push
-    binds an unbound one, in one conditional UPDATE, so two parallel pushes cannot bind two sets of cards)."""
+def app_token_may_push(*, token: AuthToken) -> bool:
+    """Whether `token` may push now: the step-up it was minted after is still fresh."""
     grant = AppTokenGrant.objects.filter(token=token).first()
-    if grant is None or timezone.now() > app_token_pushes_until(grant):
-        return False
-    wanted = step_up_card_ids(card_ids)
-    if grant.step_up_cards is None:
-        if AppTokenGrant.objects.filter(pk=grant.pk, step_up_cards__isnull=True).update(step_up_cards=wanted):
-            return True
-        grant.refresh_from_db()
-    return set(wanted) <= set(grant.step_up_cards or [])
+    return grant is not None and timezone.now() <= app_token_pushes_until(grant)
 
 
 def app_tokens_end_for_session(*, session: SessionBase) -> int:

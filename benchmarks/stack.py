@@ -179,7 +179,6 @@ def stepped_up_session(user_pk: int, card_ids: list[str]) -> str:
     session[SESSION_IDLE_RENEWED_AT_KEY] = now
     session[step_up.SESSION_KEY] = now
     session[step_up.SESSION_USER_KEY] = user.pk
-    session[step_up.SESSION_CARDS_KEY] = sorted(card_ids)
     session.create()
     assert session.session_key is not None
     return session.session_key

@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from core.branding import BRAND_COLOURS
 from core.images import RasterImageField
 from core.states import StatefulModel
 
@@ -25,8 +26,9 @@ class Cardholder(models.Model):
     )
     preferred_locale = models.CharField(
         max_length=5,
-        default="en_US",
+        blank=True,
         validators=[RegexValidator(LOCALE_PATTERN, "Language and country as ll_CC, e.g. en_US")],
+        help_text="The cardholder's own choice; empty until they make one (pages then follow the browser).",
     )
     address_line1 = models.CharField(max_length=64, blank=True)
     address_line2 = models.CharField(max_length=64, blank=True)
@@ -41,7 +43,10 @@ class Cardholder(models.Model):
 
     class Meta:
         constraints = [
-            models.CheckConstraint(condition=Q(preferred_locale__regex=LOCALE_PATTERN), name="cardholder_locale_ll_cc"),
+            models.CheckConstraint(
+                condition=Q(preferred_locale="") | Q(preferred_locale__regex=LOCALE_PATTERN),
+                name="cardholder_locale_empty_or_ll_cc",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -54,6 +59,12 @@ class Program(models.Model):
 
     name = models.CharField(max_length=100, unique=True, help_text="Shown to recipients on landing pages.")
     card_art = RasterImageField(upload_to="program-art/", blank=True, help_text="Used when a card has none.")
+    brand_colour = models.CharField(
+        max_length=16,
+        blank=True,
+        choices=BRAND_COLOURS,
+        help_text="The colour of its landing pages (empty: the issuer's).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

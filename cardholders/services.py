@@ -3,6 +3,7 @@
 from collections.abc import Iterable
 
 from django.db import transaction
+from django.http import HttpRequest
 
 from audit.services import audit_event_record
 from cardholders import vault
@@ -88,3 +89,25 @@ def card_vault_reseal_batch(*, batch_size: int = 500) -> int:
                 after={"key_id": card.number_key_id},
             )
     return len(cards)
+
+
+# The locale each page language stands for when a cardholder chooses it (also what pushes tell the wallet).
+LANGUAGE_LOCALES = {"en": "en_US", "de": "de_DE"}
+
+
+def cardholder_language_set(*, cardholder: Cardholder, language: str, request: HttpRequest | None = None) -> None:
+    """Remember the cardholder's choice of page language (one of settings.LANGUAGES) as their preferred locale."""
+    locale = LANGUAGE_LOCALES[language]
+    if cardholder.preferred_locale == locale:
+        return
+    before = cardholder.preferred_locale
+    cardholder.preferred_locale = locale
+    cardholder.save(update_fields=["preferred_locale", "updated_at"])
+    audit_event_record(
+        action="cardholder.language_chosen",
+        actor=cardholder.user,
+        target=cardholder,
+        before={"preferred_locale": before},
+        after={"preferred_locale": locale},
+        request=request,
+    )

@@ -9,6 +9,7 @@ from core import views as core_views
 
 urlpatterns = [
     path("", cardholder_views.HomeView.as_view(), name="home"),
+    path("language/", cardholder_views.language_choose, name="language_choose"),
     path("accounts/", include("allauth.urls")),
     path("", include("users.urls")),
     path("admin/", admin.site.urls),

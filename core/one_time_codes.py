@@ -8,6 +8,7 @@ callers audit under their own names and raise their own errors from the `CodePro
 
 import hashlib
 import hmac
+import math
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -165,6 +166,17 @@ def one_time_code_new(*, scope: str) -> NewCode:
 def one_time_code_sends_exhausted(codes: "QuerySet[Any]") -> bool:
     """Whether `codes` (one scope's) already hold as many sends as the window allows."""
     return codes.filter(created_at__gte=timezone.now() - SEND_WINDOW).count() >= MAX_SENDS
+
+
+def one_time_code_send_wait_seconds(codes: "QuerySet[Any]") -> int:
+    """Seconds until `codes` (one scope's) may be sent another (0: now): when enough sends have left the window."""
+    window_start = timezone.now() - SEND_WINDOW
+    recent = list(
+        codes.filter(created_at__gte=window_start).order_by("-created_at").values_list("created_at", flat=True)
+    )
+    if len(recent) < MAX_SENDS:
+        return 0
+    return max(1, math.ceil((recent[MAX_SENDS - 1] - window_start).total_seconds()))
 
 
 def one_time_code_body(code: str) -> str:

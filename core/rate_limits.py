@@ -4,8 +4,12 @@ Each limit applies per subject (a signed-in user, a landing link, an API credent
 `core.client_ip` trusts it), so neither a new account nor a new address alone resets it.
 """
 
+import math
+import time
+
 from django.core.cache import cache
 from django.http import HttpRequest
+from django.utils.translation import ngettext
 
 from core.client_ip import client_ip
 from core.metrics import RATE_LIMIT_REFUSALS
@@ -22,6 +26,8 @@ def counter_hit(key: str, window_seconds: int) -> int:
 
 
 def _hit(key: str, limit: int, window_seconds: int) -> bool:
+    # When the window ends, so that a page can say how long to wait (the cache API cannot tell a key's TTL).
+    cache.add(f"{key}:until", time.time() + window_seconds, timeout=window_seconds)
     return counter_hit(key, window_seconds) <= limit
 
 
@@ -46,6 +52,27 @@ def rate_limit_allows_for(
     subject_ok = _hit(f"rate:{action}:{subject}", per_subject, window_seconds)
     address_ok = _address_hit(request, action, per_address, window_seconds)
     return _counted(action, subject_ok and address_ok)
+
+
+def wait_text(seconds: int) -> str:
+    """A wait as a person reads it ("3 minutes"), rounded up to whole minutes so that it is never too short."""
+    minutes = max(1, math.ceil(seconds / 60))
+    return ngettext("%(minutes)d minute", "%(minutes)d minutes", minutes) % {"minutes": minutes}
+
+
+def _wait(key: str, limit: int) -> int:
+    if (cache.get(key) or 0) < limit:
+        return 0
+    return max(1, math.ceil(float(cache.get(f"{key}:until") or 0) - time.time()))
+
+
+def rate_limit_wait_seconds(request: HttpRequest, action: str, *, per_user: int, per_address: int) -> int:
+    """Seconds until `action` is allowed again for this user and address (0: now), without counting a hit; for
+    pages that hide what the limit would refuse and say how long to wait."""
+    return max(
+        _wait(f"rate:{action}:user:{request.user.pk}", per_user),
+        _wait(f"rate:{action}:ip:{client_ip(request) or 'unknown'}", per_address),
+    )
 
 
 def rate_limit_allows_address(request: HttpRequest, action: str, *, per_address: int, window_seconds: int) -> bool:

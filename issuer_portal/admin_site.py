@@ -11,9 +11,32 @@ from django.utils.http import urlencode
 
 from core.urls_safety import safe_next
 
+# The staff home, grouped by what staff do rather than by the Python package a model lives in.
+TASK_SECTIONS: tuple[tuple[str, frozenset[str]], ...] = (
+    ("Token requestors", frozenset({"provisioning.tokenrequestor"})),
+    ("Pushes and landing links", frozenset({"provisioning.pushrequest", "landing.landinglink"})),
+    ("Cards and cardholders", frozenset({"cardholders.card", "cardholders.cardholder", "cardholders.program"})),
+    (
+        "Configuration",
+        frozenset({"provisioning.networkconfiguration", "provisioning.jobrun", "api.programapikey"}),
+    ),
+    ("Audit", frozenset({"audit.auditevent", "axes.accessattempt", "axes.accessfailurelog", "axes.accesslog"})),
+    ("Staff accounts", frozenset({"users.user", "auth.group"})),
+)
+# Libraries' own tables (API tokens, second factors, e-mail addresses, sites): only administrators have a use for
+# them; other roles would only stumble on them. Sign-in lockouts (Axes) are the auditors', under Audit.
+LIBRARY_APPS = frozenset({"knox", "mfa", "account", "sites"})
+
 
 def session_passed_second_factor(request: HttpRequest) -> bool:
     return any(record.get("method") == "mfa" for record in get_authentication_records(request, request.user))
+
+
+def _section(name: str, models: list[dict[str, Any]]) -> dict[str, Any]:
+    # The admin's app_list template links a section's caption to app_url; a task section has no page of its own,
+    # so its caption leads to its first list.
+    url = next((model.get("admin_url") for model in models if model.get("admin_url")), "")
+    return {"name": name, "app_label": name.lower().replace(" ", "-"), "app_url": url, "models": models}
 
 
 class StaffAdminSite(admin.AdminSite):
@@ -26,6 +49,25 @@ class StaffAdminSite(admin.AdminSite):
 
         page = path("dashboard/", self.admin_view(lambda request: dashboard(request, self)), name="dashboard")
         return [page, *super().get_urls()]
+
+    def get_app_list(self, request: HttpRequest, app_label: str | None = None) -> list[dict[str, Any]]:
+        apps = super().get_app_list(request, app_label)
+        if app_label is not None:
+            return apps
+        models = {
+            f"{app['app_label']}.{model['object_name'].lower()}": model
+            for app in apps
+            if request.user.is_superuser or app["app_label"] not in LIBRARY_APPS
+            for model in app["models"]
+        }
+        sections = []
+        for name, members in TASK_SECTIONS:
+            chosen = [models.pop(key) for key in sorted(members) if key in models]
+            if chosen:
+                sections.append(_section(name, chosen))
+        if models:  # everything else an administrator may see, so that nothing registered is unreachable
+            sections.append(_section("Libraries", list(models.values())))
+        return sections
 
     def has_permission(self, request: HttpRequest) -> bool:
         return super().has_permission(request) and session_passed_second_factor(request)

@@ -11,19 +11,52 @@ from django.utils import timezone
 
 from provisioning.expiry import EXPIRY_JOB
 from provisioning.refresh import REFRESH_JOB
-from provisioning.selectors import FunnelRow, job_run_latest, provisioning_funnel
+from provisioning.selectors import (
+    NOT_ADDED_REASONS,
+    FunnelRow,
+    ReasonRow,
+    job_run_latest,
+    not_added_reasons,
+    provisioning_funnel,
+)
 
 PERIODS = (7, 30, 90)
 CHART_WIDTH = 600
 BAR_HEIGHT = 28
+# One colour per reason, in NOT_ADDED_REASONS' order; distinguishable, each at least 3:1 against white.
+REASON_COLOURS = ("#b3261e", "#7a5900", "#5b6472", "#8e24aa", "#00796b", "#c2185b", "#3949ab")
+
+
+def _reason_bars(rows: list[ReasonRow]) -> list[dict[str, Any]]:
+    """Per row, one stacked SVG bar of its reasons, as wide as its share of the largest row's total."""
+    top = max((row.total for row in rows), default=1) or 1
+    bars = []
+    for index, row in enumerate(rows):
+        x, segments = 0.0, []
+        for (label, count), colour in zip(row.counts.items(), REASON_COLOURS, strict=True):
+            width = CHART_WIDTH * count / top
+            if count:
+                segments.append(
+                    {"x": round(x, 1), "width": round(width, 1), "colour": colour, "label": label, "count": count}
+                )
+            x += width
+        bars.append({"row": row, "y": index * (BAR_HEIGHT + 8), "segments": segments, "end": round(x, 1)})
+    return bars
 
 
 def _funnel_bars(row: FunnelRow) -> list[dict[str, Any]]:
-    """The four stages as SVG bars, each as wide as its share of the pushes started."""
+    """The four stages as SVG bars, each as wide as its share of the pushes started, with its share of the step
+    before (the conversion between the two)."""
     top = max(row.started, 1)
     return [
-        {"label": label, "value": value, "y": index * (BAR_HEIGHT + 8), "width": round(CHART_WIDTH * value / top)}
-        for index, (label, value) in enumerate(row.stages)
+        {
+            "label": label,
+            "value": value,
+            "share": share,
+            "y": index * (BAR_HEIGHT + 8),
+            "width": round(CHART_WIDTH * value / top),
+        }
+        for index, (label, value, share) in enumerate(row.conversions)
     ]
 
 
@@ -53,6 +86,7 @@ def dashboard(request: HttpRequest, site: AdminSite) -> HttpResponse:
     days = days if days in PERIODS else 30
     until = timezone.now()
     funnel = provisioning_funnel(since=until - timedelta(days=days), until=until)
+    by_requestor, by_day = not_added_reasons(since=until - timedelta(days=days), until=until)
     context = {
         **site.each_context(request),
         "title": "Provisioning dashboard",
@@ -64,6 +98,11 @@ def dashboard(request: HttpRequest, site: AdminSite) -> HttpResponse:
         "funnel_height": 4 * (BAR_HEIGHT + 8),
         "bar_height": BAR_HEIGHT,
         "daily_bars": _daily_bars(funnel.by_day),
+        "reason_legend": list(zip(NOT_ADDED_REASONS.values(), REASON_COLOURS, strict=True)),
+        "reason_bars": _reason_bars(by_requestor),
+        "reason_height": max(len(by_requestor), 1) * (BAR_HEIGHT + 8),
+        "reasons_by_day": by_day,
+        "daily_top": max((row.started for _, row in funnel.by_day), default=0),
         "last_refresh": job_run_latest(REFRESH_JOB),
         "last_expiry": job_run_latest(EXPIRY_JOB),
     }

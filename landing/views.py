@@ -36,7 +36,7 @@ from provisioning.devices import (
 from provisioning.locales import network_locale
 from provisioning.models import DeviceEnvironment, PushRequest
 from provisioning.push_errors import PushError, PushErrorCode
-from provisioning.selectors import token_requestor_chosen, token_requestors_eligible
+from provisioning.selectors import token_requestor_choices, token_requestor_chosen
 
 SESSION_KEY = "landing_access"  # {link public id: time the code was passed, 0 if not yet}
 SENT_TO_KEY = "landing_code_sent_to"  # {link public id: where the last code went, masked}
@@ -126,14 +126,15 @@ def _render_page(
     status: int = 200,
 ) -> HttpResponse:
     device = device_environment(request.headers.get("User-Agent", ""))
-    requestors = token_requestors_eligible(cards=[link.card], device=device)
+    choices = token_requestor_choices(cards=[link.card], device=device)
+    requestors = [choice.requestor for choice in choices]
     context: dict[str, Any] = {
         "link": link,
         "card": link.card,
         "art": link.art,
         "history": landing_link_history(link),
         "verified": verified,
-        "requestors": requestors,
+        "choices": choices,
         "on_desktop": device == DeviceEnvironment.WEB,
         "error": error,
         "error_field": error_field,

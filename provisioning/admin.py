@@ -16,6 +16,7 @@ from provisioning.connection_test import network_configuration_test
 from provisioning.models import AccountRange, JobRun, NetworkConfiguration, PushReceipt, PushRequest, TokenRequestor
 from provisioning.refresh import REFRESH_JOB, SYNCED_FIELDS
 from provisioning.requestor_cache import token_requestors_changed
+from provisioning.selectors import account_ranges_as_configured
 
 # What MDES says about a requestor; staff cannot change it (the next refresh would undo it anyway).
 MDES_FIELDS = (
@@ -132,7 +133,8 @@ class TokenRequestorAdmin(AuditedAdminMixin):
 
     @admin.display(description="Enabled account ranges")
     def enabled_range_list(self, requestor: TokenRequestor) -> str:
-        return ", ".join(r.range_start.rstrip("0") or r.range_start for r in requestor.enabled_ranges.all()) or "—"
+        starts = [r.range_start for r in requestor.enabled_ranges.all()]
+        return ", ".join(account_ranges_as_configured(starts)) or "—"
 
     @admin.display(description="Account ranges")
     def enabled_range_count(self, requestor: TokenRequestor) -> int:

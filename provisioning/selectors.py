@@ -10,7 +10,15 @@ from django.db.models.functions import TruncDate
 
 from cardholders.models import Card
 from provisioning.devices import usable_push_method_types
-from provisioning.models import AccountRange, JobRun, NetworkConfiguration, PushReceipt, PushRequest, TokenRequestor
+from provisioning.models import (
+    AccountRange,
+    DeviceEnvironment,
+    JobRun,
+    NetworkConfiguration,
+    PushReceipt,
+    PushRequest,
+    TokenRequestor,
+)
 from provisioning.requestor_cache import eligible_cached
 from users.models import User
 
@@ -27,7 +35,28 @@ def cards_chosen_for_push(*, user: User, ids: Iterable[object]) -> list[Card]:
             valid.append(uuid.UUID(str(value)))
         except ValueError:
             continue
-    return list(Card.objects.filter(cardholder__user=user, public_id__in=valid).order_by("product_name", "id"))
+    cards = Card.objects.filter(cardholder__user=user, public_id__in=valid).select_related("program")
+    return list(cards.order_by("product_name", "id"))
+
+
+# Until the network's token records say where a card is, a push the token requestor confirmed is the best sign.
+CONFIRMED_RESULTS = (PushReceipt.Result.APPROVED, PushReceipt.Result.DUPLICATE_REQUEST)
+
+
+def token_requestors_holding_cards(*, cards: Sequence[Card]) -> dict[int, dict[int, datetime]]:
+    """Where the cards already are: token requestor id -> {card id -> when it was first confirmed there}.
+
+    The one rule for "already in this wallet"; from confirmed pushes (APPROVED or DUPLICATE_REQUEST) for now.
+    """
+    confirmed = (
+        PushReceipt.objects.filter(card__in=cards, state=PushReceipt.State.USED, result__in=CONFIRMED_RESULTS)
+        .values_list("push__token_requestor_id", "card_id", "used_at")
+        .order_by("used_at")
+    )
+    holding: dict[int, dict[int, datetime]] = {}
+    for requestor_id, card_id, used_at in confirmed:
+        holding.setdefault(requestor_id, {}).setdefault(card_id, used_at)  # type: ignore[arg-type]  # a used receipt has used_at
+    return holding
 
 
 def network_configuration_active() -> NetworkConfiguration | None:
@@ -37,6 +66,13 @@ def network_configuration_active() -> NetworkConfiguration | None:
 def account_range_starts_active() -> list[str]:
     """The starts of the account ranges of the active network configuration (none without one)."""
     return list(AccountRange.objects.filter(configuration__is_active=True).values_list("start", flat=True))
+
+
+def account_ranges_as_configured(padded_starts: Iterable[str]) -> list[str]:
+    """MDES's 19-digit range starts as staff configured them in the active configuration (zeros at the end can be
+    part of a range, so they are never stripped); a start not configured there as MDES reports it."""
+    configured = {r.padded_start: r.start for r in AccountRange.objects.filter(configuration__is_active=True)}
+    return [configured.get(start, start) for start in sorted(padded_starts)]
 
 
 _FUNNEL = {
@@ -63,6 +99,20 @@ class FunnelRow:
             ("Came back", self.returned),
             ("Added", self.added),
         ]
+
+    @property
+    def conversions(self) -> list[tuple[str, int, int | None]]:
+        """Each stage with its share of the stage before, in whole percent (None for the first, or after 0)."""
+        values = [value for _, value in self.stages]
+        return [
+            (label, value, None if index == 0 or not values[index - 1] else round(100 * value / values[index - 1]))
+            for index, (label, value) in enumerate(self.stages)
+        ]
+
+    @property
+    def added_share(self) -> int | None:
+        """Pushes that ended in "Added", in whole percent of those started."""
+        return round(100 * self.added / self.started) if self.started else None
 
 
 @dataclass(frozen=True)
@@ -99,6 +149,57 @@ def provisioning_funnel(*, since: datetime, until: datetime) -> Funnel:
     )
 
 
+# Why a card did not end in "Added", as staff read it, in the order the dashboard shows them.
+NOT_ADDED_REASONS: dict[str, str] = {
+    PushReceipt.Result.DECLINED: "Declined",
+    PushReceipt.Result.CANCELLED: "Cancelled",
+    PushReceipt.Result.DUPLICATE_REQUEST: "Already there (duplicate)",
+    PushReceipt.Result.ERROR: "Error at the token requestor",
+    PushReceipt.Result.REQUIRE_ADDITIONAL_AUTHENTICATION: "Needs more verification",
+    PushReceipt.State.EXPIRED: "Expired before use",
+    PushReceipt.State.REFUSED: "Refused by MDES",
+}
+
+
+@dataclass(frozen=True)
+class ReasonRow:
+    label: str  # a token requestor's name or a day
+    counts: dict[str, int]  # reason label -> cards
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+def _reason_rows(rows: Iterable[dict[str, object]], key: str) -> list[ReasonRow]:
+    grouped: dict[str, dict[str, int]] = {}
+    for row in rows:
+        reason = NOT_ADDED_REASONS.get(str(row["result"])) or NOT_ADDED_REASONS.get(str(row["state"]))
+        if reason is None:
+            continue
+        counts = grouped.setdefault(str(row[key]), dict.fromkeys(NOT_ADDED_REASONS.values(), 0))
+        counts[reason] += int(str(row["cards"]))
+    return [ReasonRow(label, counts) for label, counts in grouped.items()]
+
+
+def not_added_reasons(*, since: datetime, until: datetime) -> tuple[list[ReasonRow], list[ReasonRow]]:
+    """Cards of pushes started in the period that did not end in "Added", by reason: per token requestor and per
+    day (2 queries)."""
+    receipts = PushReceipt.objects.filter(push__created_at__gte=since, push__created_at__lt=until).order_by()
+    per_requestor = (
+        receipts.values("push__token_requestor__consumer_facing_name", "result", "state")
+        .annotate(cards=Count("id"))
+        .order_by("push__token_requestor__consumer_facing_name")
+    )
+    per_day = (
+        receipts.annotate(day=TruncDate("push__created_at"))
+        .values("day", "result", "state")
+        .annotate(cards=Count("id"))
+        .order_by("day")
+    )
+    return _reason_rows(per_requestor, "push__token_requestor__consumer_facing_name"), _reason_rows(per_day, "day")
+
+
 def job_run_latest(job: str) -> JobRun | None:
     return JobRun.objects.filter(job=job).exclude(state=JobRun.State.SKIPPED).order_by("-started_at").first()
 
@@ -128,6 +229,37 @@ def token_requestors_eligible(*, cards: Sequence[Card], device: str) -> list[Tok
         ]
 
     return eligible_cached(range_starts=range_starts, device=device, several=several, read=read)
+
+
+@dataclass(frozen=True)
+class RequestorChoice:
+    """One wallet or merchant on the choice step: the chosen cards already in it (with when), and whether it is
+    the one selected to begin with."""
+
+    requestor: TokenRequestor
+    cards_there: list[tuple[Card, datetime]]
+    preselected: bool = False
+
+
+def token_requestor_choices(*, cards: Sequence[Card], device: str) -> list[RequestorChoice]:
+    """The eligible token requestors (`token_requestors_eligible`), each with the cards already in it; preselected
+    is the first, in the staff's order, that does not hold every card yet, preferring on a phone a wallet with the
+    phone's own app (the phone's own wallet rather than a web page)."""
+    requestors = token_requestors_eligible(cards=cards, device=device)
+    holding = token_requestors_holding_cards(cards=cards)
+    there = {
+        r.pk: [(card, holding[r.pk][card.pk]) for card in cards if card.pk in holding.get(r.pk, {})] for r in requestors
+    }
+    open_ones = [r for r in requestors if len(there[r.pk]) < len(cards)]
+    own_app = [
+        r
+        for r in open_ones
+        if device != DeviceEnvironment.WEB
+        and r.requestor_type == TokenRequestor.Type.WALLET
+        and device in {method.get("type") for method in r.push_methods}
+    ]
+    first = next(iter(own_app or open_ones or requestors), None)
+    return [RequestorChoice(r, there[r.pk], preselected=r == first) for r in requestors]
 
 
 def token_requestor_chosen(value: str) -> TokenRequestor | None:

@@ -194,7 +194,7 @@ def push_start(
             cards=cards,
             channel=channel,
             device=device,
-            locale=locale or (cardholder.preferred_locale if cardholder else config.default_locale),
+            locale=locale or (cardholder.preferred_locale if cardholder else "") or config.default_locale,
             config=config,
             idempotency_key=idempotency_key,
             actor_label=actor_label,

@@ -19,7 +19,7 @@ from audit.services import audit_event_record
 from cardholders.models import Card, Cardholder
 from core.http_headers import sandboxed_file_headers
 from core.qr_codes import qr_svg_data_uri
-from core.rate_limits import rate_limit_allows
+from core.rate_limits import rate_limit_allows, rate_limit_wait_seconds, wait_text
 from core.urls_safety import safe_next
 from provisioning import handoff, services
 from provisioning.access import push_access_back_url
@@ -37,11 +37,11 @@ from provisioning.push_errors import PushError, PushErrorCode
 from provisioning.selectors import (
     MAX_CARDS_PER_PUSH,
     cards_chosen_for_push,
+    token_requestor_choices,
     token_requestor_chosen,
-    token_requestors_eligible,
 )
 from users.models import User
-from users.step_up import step_up_bind, step_up_covers
+from users.step_up import SESSION_FOR_KEY, step_up_is_fresh, step_up_seconds_left
 
 PUSHES_PER_WINDOW = 10
 PUSHES_PER_ADDRESS = 30
@@ -81,8 +81,13 @@ def _chosen_cards(request: HttpRequest, ids: list[str]) -> list[Card]:
     return cards
 
 
-def _step_up_first(request: HttpRequest, come_back_to: str) -> HttpResponseRedirect:
+def _step_up_first(request: HttpRequest, come_back_to: str, cards: list[Card]) -> HttpResponseRedirect:
+    request.session[SESSION_FOR_KEY] = [f"{card.product_name} •••• {card.last_four}" for card in cards]
     return HttpResponseRedirect(f"{reverse('step_up')}?{urlencode({'next': come_back_to})}")
+
+
+def _push_wait(request: HttpRequest) -> int:
+    return rate_limit_wait_seconds(request, "push-start", per_user=PUSHES_PER_WINDOW, per_address=PUSHES_PER_ADDRESS)
 
 
 @never_cache
@@ -94,20 +99,22 @@ def choose_token_requestor(request: HttpRequest) -> HttpResponse:
         messages.info(request, gettext("Choose one or more cards first."))
         return HttpResponseRedirect(reverse("home"))
     cards = _chosen_cards(request, request.GET.getlist("card"))
-    if not step_up_covers(request, [card.public_id for card in cards]):
-        return _step_up_first(request, request.get_full_path())
-    step_up_bind(request, [card.public_id for card in cards])
+    if not step_up_is_fresh(request):
+        return _step_up_first(request, request.get_full_path(), cards)
     device = device_environment(request.headers.get("User-Agent", ""))
-    requestors = token_requestors_eligible(cards=cards, device=device)
+    choices = token_requestor_choices(cards=cards, device=device)
+    requestors = [choice.requestor for choice in choices]
     response = render(
         request,
         "provisioning/choose_token_requestor.html",
         {
             "cards": cards,
-            "requestors": requestors,
+            "choices": choices,
             "too_many": len(cards) > MAX_CARDS_PER_PUSH,
             "on_desktop": device == DeviceEnvironment.WEB,
             "idempotency_key": secrets.token_urlsafe(24),
+            "step_up_minutes_left": max(1, -(-step_up_seconds_left(request) // 60)),  # rounded up
+            "push_wait": wait_text(_push_wait(request)) if _push_wait(request) else "",
         },
     )
     # The push form's answer redirects to the chosen requestor; browsers apply form-action to that redirect too.
@@ -137,17 +144,18 @@ def push_start(request: HttpRequest) -> HttpResponse:
             request,
             "provisioning/push_problem.html",
             {
-                "message": gettext("You have started many requests in a short time. Please wait ten minutes."),
+                "message": gettext("You have started many requests in a short time. Please try again in %(wait)s.")
+                % {"wait": wait_text(_push_wait(request))},
                 "back": "/",
+                "limited": True,  # no "Try again" next to a wait
             },
             status=429,
         )
     card_ids = request.POST.getlist("card")
     cards = _chosen_cards(request, card_ids)
     back = f"{reverse('provisioning:choose')}?{urlencode([('card', c.public_id) for c in cards])}"
-    if not step_up_covers(request, [card.public_id for card in cards]):
-        return _step_up_first(request, back)
-    step_up_bind(request, [card.public_id for card in cards])
+    if not step_up_is_fresh(request):
+        return _step_up_first(request, back, cards)
     requestor = token_requestor_chosen(request.POST.get("token_requestor", ""))
     if requestor is None:
         return render(

@@ -1,12 +1,12 @@
 """Step-up: a fresh second factor before a push (TOTP the cardholder enrolled, or a code by SMS or e-mail).
 
-The proof lives in the session for PORTAL_STEP_UP_MAX_AGE_SECONDS; passing it renews the session key. Codes are
-`core.one_time_codes`, scoped to the user. Every send, success and failure is audited.
+The proof lives in the session for PORTAL_STEP_UP_MAX_AGE_SECONDS and is bound to that session (passing it renews
+the session key, so it cannot be carried into another) and to the user who passed it; within that time it covers
+the cardholder's next pushes of their own cards, so adding card A, then B, then A again costs one code, not three.
+Codes are `core.one_time_codes`, scoped to the user. Every send, success and failure is audited.
 """
 
 import time
-from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from allauth.mfa.models import Authenticator
@@ -22,13 +22,16 @@ from core.one_time_codes import (
     CodeProblem,
     code_channels_on_file,
     one_time_code_send,
+    one_time_code_send_wait_seconds,
     one_time_code_verify,
 )
+from core.rate_limits import wait_text
 from users.models import StepUpCode, User
 
 SESSION_KEY = "portal_step_up_at"
 SESSION_USER_KEY = "portal_step_up_user"
-SESSION_CARDS_KEY = "portal_step_up_cards"
+# What the flow asking for a proof is about ("Everyday Debit •••• 4444"), for the code page to say.
+SESSION_FOR_KEY = "portal_step_up_for"
 
 
 class StepUpError(Exception):
@@ -48,42 +51,23 @@ def step_up_is_fresh(request: HttpRequest) -> bool:
     )
 
 
-@dataclass(frozen=True)
-class StepUpProof:
-    """A fresh proof as the session holds it: when it was passed, and the cards it is bound to (None: not yet)."""
-
-    passed_at: datetime
-    cards: tuple[str, ...] | None
-
-
-def step_up_proof(request: HttpRequest) -> StepUpProof | None:
-    """The session's proof while it is fresh, else None (for an app token minted after it, which carries it on)."""
+def step_up_passed_at(request: HttpRequest) -> datetime | None:
+    """When the session's fresh proof was passed, else None (an app token minted after it carries it on)."""
     if not step_up_is_fresh(request):
         return None
-    bound = request.session.get(SESSION_CARDS_KEY)
-    passed_at = datetime.fromtimestamp(float(request.session[SESSION_KEY]), tz=UTC)
-    return StepUpProof(passed_at=passed_at, cards=tuple(bound) if bound is not None else None)
+    return datetime.fromtimestamp(float(request.session[SESSION_KEY]), tz=UTC)
 
 
-def step_up_card_ids(card_ids: Iterable[object]) -> list[str]:
-    """Card ids as a proof is bound to them: strings, each once, sorted."""
-    return sorted({str(card_id) for card_id in card_ids})
-
-
-def step_up_covers(request: HttpRequest, card_ids: Iterable[object]) -> bool:
-    """Whether a fresh proof covers these cards: one not yet bound to any, or bound to all of them."""
+def step_up_seconds_left(request: HttpRequest) -> int:
+    """How long the session's proof still covers pushes (0 without a fresh one)."""
     if not step_up_is_fresh(request):
-        return False
-    wanted = step_up_card_ids(card_ids)
-    bound = request.session.get(SESSION_CARDS_KEY)
-    return bound is None or set(wanted) <= set(bound)
+        return 0
+    return max(0, int(float(request.session[SESSION_KEY]) + settings.PORTAL_STEP_UP_MAX_AGE_SECONDS - time.time()))
 
 
-def step_up_bind(request: HttpRequest, card_ids: Iterable[object]) -> None:
-    """Bind a fresh proof to the cards it is first used for, so that it cannot later be spent on other cards
-    (the cardholder confirms again for those). A proof already bound stays as it is."""
-    if step_up_is_fresh(request) and request.session.get(SESSION_CARDS_KEY) is None:
-        request.session[SESSION_CARDS_KEY] = step_up_card_ids(card_ids)
+def code_send_wait_seconds(user: User) -> int:
+    """Seconds until another code may be sent to this user (0: now)."""
+    return one_time_code_send_wait_seconds(user.step_up_codes.all())
 
 
 def has_totp(user: User) -> bool:
@@ -118,6 +102,11 @@ def step_up_code_send(*, request: HttpRequest, user: User, channel_kind: str) ->
                 detail=exc.detail,
                 request=request,
             )
+        if exc.problem is CodeProblem.TOO_MANY_SENDS:
+            wait = wait_text(code_send_wait_seconds(user))
+            raise StepUpLimitError(
+                gettext("We already sent you several codes. You can ask for a new one in %(wait)s.") % {"wait": wait}
+            ) from exc
         raise (StepUpLimitError if exc.problem.limited else StepUpError)(exc.problem.message) from exc
     audit_event_record(action="step_up.code_sent", actor=user, after={"channel": channel.kind}, request=request)
     return channel
@@ -127,7 +116,6 @@ def _passed(request: HttpRequest, user: User, method: str) -> None:
     request.session.cycle_key()  # a new session key once the second factor is passed (ASVS 7.2.4)
     request.session[SESSION_KEY] = time.time()
     request.session[SESSION_USER_KEY] = user.pk
-    request.session.pop(SESSION_CARDS_KEY, None)  # a new proof binds to the cards it is next used for
     audit_event_record(action="step_up.passed", actor=user, after={"method": method}, request=request)
 
 

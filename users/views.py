@@ -1,6 +1,8 @@
 import math
 from typing import cast
+from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -11,7 +13,7 @@ from django.views.decorators.http import require_http_methods
 
 from audit.models import AuditEvent
 from audit.services import audit_event_record
-from core.rate_limits import rate_limit_allows
+from core.rate_limits import rate_limit_allows, rate_limit_wait_seconds, wait_text
 from core.urls_safety import safe_next
 from users import step_up
 from users.lockout import second_factor_lockout, second_factor_refusal_record
@@ -19,7 +21,7 @@ from users.models import User
 
 # On top of each code's own 5 attempts and 3 sends per 10 minutes.
 VERIFY_PER_USER, VERIFY_PER_ADDRESS = 10, 30
-SEND_PER_ADDRESS = 10
+SEND_PER_USER, SEND_PER_ADDRESS = 10, 10
 WINDOW_SECONDS = 600
 
 
@@ -33,6 +35,21 @@ def second_factor_locked_page(request: HttpRequest, user: User) -> HttpResponse 
     response = render(request, "users/second_factor_locked.html", context, status=429)
     response["Retry-After"] = str(lockout.seconds_left)
     return response
+
+
+def _send_wait(request: HttpRequest, user: User) -> int:
+    return max(
+        step_up.code_send_wait_seconds(user),
+        rate_limit_wait_seconds(request, "step-up-send", per_user=SEND_PER_USER, per_address=SEND_PER_ADDRESS),
+    )
+
+
+def _verify_wait(request: HttpRequest) -> int:
+    return rate_limit_wait_seconds(request, "step-up-verify", per_user=VERIFY_PER_USER, per_address=VERIFY_PER_ADDRESS)
+
+
+def _too_many(seconds: int) -> str:
+    return gettext("Too many attempts. Please try again in %(wait)s.") % {"wait": wait_text(seconds)}
 
 
 @never_cache
@@ -49,9 +66,13 @@ def step_up_view(request: HttpRequest) -> HttpResponse:
         try:
             if action == "send":
                 if not rate_limit_allows(
-                    request, "step-up-send", per_user=10, per_address=SEND_PER_ADDRESS, window_seconds=WINDOW_SECONDS
+                    request,
+                    "step-up-send",
+                    per_user=SEND_PER_USER,
+                    per_address=SEND_PER_ADDRESS,
+                    window_seconds=WINDOW_SECONDS,
                 ):
-                    raise step_up.StepUpLimitError(gettext("Too many attempts. Please wait ten minutes and try again."))
+                    raise step_up.StepUpLimitError(_too_many(_send_wait(request, user)))
                 channel = step_up.step_up_code_send(
                     request=request, user=user, channel_kind=request.POST.get("channel", "")
                 )
@@ -59,7 +80,7 @@ def step_up_view(request: HttpRequest) -> HttpResponse:
                 messages.info(
                     request, gettext("We sent a code to %(hint)s. It expires in 5 minutes.") % {"hint": channel.hint}
                 )
-                return HttpResponseRedirect(f"{request.path}?next={next_url}")
+                return HttpResponseRedirect(f"{request.path}?{urlencode({'next': next_url})}")
             if action in ("verify_code", "verify_totp"):
                 if not rate_limit_allows(
                     request,
@@ -68,7 +89,7 @@ def step_up_view(request: HttpRequest) -> HttpResponse:
                     per_address=VERIFY_PER_ADDRESS,
                     window_seconds=WINDOW_SECONDS,
                 ):
-                    raise step_up.StepUpLimitError(gettext("Too many attempts. Please wait ten minutes and try again."))
+                    raise step_up.StepUpLimitError(_too_many(_verify_wait(request)))
                 code = request.POST.get("code", "")
                 if action == "verify_totp":
                     step_up.step_up_verify_totp(request=request, user=user, code=code)
@@ -92,6 +113,11 @@ def step_up_view(request: HttpRequest) -> HttpResponse:
             status = 429 if isinstance(problem, step_up.StepUpLimitError) else 400
     context = {
         "next_url": next_url,
+        # What the limits would refuse is not offered; the page says how long until it is.
+        "send_wait": wait_text(_send_wait(request, user)) if _send_wait(request, user) else "",
+        "verify_wait": wait_text(_verify_wait(request)) if _verify_wait(request) else "",
+        "lifetime_minutes": max(1, settings.PORTAL_STEP_UP_MAX_AGE_SECONDS // 60),
+        "for_cards": request.session.get(step_up.SESSION_FOR_KEY, []),
         "has_totp": step_up.has_totp(user),
         "channels": step_up.code_channels(user),
         "sent_to": request.session.get("portal_step_up_sent_to"),

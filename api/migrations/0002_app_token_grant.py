@@ -19,7 +19,6 @@ class Migration(migrations.Migration):
                 ('token', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='grant', serialize=False, to=settings.KNOX_TOKEN_MODEL)),
                 ('session_ref', models.CharField(db_index=True, help_text="The minting browser session's id.", max_length=64)),
                 ('step_up_at', models.DateTimeField(help_text='When the step-up the token was minted after was passed.')),
-                ('step_up_cards', models.JSONField(blank=True, help_text='Card ids the step-up is bound to; empty until the first push binds it.', null=True)),
             ],
         ),
     ]

@@ -31,7 +31,7 @@ from api.serializers import (
     TokenIssuedSerializer,
     TokenRequestorSerializer,
 )
-from api.services import app_token_covers, app_token_issue, app_token_pushes_until
+from api.services import app_token_issue, app_token_may_push, app_token_pushes_until
 from api.throttling import write_rate_limit_check
 from api.views.base import CardholderApi
 from audit.models import AuditEvent
@@ -44,7 +44,7 @@ from provisioning.mdes.types import receipt_hint
 from provisioning.models import PushRequest
 from provisioning.push_errors import PushError
 from provisioning.selectors import cards_chosen_for_push, token_requestors_eligible
-from users.step_up import step_up_bind, step_up_covers
+from users.step_up import step_up_is_fresh
 
 
 class Pagination(LimitOffsetPagination):
@@ -203,7 +203,7 @@ class PushesApi(CardholderApi, ListAPIView[PushRequest]):
         description=(
             "Push the chosen cards to the token requestor (pushMultipleAccounts). The answer holds the receipts "
             "(bearer values until `expires_at`) and the URI to open; a replay after they expired gets 410. "
-            "Over a browser session, a step-up covering these cards is required (403 `step_up_required`)."
+            "Over a browser session, a recent step-up in that session is required (403 `step_up_required`)."
         ),
     )
     @idempotent(required=True)
@@ -215,13 +215,11 @@ class PushesApi(CardholderApi, ListAPIView[PushRequest]):
         requestor = selectors.token_requestor_by_trid(trid=data.validated_data["token_requestor"])
         if requestor is None:
             raise _unknown("token_requestor", gettext("No such token requestor."))
-        # A session, or the token it minted, must hold a fresh step-up bound to these cards, as the web flow does.
-        card_ids = [card.public_id for card in cards]
+        # A session, or the token it minted, must hold a fresh step-up, as the web flow does.
         if self.by_session(request):
-            if not step_up_covers(request._request, card_ids):
+            if not step_up_is_fresh(request._request):
                 raise _step_up_required(request)
-            step_up_bind(request._request, card_ids)
-        elif not app_token_covers(token=cast(AuthToken, request.auth), card_ids=card_ids):
+        elif not app_token_may_push(token=cast(AuthToken, request.auth)):
             raise _step_up_required(request, app_token=True)
         cardholder = self.cardholder(request)
         key = cast(str, idempotency_key_of(request))  # @idempotent(required=True) refused the request without it

@@ -9,7 +9,9 @@ from pathlib import Path
 
 import environ
 from csp.constants import NONCE, NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 
+from core.branding import BRAND_COLOURS
 from core.http_headers import static_file_headers
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -231,6 +233,11 @@ CSRF_COOKIE_SECURE = SECURE_COOKIES
 # The __Host- prefix pins a cookie to this exact origin (no Domain, Path=/, Secure); browsers require Secure.
 SESSION_COOKIE_NAME = "__Host-sessionid" if SECURE_COOKIES else "sessionid"
 CSRF_COOKIE_NAME = "__Host-csrftoken" if SECURE_COOKIES else "csrftoken"
+# The language switch's choice for visitors without an account (a cardholder's is their preferred locale).
+LANGUAGE_COOKIE_NAME = "__Host-language" if SECURE_COOKIES else "django_language"
+LANGUAGE_COOKIE_SECURE = SECURE_COOKIES
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 CSRF_FAILURE_VIEW = "core.views.csrf_failure"
 
@@ -440,6 +447,12 @@ LANDING_LINK_MAX_PUSHES = env.int("LANDING_LINK_MAX_PUSHES", default=5)
 # --- Portal ------------------------------------------------------------------------------------------------------
 PORTAL_ISSUER_NAME = env.str("PORTAL_ISSUER_NAME", default="Push Provisioning Portal")
 PORTAL_ENVIRONMENT_LABEL = env.str("PORTAL_ENVIRONMENT_LABEL", default="")
+# Branding: a colour from the stylesheet's palette (each checked for WCAG AA contrast; a free hex value could
+# fail it, and CSP forbids inline styles) and a logo, a path under static/ or empty for the name alone.
+PORTAL_BRAND_COLOUR = env.str("PORTAL_BRAND_COLOUR", default="blue")
+if PORTAL_BRAND_COLOUR not in dict(BRAND_COLOURS):
+    raise ImproperlyConfigured(f"PORTAL_BRAND_COLOUR must be one of {', '.join(dict(BRAND_COLOURS))}")
+PORTAL_ISSUER_LOGO = env.str("PORTAL_ISSUER_LOGO", default="img/issuer-logo.svg")
 
 # --- Observability: traces (OpenTelemetry) and error reports (Sentry) -------------------------------------------
 # Traces are exported over OTLP/HTTP only when an endpoint is set (the exporter also reads OTEL_EXPORTER_OTLP_*).

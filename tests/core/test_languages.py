@@ -74,8 +74,7 @@ def test_a_german_cardholder_reads_what_happened_to_a_push_in_german(
     page = _signed_in(german_cardholder).get(reverse("provisioning:push_detail", args=[push.public_id]))
     html = page.content.decode()
     assert page.status_code == 200
-    assert "DemoPay: was passiert ist" in html
-    assert "Hinzugefügt" in html
+    assert "<h1>Ihre Everyday Debit ist in DemoPay</h1>" in html
     assert f"Ihre Karte •••• {card.last_four} ist jetzt in DemoPay." in html
     assert "Zurück zu Ihren Karten" in html
 

@@ -1,6 +1,7 @@
 """Browser tests: Playwright driving Debian's Chromium (never a downloaded browser) against a live server."""
 
 import os
+import re
 import shutil
 import time
 from collections.abc import Iterator
@@ -78,6 +79,8 @@ def plain_http_settings(settings: Any) -> Any:
     settings.CSRF_COOKIE_SECURE = False
     settings.SESSION_COOKIE_NAME = "sessionid"
     settings.CSRF_COOKIE_NAME = "csrftoken"
+    settings.LANGUAGE_COOKIE_SECURE = False
+    settings.LANGUAGE_COOKIE_NAME = "django_language"
     return settings
 
 
@@ -105,6 +108,9 @@ def screenshot(page: Any, name: str) -> Path:
     page.screenshot(path=str(path), full_page=True)
     return path
 
+
+# The confirmation page after a wallet or merchant sent the cardholder back (its heading is the outcome).
+OUTCOME_PAGE = re.compile(r"/push/[0-9a-f-]{36}/$")
 
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 

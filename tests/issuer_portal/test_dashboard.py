@@ -49,6 +49,28 @@ def test_dashboard_draws_the_funnel_and_the_job_outcomes(staff_user: User, card:
     assert "<script" not in page.split('id="content-main"')[1]
 
 
+def test_dashboard_gives_conversions_and_why_cards_were_not_added(staff_user: User, card: Card) -> None:
+    demopay = make_token_requestor(consumer_facing_name="DemoPay")
+    shop = make_token_requestor(consumer_facing_name="Sunday Store")
+    _returned(card, demopay, "APPROVED")
+    _returned(card, demopay, "DECLINED")
+    _returned(card, demopay, "CANCELLED")
+    _returned(card, shop, "DUPLICATE_REQUEST")
+    make_push(card=card, token_requestor=demopay, state="redirected")
+
+    page = staff_client(staff_user).get(reverse("admin:dashboard"), {"days": "7"}).content.decode()
+
+    assert "4 · 80%</text>" in page  # 5 started, 4 came back: 80% of the step before
+    assert "1 · 25%</text>" in page  # 1 added of 4 that came back
+    assert '<th scope="row">DemoPay</th><td>4</td><td>3</td><td>3</td><td>1</td><td>25%</td>' in page
+    # Declined, Cancelled, Already there, Error, More verification, Expired, Refused
+    assert '<th scope="row">DemoPay</th><td>1</td><td>1</td><td>0</td><td>0</td><td>0</td><td>0</td><td>0</td>' in page
+    assert '<th scope="row">Sunday Store</th><td>0</td><td>0</td><td>1</td>' in page
+    assert "DemoPay: Declined 1, Cancelled 1." in page  # the chart's text alternative
+    assert "Cards not added per day, by reason" in page
+    assert '<text x="-6" y="14" font-size="12" text-anchor="end" fill="#333">5</text>' in page  # the daily y axis
+
+
 def test_dashboard_needs_permission_to_see_pushes(db: None) -> None:
     nobody = StaffUserFactory.create(is_superuser=False)
     assert staff_client(nobody).get(reverse("admin:dashboard")).status_code == 403

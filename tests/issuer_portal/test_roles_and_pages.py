@@ -116,3 +116,17 @@ def test_list_pages_keep_their_query_count_as_rows_grow(staff_user: User, card: 
         make_push(card=card, state="redirected")
     assert PushRequest.objects.count() == 9
     assert queries() == few
+
+
+def test_the_staff_home_is_grouped_by_task_and_hides_library_apps_from_roles() -> None:
+    operations = staff_client(_member_of("Operations")).get(reverse("admin:index")).content.decode()
+    assert ">Token requestors</a>" in operations
+    assert ">Pushes and landing links</a>" in operations
+    auditor = staff_client(_member_of("Auditor")).get(reverse("admin:index")).content.decode()
+    assert ">Audit</a>" in auditor
+    assert "Access attempts" in auditor.split(">Audit</a>")[1]  # lockouts: the auditors' own
+    for library in ("Auth tokens", "Authenticators", "Email addresses", "Sites"):
+        assert library not in operations
+        assert library not in auditor
+    administrator = StaffUserFactory.create(is_superuser=True)
+    assert "Access attempts" in staff_client(administrator).get(reverse("admin:index")).content.decode()

@@ -71,3 +71,15 @@ def test_a_retired_requestor_cannot_be_offered_through_the_admin(staff_user: Use
     assert response.status_code == 200  # the form comes back with an error
     assert "cannot be offered" in response.content.decode()
     assert not TokenRequestor.objects.get(pk=retired.pk).offered
+
+
+def test_enabled_account_ranges_are_shown_as_configured_not_with_their_zeros_stripped(
+    staff_user: User, network_config: Any
+) -> None:
+    # MDES reports ranges padded with zeros to 19 digits; "510510510" is configured, ends in a zero, and must
+    # not turn into "51051051" (which is a different, shorter range).
+    wallet = make_token_requestor(consumer_facing_name="DemoPay")
+    wallet.enabled_ranges.create(range_start="5105105100000000000")
+    wallet.enabled_ranges.create(range_start="4000000000000000000")  # not one of ours: shown as MDES reports it
+    page = staff_client(staff_user).get(reverse("admin:provisioning_tokenrequestor_change", args=[wallet.pk]))
+    assert "4000000000000000000, 510510510<" in page.content.decode()

@@ -3,11 +3,13 @@
 The portal runs under Django's test client; MDES and the token requestor pages are the real sandbox over HTTP.
 """
 
+import time
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 import requests
+import time_machine
 from django.test import Client
 from django.urls import reverse
 
@@ -272,9 +274,14 @@ def test_push_initiation_is_rate_limited_per_cardholder(portal: Client, card: Ca
 
     for number in range(PUSHES_PER_WINDOW):
         assert _push(portal, [card], DEMOPAY, key=f"k{number}").status_code == 302
-    blocked = _push(portal, [card], DEMOPAY, key="one-too-many")
+    with time_machine.travel(time.time() + 4 * 60 + 1):
+        blocked = _push(portal, [card], DEMOPAY, key="one-too-many")
+        choose = _choose(portal, [card]).content.decode()
     assert blocked.status_code == 429
-    assert "wait ten minutes" in blocked.content.decode()
+    assert "Please try again in 6 minutes." in blocked.content.decode()  # the real time left, not "ten minutes"
+    # The wallet step no longer offers what the limit would refuse, and says how long until it does again.
+    assert "You can continue in 6 minutes." in choose
+    assert '<button type="submit" disabled>Continue</button>' in choose
     assert PushRequest.objects.count() == PUSHES_PER_WINDOW
 
 
@@ -308,15 +315,20 @@ def test_choosing_no_card_explains_instead_of_failing(portal: Client) -> None:
     assert "Choose one or more cards first." in response.content.decode()
 
 
-def test_the_second_factor_covers_only_the_cards_it_was_first_used_for(portal: Client, card: Card) -> None:
-    """D6: a proof used for one card does not open the push of another; confirming again does."""
+def test_one_second_factor_covers_the_sessions_next_pushes_until_it_expires(
+    portal: Client, card: Card, settings: Any
+) -> None:
+    """D6: card A, then B, then A again cost one code, not three; once the proof is older than its lifetime, the
+    next push asks again (the proof is bound to this session and user: see test_no_push_without_…)."""
     second = make_card(cardholder=card.cardholder, card_number=TEST_CARD_NUMBERS[1])
-    assert _choose(portal, [card]).status_code == 200  # binds the fresh proof to this card
-    assert _push(portal, [card], DEMOPAY, key="first").status_code == 302
-    other = _push(portal, [second], DEMOPAY, key="second")
-    assert other.status_code == 302
-    assert other["Location"].startswith(reverse("step_up"))
-    assert PushRequest.objects.count() == 1
+    for number, chosen in enumerate([card, second, card]):
+        assert _choose(portal, [chosen]).status_code == 200
+        assert _push(portal, [chosen], DEMOPAY, key=f"push-{number}")["Location"].startswith("http://127.0.0.1")
+    assert PushRequest.objects.count() == 3
+    with time_machine.travel(time.time() + settings.PORTAL_STEP_UP_MAX_AGE_SECONDS + 1):
+        late = _push(portal, [second], DEMOPAY, key="late")
+    assert late["Location"].startswith(reverse("step_up"))
+    assert PushRequest.objects.count() == 3
 
 
 def test_pushes_are_also_limited_per_client_address(portal: Client, card: Card, settings: Any) -> None:

@@ -86,7 +86,8 @@ class Command(BaseCommand):
                 for card in person["cards"]:
                     self._card(card, cardholder)
             for number, kind, name, month, year, program_name in LANDING_CARDS:
-                program, _ = Program.objects.get_or_create(name=program_name)
+                # The gift program has a brand of its own: the demo shows two.
+                program, _ = Program.objects.get_or_create(name=program_name, defaults={"brand_colour": "ember"})
                 self._card((number, kind, name, month, year), None, program)
             self._staff(credentials)
         if options["landing_link_file"]:
@@ -151,7 +152,6 @@ class Command(BaseCommand):
             user=user,
             defaults={
                 "phone_number": person["phone"],
-                "preferred_locale": "en_US",
                 "address_line1": "1 Demo Street",
                 "address_city": "Springfield",
                 "address_country_subdivision": "IL",

@@ -30,7 +30,7 @@ def cardholder(db: Any) -> Cardholder:
 
 @pytest.fixture
 def card(network_config: NetworkConfiguration, cardholder: Cardholder) -> Card:
-    return factories.make_card(cardholder=cardholder)
+    return factories.CardFactory.create(cardholder=cardholder)
 
 
 @pytest.fixture

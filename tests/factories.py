@@ -76,35 +76,30 @@ class NetworkConfigurationFactory(DjangoModelFactory[NetworkConfiguration]):
                 AccountRange.objects.create(configuration=obj, start=start)
 
 
-def make_gift_card(*, program: Program | None = None, product_name: str = "Sunny Gift Card") -> Card:
-    """A gift card of a program (its own "Sunny Gifts" unless given), in no cardholder's account: one to hand out
-    by landing link."""
-    return make_card(
-        program=program or ProgramFactory.create(name="Sunny Gifts"),
-        card_number=TEST_CARD_NUMBERS[2],
-        product_kind=Card.ProductKind.GIFT,
-        product_name=product_name,
-    )
-
-
-def make_card(
-    *,
-    cardholder: Cardholder | None = None,
-    program: Program | None = None,
-    card_number: str = TEST_CARD_NUMBERS[0],
-    product_kind: str = Card.ProductKind.DEBIT,
-    product_name: str = "Everyday Debit",
-    expiry_month: int = 12,
-    expiry_year: int = 2030,
-) -> Card:
+class CardFactory(DjangoModelFactory[Card]):
     """Cards are made through the real service, so their numbers are sealed exactly as in production."""
-    return card_create(
-        card_number=card_number,
-        account_range_starts=account_range_starts_active(),
-        expiry_month=expiry_month,
-        expiry_year=expiry_year,
-        product_kind=product_kind,
-        product_name=product_name,
-        cardholder=cardholder,
-        program=program,
-    )
+
+    class Meta:
+        model = Card
+
+    card_number = TEST_CARD_NUMBERS[0]
+    cardholder: Any = None
+    program: Any = None
+    product_kind = Card.ProductKind.DEBIT
+    product_name = "Everyday Debit"
+    expiry_month = 12
+    expiry_year = 2030
+
+    @classmethod
+    def _create(cls, model_class: type[Card], *args: Any, card_number: str, **fields: Any) -> Card:
+        return card_create(card_number=card_number, account_range_starts=account_range_starts_active(), **fields)
+
+
+class GiftCardFactory(CardFactory):
+    """A gift card of a program ("Sunny Gifts" unless given), in no cardholder's account: one to hand out by
+    landing link."""
+
+    program = factory.SubFactory(ProgramFactory, name="Sunny Gifts")
+    card_number = TEST_CARD_NUMBERS[2]
+    product_kind = Card.ProductKind.GIFT
+    product_name = "Sunny Gift Card"

@@ -107,7 +107,7 @@ def manager(program: Program, make_manager: Callable[[Program], HttpsApiClient])
 @pytest.fixture
 def gift_card(network_config: NetworkConfiguration, program: Program) -> Card:
     """A card of the program without a cardholder account: one to hand out by landing link."""
-    return factories.make_gift_card(program=program, product_name="Gift Card")
+    return factories.GiftCardFactory.create(program=program, product_name="Gift Card")
 
 
 @pytest.fixture

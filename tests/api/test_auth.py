@@ -118,7 +118,7 @@ def test_a_revoked_or_expired_key_stops_working(program: Program) -> None:
 
 def test_a_cardholder_sees_only_their_own_cards(app: HttpsApiClient, card: Card) -> None:
     stranger = factories.CardholderFactory.create()
-    factories.make_card(cardholder=stranger, card_number=factories.TEST_CARD_NUMBERS[3])
+    factories.CardFactory.create(cardholder=stranger, card_number=factories.TEST_CARD_NUMBERS[3])
     ids = [c["id"] for c in app.get(reverse("api:my_cards")).json()["results"]]
     assert ids == [str(card.public_id)]
 
@@ -127,7 +127,7 @@ def test_a_program_manager_sees_only_its_programs_cards(
     manager: HttpsApiClient, gift_card: Card, network_config: object
 ) -> None:
     other = factories.ProgramFactory.create()
-    factories.make_card(program=other, card_number=factories.TEST_CARD_NUMBERS[3])
+    factories.CardFactory.create(program=other, card_number=factories.TEST_CARD_NUMBERS[3])
     ids = [c["id"] for c in manager.get(reverse("api:program_cards")).json()["results"]]
     assert ids == [str(gift_card.public_id)]
 

@@ -72,7 +72,7 @@ def test_eligible_requestors_depend_on_platform_and_number_of_cards(
     assert demopay["push_methods"] == ["ANDROID", "WEB"]
     assert demopay["supports_digitization_data"] is True
     assert demopay["logo"]["svg"].startswith("https://testserver/api/v1/logos/")
-    second = factories.make_card(cardholder=card.cardholder, card_number=factories.TEST_CARD_NUMBERS[1])
+    second = factories.CardFactory.create(cardholder=card.cardholder, card_number=factories.TEST_CARD_NUMBERS[1])
     both = app.get(
         reverse("api:my_token_requestors"), {"card": [str(card.public_id), str(second.public_id)], "platform": "WEB"}
     )
@@ -82,7 +82,7 @@ def test_eligible_requestors_depend_on_platform_and_number_of_cards(
 
 
 def test_requestors_for_someone_elses_card_name_the_field(app: HttpsApiClient, card: Card) -> None:
-    other = factories.make_card(
+    other = factories.CardFactory.create(
         cardholder=factories.CardholderFactory.create(), card_number=factories.TEST_CARD_NUMBERS[3]
     )
     response = app.get(reverse("api:my_token_requestors"), {"card": [str(other.public_id)], "platform": "IOS"})
@@ -158,7 +158,7 @@ def test_android_gets_the_app_uri(app: HttpsApiClient, card: Card, requestors: N
 def test_several_cards_go_to_a_merchant_that_takes_several(
     app: HttpsApiClient, card: Card, requestors: NetworkConfiguration
 ) -> None:
-    second = factories.make_card(cardholder=card.cardholder, card_number=factories.TEST_CARD_NUMBERS[1])
+    second = factories.CardFactory.create(cardholder=card.cardholder, card_number=factories.TEST_CARD_NUMBERS[1])
     body = _start(app, [card, second], trid=SUNDAY_STORE, platform="WEB").json()
     assert len(body["receipts"]) == 2
     assert {r["digitization_data"] for r in body["receipts"]} == {None}  # Sunday Store does not support it
@@ -167,7 +167,7 @@ def test_several_cards_go_to_a_merchant_that_takes_several(
 def test_a_requestor_that_cannot_take_the_cards_is_a_conflict(
     app: HttpsApiClient, card: Card, requestors: NetworkConfiguration
 ) -> None:
-    second = factories.make_card(cardholder=card.cardholder, card_number=factories.TEST_CARD_NUMBERS[1])
+    second = factories.CardFactory.create(cardholder=card.cardholder, card_number=factories.TEST_CARD_NUMBERS[1])
     response = _start(app, [card, second], trid=DEMOPAY)
     assert response.status_code == 409
     assert response.json()["code"] == "not_eligible"
@@ -194,7 +194,7 @@ def test_a_closed_card_is_refused_with_the_same_answer_as_on_the_website(
 def test_someone_elses_card_or_an_unknown_requestor_names_the_field(
     app: HttpsApiClient, card: Card, requestors: NetworkConfiguration
 ) -> None:
-    other = factories.make_card(
+    other = factories.CardFactory.create(
         cardholder=factories.CardholderFactory.create(), card_number=factories.TEST_CARD_NUMBERS[3]
     )
     response = _start(app, [other])
@@ -231,7 +231,7 @@ def test_a_browser_session_needs_a_recent_step_up_of_its_own(
     session_client: HttpsApiClient, card: Card, cardholder: Cardholder, requestors: NetworkConfiguration
 ) -> None:
     assert _start(session_client, [card], platform="WEB").status_code == 201
-    second = factories.make_card(cardholder=cardholder, card_number=factories.TEST_CARD_NUMBERS[1])
+    second = factories.CardFactory.create(cardholder=cardholder, card_number=factories.TEST_CARD_NUMBERS[1])
     # Within its lifetime, the session's proof covers its next pushes, of other cards too (as on the website).
     assert _start(session_client, [card, second], trid=SUNDAY_STORE, platform="WEB", key="k2").status_code == 201
     plain = HttpsApiClient()
@@ -252,7 +252,7 @@ def test_an_app_token_covers_the_cardholders_next_pushes_as_the_browsers_step_up
     session_client: HttpsApiClient, card: Card, cardholder: Cardholder, requestors: NetworkConfiguration
 ) -> None:
     """One step-up covers the next pushes of its lifetime (issue 14), in the browser and in the token minted after."""
-    other = factories.make_card(cardholder=cardholder, card_number=factories.TEST_CARD_NUMBERS[1])
+    other = factories.CardFactory.create(cardholder=cardholder, card_number=factories.TEST_CARD_NUMBERS[1])
     app = _token_after(session_client)
     assert _start(app, [card], key="first").status_code == 201
     assert _start(app, [card, other], trid=SUNDAY_STORE, key="more").status_code == 201

@@ -118,7 +118,7 @@ def world(
         headers={"Idempotency-Key": "fuzz-world"},
     )
     assert started.status_code == 201
-    factories.make_card(program=program, card_number=factories.TEST_CARD_NUMBERS[3])  # a second program card
+    factories.CardFactory.create(program=program, card_number=factories.TEST_CARD_NUMBERS[3])  # a second program card
     return World(
         token=token,
         api_key=api_key,

@@ -92,7 +92,7 @@ def test_a_program_manager_mints_within_the_same_caps_as_staff(
 def test_a_cardholders_own_card_is_not_sent_by_link(
     manager: HttpsApiClient, program: Program, network_config: NetworkConfiguration
 ) -> None:
-    owned = factories.make_card(cardholder=factories.CardholderFactory.create(), program=program)
+    owned = factories.CardFactory.create(cardholder=factories.CardholderFactory.create(), program=program)
     response = _mint(manager, owned)
     assert response.json()["errors"][0] == {
         "field": "card",
@@ -122,7 +122,7 @@ def test_a_cards_push_history_shows_what_happened_to_that_card(
     issue_token: Callable[..., str],
 ) -> None:
     holder = factories.CardholderFactory.create()
-    card = factories.make_card(cardholder=holder, program=program)
+    card = factories.CardFactory.create(cardholder=holder, program=program)
     app = HttpsApiClient()
     app.credentials(HTTP_AUTHORIZATION=f"Token {issue_token(holder)}")
     started = app.post(

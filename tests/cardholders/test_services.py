@@ -4,7 +4,7 @@ from audit.models import AuditEvent
 from cardholders.models import Card, Cardholder
 from cardholders.services import CardNotInAccountRangeError, card_create
 from provisioning.models import NetworkConfiguration
-from tests.factories import make_card
+from tests.factories import CardFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -13,7 +13,7 @@ def test_card_is_placed_in_the_longest_matching_account_range(
     network_config: NetworkConfiguration, cardholder: Cardholder
 ) -> None:
     network_config.account_ranges.create(start="5555555555")
-    card = make_card(cardholder=cardholder)
+    card = CardFactory.create(cardholder=cardholder)
     assert card.account_range_start == "5555555555000000000"
 
 
@@ -40,4 +40,4 @@ def test_the_same_card_number_cannot_be_registered_twice(card: Card) -> None:
     from django.core.exceptions import ValidationError
 
     with pytest.raises(ValidationError):
-        make_card()
+        CardFactory.create()

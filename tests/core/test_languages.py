@@ -23,7 +23,7 @@ from provisioning import services
 from provisioning.mdes.callback import reported_result
 from tests import factories
 from tests.https_client import HttpsClient
-from tests.provisioning.factories import make_push, make_token_requestor
+from tests.provisioning.factories import PushFactory, TokenRequestorFactory
 
 PO_PATH = Path(settings.BASE_DIR) / "locale" / "de" / "LC_MESSAGES" / "django.po"
 MO_PATH = PO_PATH.with_suffix(".mo")
@@ -68,8 +68,10 @@ def test_a_german_cardholder_confirms_it_is_them_in_german(german_cardholder: Ca
 def test_a_german_cardholder_reads_what_happened_to_a_push_in_german(
     german_cardholder: Cardholder, network_config: Any
 ) -> None:
-    card = factories.make_card(cardholder=german_cardholder)
-    push = make_push(card=card, token_requestor=make_token_requestor(consumer_facing_name="DemoPay"), receipt="MCC-1")
+    card = factories.CardFactory.create(cardholder=german_cardholder)
+    push = PushFactory.create(
+        card=card, token_requestor=TokenRequestorFactory.create(consumer_facing_name="DemoPay"), receipt="MCC-1"
+    )
     services.push_return(push=push, results={"MCC-1": reported_result("APPROVED")})
     page = _signed_in(german_cardholder).get(reverse("provisioning:push_detail", args=[push.public_id]))
     html = page.content.decode()

@@ -10,7 +10,7 @@ from django.urls import reverse
 from cardholders import vault
 from cardholders.models import Cardholder
 from provisioning.models import NetworkConfiguration
-from tests.factories import TEST_CARD_NUMBERS, make_card
+from tests.factories import TEST_CARD_NUMBERS, CardFactory
 from tests.users.helpers import sign_in
 
 pytestmark = pytest.mark.django_db
@@ -22,7 +22,7 @@ def test_a_card_number_never_reaches_a_log_record_or_a_query(
     number = TEST_CARD_NUMBERS[1]
     caplog.set_level(logging.DEBUG)
     with CaptureQueriesContext(connection) as queries:
-        card = make_card(cardholder=cardholder, card_number=number)
+        card = CardFactory.create(cardholder=cardholder, card_number=number)
         assert vault.card_account_data(card)["accountNumber"] == number
         logging.getLogger("portal.test").info("opened card %s for the payload", card)
         sign_in(client, cardholder.user.email)

@@ -16,7 +16,7 @@ from provisioning import refresh
 from provisioning.models import NetworkConfiguration, PushReceipt, PushRequest, TokenRequestor
 from tests import factories
 from tests.e2e.conftest import OUTCOME_PAGE, accessibility_violations, page_problems, screenshot, sign_in
-from tests.provisioning.factories import make_push
+from tests.provisioning.factories import PushFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -36,8 +36,10 @@ def wallets_ready(
 @pytest.fixture
 def alice(wallets_ready: NetworkConfiguration) -> Cardholder:
     cardholder: Cardholder = factories.CardholderFactory.create()
-    factories.make_card(cardholder=cardholder)
-    factories.make_card(cardholder=cardholder, card_number=factories.TEST_CARD_NUMBERS[1], product_name="Rewards")
+    factories.CardFactory.create(cardholder=cardholder)
+    factories.CardFactory.create(
+        cardholder=cardholder, card_number=factories.TEST_CARD_NUMBERS[1], product_name="Rewards"
+    )
     return cardholder
 
 
@@ -73,7 +75,7 @@ def test_two_cards_chosen_together_stay_two_through_the_step_up(page: Any, alice
 
 def _confirmed(card: Any, requestor: TokenRequestor, result: str, link: Any = None) -> None:
     """A push of `card` to `requestor` that came back with `result`, as if the cardholder had gone through it."""
-    push = make_push(card=card, token_requestor=requestor, state="redirected")
+    push = PushFactory.create(card=card, token_requestor=requestor, state="redirected")
     push.transition_to("returned")
     push.save()
     if link is not None:
@@ -89,7 +91,7 @@ def test_a_card_page_shows_each_wallet_once_and_marks_where_the_card_already_is(
     page: Any, wallets_ready: NetworkConfiguration
 ) -> None:
     minted = landing_link_mint(
-        card=factories.make_gift_card(), purpose="gift", recipient_email="sam@example.test", actor_label="test"
+        card=factories.GiftCardFactory.create(), purpose="gift", recipient_email="sam@example.test", actor_label="test"
     )
     demopay = TokenRequestor.objects.get(consumer_facing_name="DemoPay")
     _confirmed(minted.link.card, demopay, "APPROVED", minted.link)

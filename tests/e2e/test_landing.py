@@ -48,7 +48,7 @@ def wallets_ready(sandbox_network_config: NetworkConfiguration, live_server: Any
 @pytest.fixture
 def gift(wallets_ready: None, inbox: str) -> MintedLink:
     return landing_link_mint(
-        card=factories.make_gift_card(),
+        card=factories.GiftCardFactory.create(),
         purpose="gift",
         recipient_phone=SAM_PHONE,
         recipient_email="sam@example.test",

@@ -36,8 +36,10 @@ def wallets_ready(sandbox_network_config: NetworkConfiguration, live_server: Any
 @pytest.fixture
 def alice(wallets_ready: NetworkConfiguration) -> Cardholder:
     cardholder: Cardholder = factories.CardholderFactory.create()
-    factories.make_card(cardholder=cardholder)
-    factories.make_card(cardholder=cardholder, card_number=factories.TEST_CARD_NUMBERS[1], product_name="Rewards")
+    factories.CardFactory.create(cardholder=cardholder)
+    factories.CardFactory.create(
+        cardholder=cardholder, card_number=factories.TEST_CARD_NUMBERS[1], product_name="Rewards"
+    )
     return cardholder
 
 

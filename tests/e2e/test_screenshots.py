@@ -16,7 +16,7 @@ from provisioning import refresh
 from provisioning.models import NetworkConfiguration, PushReceipt, TokenRequestor
 from tests import factories
 from tests.e2e.conftest import accessibility_violations, page_problems, screenshot
-from tests.provisioning.factories import make_push
+from tests.provisioning.factories import PushFactory
 from users import step_up
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -50,14 +50,14 @@ def shown(sandbox_network_config: NetworkConfiguration, live_server: Any, settin
     refresh.token_requestors_refresh()
     TokenRequestor.objects.update(offered=True)
     cardholder: Cardholder = factories.CardholderFactory.create(preferred_locale="")
-    debit = factories.make_card(cardholder=cardholder)
-    factories.make_card(
+    debit = factories.CardFactory.create(cardholder=cardholder)
+    factories.CardFactory.create(
         cardholder=cardholder,
         card_number=factories.TEST_CARD_NUMBERS[1],
         product_name="Rewards Credit",
         product_kind="credit",
     )
-    push = make_push(
+    push = PushFactory.create(
         card=debit, token_requestor=TokenRequestor.objects.get(consumer_facing_name="DemoPay"), state="redirected"
     )
     push.transition_to("returned")
@@ -69,7 +69,7 @@ def shown(sandbox_network_config: NetworkConfiguration, live_server: Any, settin
     receipt.save()
     program = factories.ProgramFactory.create(name="Sunny Gifts", brand_colour="ember")
     gift = landing_link_mint(
-        card=factories.make_gift_card(program=program),
+        card=factories.GiftCardFactory.create(program=program),
         purpose="gift",
         recipient_email="sam@example.test",
         message="Happy birthday, Sam!",

@@ -14,8 +14,10 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def test_cardholder_signs_in_and_sees_masked_cards(page: Any, network_config: Any) -> None:
     cardholder: Cardholder = factories.CardholderFactory.create()
-    factories.make_card(cardholder=cardholder)
-    factories.make_card(cardholder=cardholder, card_number="5200828282828210", product_kind="gift", product_name="Gift")
+    factories.CardFactory.create(cardholder=cardholder)
+    factories.CardFactory.create(
+        cardholder=cardholder, card_number="5200828282828210", product_kind="gift", product_name="Gift"
+    )
 
     page.goto("/")
     assert accessibility_violations(page) == []

@@ -13,7 +13,7 @@ from provisioning import refresh
 from provisioning.models import NetworkConfiguration, TokenRequestor
 from tests import factories
 from tests.e2e.conftest import page_problems, screenshot, sign_in, totp_now
-from tests.provisioning.factories import make_push
+from tests.provisioning.factories import PushFactory
 from users.step_up import SESSION_KEY, SESSION_USER_KEY
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -31,7 +31,7 @@ def test_staff_disable_and_reorder_requestors_and_the_cardholder_page_follows(
     TokenRequestor.objects.filter(consumer_facing_name="DemoPay").update(display_order=1)
     TokenRequestor.objects.filter(consumer_facing_name="Sunday Store").update(display_order=2)
     cardholder: Cardholder = factories.CardholderFactory.create()
-    card = factories.make_card(cardholder=cardholder)
+    card = factories.CardFactory.create(cardholder=cardholder)
 
     # The cardholder, in a browser of their own, already stepped up (tested elsewhere).
     shopper_context = browser.new_context(base_url=live_server.url)
@@ -72,7 +72,7 @@ def test_staff_disable_and_reorder_requestors_and_the_cardholder_page_follows(
     assert after[0] == "Sunday Store"
 
     for _ in range(3):
-        make_push(card=card, token_requestor=store, state="redirected")
+        PushFactory.create(card=card, token_requestor=store, state="redirected")
     page.goto("/admin/dashboard/")
     page.get_by_role("heading", name=re.compile("Funnel")).wait_for()
     screenshot(page, "staff-dashboard")
@@ -90,7 +90,7 @@ def test_staff_send_a_gift_card_by_link_and_the_recipient_opens_it(
     browser: Any, live_server: Any, page: Any, sandbox_network_config: NetworkConfiguration, settings: Any
 ) -> None:
     settings.PORTAL_BASE_URL = live_server.url
-    gift = factories.make_gift_card()
+    gift = factories.GiftCardFactory.create()
     secret = generate_totp_secret()
     staff = factories.StaffUserFactory.create()
     TOTP.activate(staff, secret)

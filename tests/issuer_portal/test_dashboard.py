@@ -9,14 +9,14 @@ from cardholders.models import Card
 from provisioning.models import JobRun, PushReceipt
 from tests.factories import StaffUserFactory
 from tests.issuer_portal.helpers import staff_client
-from tests.provisioning.factories import make_push, make_token_requestor
+from tests.provisioning.factories import PushFactory, TokenRequestorFactory
 from users.models import User
 
 pytestmark = pytest.mark.django_db
 
 
 def _returned(card: Card, requestor: object, result: str) -> None:
-    push = make_push(card=card, token_requestor=requestor, state="redirected")  # type: ignore[arg-type]
+    push = PushFactory.create(card=card, token_requestor=requestor, state="redirected")
     push.redirected_at = timezone.now()
     push.transition_to("returned")
     push.returned_at = timezone.now()
@@ -29,10 +29,10 @@ def _returned(card: Card, requestor: object, result: str) -> None:
 
 
 def test_dashboard_draws_the_funnel_and_the_job_outcomes(staff_user: User, card: Card) -> None:
-    demopay = make_token_requestor(consumer_facing_name="DemoPay")
+    demopay = TokenRequestorFactory.create(consumer_facing_name="DemoPay")
     _returned(card, demopay, "APPROVED")
     _returned(card, demopay, "DECLINED")
-    make_push(card=card, token_requestor=demopay, state="pushed")
+    PushFactory.create(card=card, token_requestor=demopay, state="pushed")
     JobRun.objects.create(job="refresh_token_requestors").finish(state=JobRun.State.SUCCEEDED)
     JobRun.objects.create(job="expire_push_receipts").finish(state=JobRun.State.SUCCEEDED, counts={"expired": 4})
 
@@ -50,13 +50,13 @@ def test_dashboard_draws_the_funnel_and_the_job_outcomes(staff_user: User, card:
 
 
 def test_dashboard_gives_conversions_and_why_cards_were_not_added(staff_user: User, card: Card) -> None:
-    demopay = make_token_requestor(consumer_facing_name="DemoPay")
-    shop = make_token_requestor(consumer_facing_name="Sunday Store")
+    demopay = TokenRequestorFactory.create(consumer_facing_name="DemoPay")
+    shop = TokenRequestorFactory.create(consumer_facing_name="Sunday Store")
     _returned(card, demopay, "APPROVED")
     _returned(card, demopay, "DECLINED")
     _returned(card, demopay, "CANCELLED")
     _returned(card, shop, "DUPLICATE_REQUEST")
-    make_push(card=card, token_requestor=demopay, state="redirected")
+    PushFactory.create(card=card, token_requestor=demopay, state="redirected")
 
     page = staff_client(staff_user).get(reverse("admin:dashboard"), {"days": "7"}).content.decode()
 

@@ -11,7 +11,7 @@ from cardholders.models import Card
 from provisioning.models import PushRequest, TokenRequestor
 from tests.factories import TEST_CARD_NUMBERS, StaffUserFactory
 from tests.issuer_portal.helpers import staff_client
-from tests.provisioning.factories import make_push, make_token_requestor
+from tests.provisioning.factories import PushFactory, TokenRequestorFactory
 from users.models import User
 
 pytestmark = pytest.mark.django_db
@@ -28,7 +28,7 @@ def test_both_roles_exist_after_migrating() -> None:
 
 
 def test_operations_manage_requestors_but_cannot_read_the_audit_trail(card: Card) -> None:
-    requestor = make_token_requestor()
+    requestor = TokenRequestorFactory.create()
     client = staff_client(_member_of("Operations"))
     change = reverse("admin:provisioning_tokenrequestor_change", args=[requestor.pk])
     response = client.post(
@@ -41,7 +41,7 @@ def test_operations_manage_requestors_but_cannot_read_the_audit_trail(card: Card
 
 
 def test_auditors_read_everything_and_change_nothing(card: Card) -> None:
-    requestor = make_token_requestor()
+    requestor = TokenRequestorFactory.create()
     client = staff_client(_member_of("Auditor"))
     change = reverse("admin:provisioning_tokenrequestor_change", args=[requestor.pk])
     assert client.get(change).status_code == 200
@@ -82,7 +82,7 @@ def test_audit_trail_exports_as_csv_with_formulas_neutralised(staff_user: User) 
 
 
 def test_no_admin_page_shows_a_full_card_number(staff_user: User, card: Card) -> None:
-    push = make_push(card=card, state="redirected")
+    push = PushFactory.create(card=card, state="redirected")
     client = staff_client(staff_user)
     pages = [
         reverse("admin:cardholders_card_changelist"),
@@ -110,10 +110,10 @@ def test_list_pages_keep_their_query_count_as_rows_grow(staff_user: User, card: 
             assert client.get(reverse(url_name)).status_code == 200
         return len(captured)
 
-    make_push(card=card, state="redirected")
+    PushFactory.create(card=card, state="redirected")
     few = queries()
     for _ in range(8):
-        make_push(card=card, state="redirected")
+        PushFactory.create(card=card, state="redirected")
     assert PushRequest.objects.count() == 9
     assert queries() == few
 

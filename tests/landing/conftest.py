@@ -29,7 +29,7 @@ def offered_requestors(sandbox_network_config: NetworkConfiguration) -> NetworkC
 
 @pytest.fixture
 def gift_card(network_config: NetworkConfiguration) -> Card:
-    return factories.make_gift_card()
+    return factories.GiftCardFactory.create()
 
 
 @pytest.fixture

@@ -120,7 +120,7 @@ def test_only_an_active_card_without_an_account_holder_can_be_sent(gift_card: Ca
     gift_card.save()
     with pytest.raises(LandingError, match="active card"):
         landing_link_mint(card=gift_card, purpose="gift", recipient_email=SAM_EMAIL)
-    owned = factories.make_card(cardholder=cardholder, card_number=factories.TEST_CARD_NUMBERS[3])
+    owned = factories.CardFactory.create(cardholder=cardholder, card_number=factories.TEST_CARD_NUMBERS[3])
     with pytest.raises(LandingError, match="cardholder's account"):
         landing_link_mint(card=owned, purpose="gift", recipient_email=SAM_EMAIL)
 

@@ -299,7 +299,7 @@ class TestPushing:
     def test_a_link_for_one_card_never_reveals_another(
         self, gift_card: Card, verified_recipient: HttpsClient, minted: MintedLink, offered_requestors: object
     ) -> None:
-        other_card = factories.make_card(card_number=factories.TEST_CARD_NUMBERS[3], product_kind="gift")
+        other_card = factories.CardFactory.create(card_number=factories.TEST_CARD_NUMBERS[3], product_kind="gift")
         other = landing_link_mint(card=other_card, purpose="gift", recipient_email="kim@example.test")
         other_client = HttpsClient()
         other_client.get(token_path(other))

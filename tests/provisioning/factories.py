@@ -1,57 +1,70 @@
-import itertools
 import secrets
 from datetime import timedelta
+from typing import Any
 
+import factory
 from django.utils import timezone
+from factory.django import DjangoModelFactory
 
 from cardholders.models import Card
 from provisioning.models import DeviceEnvironment, PushReceipt, PushRequest, TokenRequestor
 from provisioning.receipts import receipt_digest
 
-_trids = itertools.count(50123456789)
+
+class TokenRequestorFactory(DjangoModelFactory[TokenRequestor]):
+    class Meta:
+        model = TokenRequestor
+
+    trid = factory.Sequence(lambda n: str(50123456789 + n))
+    name = "DemoPay Ltd"
+    consumer_facing_name = "DemoPay"
+    requestor_type = TokenRequestor.Type.WALLET
+    push_methods = factory.LazyFunction(lambda: [{"type": "WEB", "uri": "https://wallet.example/push"}])
+    supports_token_connect = True
 
 
-def make_token_requestor(**fields: object) -> TokenRequestor:
-    defaults: dict[str, object] = {
-        "trid": str(next(_trids)),
-        "name": "DemoPay Ltd",
-        "consumer_facing_name": "DemoPay",
-        "requestor_type": TokenRequestor.Type.WALLET,
-        "push_methods": [{"type": "WEB", "uri": "https://wallet.example/push"}],
-        "supports_token_connect": True,
-    }
-    defaults.update(fields)
-    return TokenRequestor.objects.create(**defaults)
+class PushFactory(DjangoModelFactory[PushRequest]):
+    """A push whose MDES call succeeded, with one issued receipt for `card`, created step by step (so every state it
+    passes through is a legal transition): `state` is started, pushed (the default) or redirected."""
 
+    class Meta:
+        model = PushRequest
 
-def make_push(
-    *, card: Card, token_requestor: TokenRequestor | None = None, state: str = "pushed", receipt: str | None = None
-) -> PushRequest:
-    """A push whose MDES call succeeded, with one issued receipt for `card`, created step by step."""
-    push = PushRequest.objects.create(
-        cardholder=card.cardholder,
-        token_requestor=token_requestor or make_token_requestor(),
-        channel=PushRequest.Channel.WEB,
-        device_environment=DeviceEnvironment.WEB,
-        locale="en_US",
-        network_environment="sandbox",
-        request_id=secrets.token_hex(16),
-        idempotency_key=secrets.token_hex(16),
-    )
-    receipt = receipt or "MCC-" + secrets.token_hex(16).upper()
-    PushReceipt.objects.create(
-        push=push,
-        card=card,
-        push_account_id="CA-" + secrets.token_hex(16),
-        state=PushReceipt.State.ISSUED,
-        receipt_digest=receipt_digest(receipt),
-        receipt_hint=f"MCC…{receipt[-4:]}",
-        expires_at=timezone.now() + timedelta(minutes=15),
-    )
-    if state != PushRequest.State.STARTED:
-        push.transition_to(PushRequest.State.PUSHED)
-        push.save()
-    if state == PushRequest.State.REDIRECTED:
-        push.transition_to(PushRequest.State.REDIRECTED)
-        push.save()
-    return push
+    @classmethod
+    def _create(
+        cls,
+        model_class: type[PushRequest],
+        *args: Any,
+        card: Card,
+        token_requestor: TokenRequestor | None = None,
+        state: str = "pushed",
+        receipt: str | None = None,
+        **fields: Any,
+    ) -> PushRequest:
+        push = PushRequest.objects.create(
+            cardholder=card.cardholder,
+            token_requestor=token_requestor or TokenRequestorFactory.create(),
+            channel=PushRequest.Channel.WEB,
+            device_environment=DeviceEnvironment.WEB,
+            locale="en_US",
+            network_environment="sandbox",
+            request_id=secrets.token_hex(16),
+            idempotency_key=secrets.token_hex(16),
+        )
+        receipt = receipt or "MCC-" + secrets.token_hex(16).upper()
+        PushReceipt.objects.create(
+            push=push,
+            card=card,
+            push_account_id="CA-" + secrets.token_hex(16),
+            state=PushReceipt.State.ISSUED,
+            receipt_digest=receipt_digest(receipt),
+            receipt_hint=f"MCC…{receipt[-4:]}",
+            expires_at=timezone.now() + timedelta(minutes=15),
+        )
+        if state != PushRequest.State.STARTED:
+            push.transition_to(PushRequest.State.PUSHED)
+            push.save()
+        if state == PushRequest.State.REDIRECTED:
+            push.transition_to(PushRequest.State.REDIRECTED)
+            push.save()
+        return push

@@ -9,7 +9,7 @@ from audit.models import AuditEvent
 from provisioning import tasks
 from provisioning.models import JobRun, TokenRequestor
 from tests.issuer_portal.helpers import staff_client
-from tests.provisioning.factories import make_token_requestor
+from tests.provisioning.factories import TokenRequestorFactory
 from users.models import User
 
 pytestmark = pytest.mark.django_db
@@ -37,7 +37,7 @@ def test_refresh_now_refuses_get(staff_user: User) -> None:
 
 def test_list_shows_the_last_refresh_and_staff_can_reorder_and_switch_off(staff_user: User) -> None:
     JobRun.objects.create(job="refresh_token_requestors").finish(state=JobRun.State.SUCCEEDED)
-    wallet = make_token_requestor(consumer_facing_name="DemoPay", offered=True, display_order=1)
+    wallet = TokenRequestorFactory.create(consumer_facing_name="DemoPay", offered=True, display_order=1)
     client = staff_client(staff_user)
     page = client.get(reverse("admin:provisioning_tokenrequestor_changelist")).content.decode()
     assert "Last refresh:" in page
@@ -63,7 +63,7 @@ def test_list_shows_the_last_refresh_and_staff_can_reorder_and_switch_off(staff_
 def test_a_retired_requestor_cannot_be_offered_through_the_admin(staff_user: User) -> None:
     from django.utils import timezone
 
-    retired = make_token_requestor(retired_at=timezone.now())
+    retired = TokenRequestorFactory.create(retired_at=timezone.now())
     response = staff_client(staff_user).post(
         reverse("admin:provisioning_tokenrequestor_change", args=[retired.pk]),
         {"offered": "on", "display_order": "0", "receipts_separator": ",", "signature_param_name": "signature"},
@@ -78,7 +78,7 @@ def test_enabled_account_ranges_are_shown_as_configured_not_with_their_zeros_str
 ) -> None:
     # MDES reports ranges padded with zeros to 19 digits; "510510510" is configured, ends in a zero, and must
     # not turn into "51051051" (which is a different, shorter range).
-    wallet = make_token_requestor(consumer_facing_name="DemoPay")
+    wallet = TokenRequestorFactory.create(consumer_facing_name="DemoPay")
     wallet.enabled_ranges.create(range_start="5105105100000000000")
     wallet.enabled_ranges.create(range_start="4000000000000000000")  # not one of ours: shown as MDES reports it
     page = staff_client(staff_user).get(reverse("admin:provisioning_tokenrequestor_change", args=[wallet.pk]))

@@ -10,13 +10,13 @@ from audit.models import AuditEvent
 from cardholders.models import Card
 from provisioning.expiry import RECEIPTS_EXPIRED, push_receipts_expire
 from provisioning.models import PushReceipt, PushRequest
-from tests.provisioning.factories import make_push
+from tests.provisioning.factories import PushFactory
 
 pytestmark = pytest.mark.django_db
 
 
 def test_sweep_expires_only_receipts_past_their_validity(card: Card) -> None:
-    push = make_push(card=card, state="redirected")
+    push = PushFactory.create(card=card, state="redirected")
     with time_machine.travel(timezone.now() + timedelta(minutes=14, seconds=59)):
         assert push_receipts_expire() == 0
     with time_machine.travel(timezone.now() + timedelta(minutes=15, seconds=1)):
@@ -32,7 +32,7 @@ def test_sweep_expires_only_receipts_past_their_validity(card: Card) -> None:
 
 
 def test_sweep_leaves_returned_pushes_alone(card: Card) -> None:
-    push = make_push(card=card, state="redirected")
+    push = PushFactory.create(card=card, state="redirected")
     receipt = push.receipts.get()
     receipt.transition_to(PushReceipt.State.USED)
     receipt.result = PushReceipt.Result.APPROVED
@@ -47,8 +47,8 @@ def test_sweep_leaves_returned_pushes_alone(card: Card) -> None:
 
 
 def test_sweep_fails_pushes_whose_process_died_before_mdes_answered(card: Card) -> None:
-    stuck = make_push(card=card, state="started")
-    fresh = make_push(card=card, token_requestor=stuck.token_requestor, state="started")
+    stuck = PushFactory.create(card=card, state="started")
+    fresh = PushFactory.create(card=card, token_requestor=stuck.token_requestor, state="started")
     PushRequest.objects.filter(pk=stuck.pk).update(created_at=timezone.now() - timedelta(minutes=11))
     push_receipts_expire()
     stuck.refresh_from_db()
@@ -62,7 +62,7 @@ def test_sweep_fails_pushes_whose_process_died_before_mdes_answered(card: Card) 
 
 
 def test_two_sweeps_never_audit_one_receipt_twice(card: Card) -> None:
-    make_push(card=card, state="redirected")
+    PushFactory.create(card=card, state="redirected")
     with time_machine.travel(timezone.now() + timedelta(minutes=16)):
         push_receipts_expire()
         push_receipts_expire()
@@ -73,7 +73,7 @@ def test_each_sweep_is_recorded_and_a_week_of_records_is_kept(card: Card) -> Non
     from provisioning.expiry import EXPIRY_JOB, expiry_run
     from provisioning.models import JobRun
 
-    make_push(card=card, state="redirected")
+    PushFactory.create(card=card, state="redirected")
     with time_machine.travel(timezone.now() - timedelta(days=8)):
         expiry_run()
     with time_machine.travel(timezone.now() + timedelta(minutes=16)):
@@ -84,7 +84,7 @@ def test_each_sweep_is_recorded_and_a_week_of_records_is_kept(card: Card) -> Non
 
 
 def test_a_sweep_audits_each_batch_of_receipts_once_with_its_count_and_each_push_it_closes(card: Card) -> None:
-    pushes = [make_push(card=card, state="redirected", receipt=f"MCC-BATCH-{number}") for number in range(5)]
+    pushes = [PushFactory.create(card=card, state="redirected", receipt=f"MCC-BATCH-{number}") for number in range(5)]
     with time_machine.travel(timezone.now() + timedelta(minutes=16)):
         assert push_receipts_expire(batch_size=2) == 5
     counts = AuditEvent.objects.filter(action=RECEIPTS_EXPIRED).values_list("after__count", flat=True)

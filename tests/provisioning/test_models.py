@@ -6,13 +6,13 @@ from django.db import IntegrityError, transaction
 from cardholders.models import Card
 from core.states import IllegalTransitionError
 from provisioning.models import PushReceipt, PushRequest
-from tests.provisioning.factories import make_push, make_token_requestor
+from tests.provisioning.factories import PushFactory, TokenRequestorFactory
 
 pytestmark = pytest.mark.django_db
 
 
 def test_push_moves_forward_along_the_funnel(card: Card) -> None:
-    push = make_push(card=card, state="redirected")
+    push = PushFactory.create(card=card, state="redirected")
     push.transition_to(PushRequest.State.RETURNED)
     push.save()
     push.refresh_from_db()
@@ -24,13 +24,13 @@ def test_push_moves_forward_along_the_funnel(card: Card) -> None:
     [("started", "redirected"), ("pushed", "started"), ("redirected", "failed")],
 )
 def test_push_refuses_illegal_transitions(card: Card, start: str, target: str) -> None:
-    push = make_push(card=card, state=start)
+    push = PushFactory.create(card=card, state=start)
     with pytest.raises(IllegalTransitionError):
         push.transition_to(target)
 
 
 def test_a_stray_assignment_cannot_skip_a_state_either(card: Card) -> None:
-    push = make_push(card=card, state="started")
+    push = PushFactory.create(card=card, state="started")
     push.state = PushRequest.State.RETURNED
     with pytest.raises(IllegalTransitionError):
         push.save()
@@ -38,7 +38,7 @@ def test_a_stray_assignment_cannot_skip_a_state_either(card: Card) -> None:
 
 
 def test_final_states_are_final(card: Card) -> None:
-    push = make_push(card=card)
+    push = PushFactory.create(card=card)
     push.transition_to(PushRequest.State.FAILED)
     push.save()
     reloaded = PushRequest.objects.get(pk=push.pk)
@@ -48,7 +48,7 @@ def test_final_states_are_final(card: Card) -> None:
 
 
 def test_a_push_is_created_only_in_its_initial_state(card: Card) -> None:
-    push = make_push(card=card)
+    push = PushFactory.create(card=card)
     push.pk = None
     push._state.adding = True
     del push._loaded_state
@@ -57,7 +57,7 @@ def test_a_push_is_created_only_in_its_initial_state(card: Card) -> None:
 
 
 def test_used_or_expired_receipts_never_go_back_to_issued(card: Card) -> None:
-    receipt = make_push(card=card).receipts.get()
+    receipt = PushFactory.create(card=card).receipts.get()
     receipt.transition_to(PushReceipt.State.EXPIRED)
     receipt.save()
     receipt = PushReceipt.objects.get(pk=receipt.pk)
@@ -67,14 +67,14 @@ def test_used_or_expired_receipts_never_go_back_to_issued(card: Card) -> None:
 
 
 def test_the_database_refuses_a_used_receipt_without_a_result(card: Card) -> None:
-    receipt = make_push(card=card).receipts.get()
+    receipt = PushFactory.create(card=card).receipts.get()
     with pytest.raises(IntegrityError), transaction.atomic():
         PushReceipt.objects.filter(pk=receipt.pk).update(state=PushReceipt.State.USED)
 
 
 def test_the_same_receipt_cannot_belong_to_two_pushes(card: Card) -> None:
-    first = make_push(card=card).receipts.get()
-    second = make_push(card=card, token_requestor=first.push.token_requestor).receipts.get()
+    first = PushFactory.create(card=card).receipts.get()
+    second = PushFactory.create(card=card, token_requestor=first.push.token_requestor).receipts.get()
     with pytest.raises(IntegrityError), transaction.atomic():
         PushReceipt.objects.filter(pk=second.pk).update(receipt_digest=first.receipt_digest)
 
@@ -83,4 +83,4 @@ def test_a_retired_token_requestor_cannot_be_offered(db: None) -> None:
     from django.utils import timezone
 
     with pytest.raises(IntegrityError), transaction.atomic():
-        make_token_requestor(offered=True, retired_at=timezone.now())
+        TokenRequestorFactory.create(offered=True, retired_at=timezone.now())

@@ -21,7 +21,7 @@ from provisioning.models import NetworkConfiguration, PushReceipt, PushRequest, 
 from provisioning.requestor_cache import token_requestors_changed
 from provisioning.selectors import MAX_CARDS_PER_PUSH
 from tests.csp import ALLOWED_SOURCES, HOSTILE_PUSH_METHODS, csp_added_form_action
-from tests.factories import TEST_CARD_NUMBERS, make_card
+from tests.factories import TEST_CARD_NUMBERS, CardFactory
 from tests.fixtures.sandbox_server import SandboxServer
 from tests.https_client import HttpsClient
 from tests.wallet import wallet_decides
@@ -177,7 +177,7 @@ def test_android_gets_the_app_uri_and_a_desktop_the_web_one(portal: Client, card
 
 
 def test_several_cards_go_to_a_merchant_that_takes_several(portal: Client, card: Card) -> None:
-    second = make_card(cardholder=card.cardholder, card_number=TEST_CARD_NUMBERS[1])
+    second = CardFactory.create(cardholder=card.cardholder, card_number=TEST_CARD_NUMBERS[1])
     choose = _choose(portal, [card, second]).content.decode()
     assert "Sunday Store" in choose
     assert "DemoPay" not in choose  # a single-card wallet is not offered for two cards
@@ -260,7 +260,7 @@ def test_an_expired_receipt_is_refused_by_the_wallet_and_reported(
 
 
 def test_cards_of_another_cardholder_cannot_be_pushed(portal: Client, card: Card) -> None:
-    other = make_card(cardholder=_stranger().cardholder, card_number=TEST_CARD_NUMBERS[3])
+    other = CardFactory.create(cardholder=_stranger().cardholder, card_number=TEST_CARD_NUMBERS[3])
     assert _choose(portal, [other]).status_code == 404
     assert _push(portal, [other], DEMOPAY).status_code == 404
 
@@ -290,14 +290,14 @@ def test_the_choose_page_keeps_its_query_count_as_requestors_grow(portal: Client
     from django.test.utils import CaptureQueriesContext
 
     from provisioning.models import EnabledAccountRange
-    from tests.provisioning.factories import make_token_requestor
+    from tests.provisioning.factories import TokenRequestorFactory
 
     assert _choose(portal, [card]).status_code == 200  # binds the step-up to the card: a session write, once
     token_requestors_changed()
     with CaptureQueriesContext(connection) as few:
         assert _choose(portal, [card]).status_code == 200
     for number in range(10):
-        extra = make_token_requestor(
+        extra = TokenRequestorFactory.create(
             consumer_facing_name=f"Extra {number}",
             offered=True,
             push_methods=[{"type": "WEB", "uri": "https://x.test/p"}],
@@ -320,7 +320,7 @@ def test_one_second_factor_covers_the_sessions_next_pushes_until_it_expires(
 ) -> None:
     """D6: card A, then B, then A again cost one code, not three; once the proof is older than its lifetime, the
     next push asks again (the proof is bound to this session and user: see test_no_push_without_…)."""
-    second = make_card(cardholder=card.cardholder, card_number=TEST_CARD_NUMBERS[1])
+    second = CardFactory.create(cardholder=card.cardholder, card_number=TEST_CARD_NUMBERS[1])
     for number, chosen in enumerate([card, second, card]):
         assert _choose(portal, [chosen]).status_code == 200
         assert _push(portal, [chosen], DEMOPAY, key=f"push-{number}")["Location"].startswith("http://127.0.0.1")

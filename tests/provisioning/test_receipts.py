@@ -18,15 +18,15 @@ from provisioning.expiry import push_receipts_expire
 from provisioning.mdes.callback import reported_result
 from provisioning.models import PushReceipt, PushRequest
 from provisioning.receipts import ReceiptUse, push_receipt_use, receipt_digest
-from tests.factories import CardholderFactory, NetworkConfigurationFactory, make_card
-from tests.provisioning.factories import make_push
+from tests.factories import CardFactory, CardholderFactory, NetworkConfigurationFactory
+from tests.provisioning.factories import PushFactory
 
 RECEIPT = "MCC-7E1A2B3C-0000-4000-8000-000000001234"
 
 
 @pytest.mark.django_db
 def test_first_use_records_the_result_and_the_second_sees_it_was_used(card: Card) -> None:
-    push = make_push(card=card, state="redirected", receipt=RECEIPT)
+    push = PushFactory.create(card=card, state="redirected", receipt=RECEIPT)
     assert push_receipt_use(push=push, receipt=RECEIPT, reported=reported_result("APPROVED"))[0] == ReceiptUse.USED
     outcome, receipt = push_receipt_use(push=push, receipt=RECEIPT, reported=reported_result("DECLINED"))
     assert outcome == ReceiptUse.ALREADY_USED
@@ -36,8 +36,8 @@ def test_first_use_records_the_result_and_the_second_sees_it_was_used(card: Card
 
 @pytest.mark.django_db
 def test_a_receipt_of_another_push_or_an_invented_one_is_unknown(card: Card) -> None:
-    push = make_push(card=card, state="redirected", receipt=RECEIPT)
-    other = make_push(card=card, token_requestor=push.token_requestor, state="redirected")
+    push = PushFactory.create(card=card, state="redirected", receipt=RECEIPT)
+    other = PushFactory.create(card=card, token_requestor=push.token_requestor, state="redirected")
     assert push_receipt_use(push=other, receipt=RECEIPT, reported=reported_result("APPROVED")) == (
         ReceiptUse.UNKNOWN,
         None,
@@ -50,7 +50,7 @@ def test_a_receipt_of_another_push_or_an_invented_one_is_unknown(card: Card) -> 
 
 @pytest.mark.django_db
 def test_unknown_result_codes_are_kept_as_unknown(card: Card) -> None:
-    push = make_push(card=card, state="redirected", receipt=RECEIPT)
+    push = PushFactory.create(card=card, state="redirected", receipt=RECEIPT)
     _, receipt = push_receipt_use(push=push, receipt=RECEIPT, reported=reported_result("<script>"))
     assert receipt is not None
     assert receipt.result == PushReceipt.Result.UNKNOWN
@@ -61,8 +61,10 @@ def test_expiry_is_enforced_when_used_even_if_no_sweeper_ever_ran(card: Card) ->
     """G2: usable at 14:59, refused at 15:01, with Celery nowhere in sight."""
     issued_at = timezone.now()
     with time_machine.travel(issued_at, tick=False):
-        usable = make_push(card=card, state="redirected", receipt=RECEIPT)
-        late = make_push(card=card, token_requestor=usable.token_requestor, state="redirected", receipt=RECEIPT + "9")
+        usable = PushFactory.create(card=card, state="redirected", receipt=RECEIPT)
+        late = PushFactory.create(
+            card=card, token_requestor=usable.token_requestor, state="redirected", receipt=RECEIPT + "9"
+        )
     with time_machine.travel(issued_at + timedelta(minutes=14, seconds=59), tick=False):
         assert (
             push_receipt_use(push=usable, receipt=RECEIPT, reported=reported_result("APPROVED"))[0] == ReceiptUse.USED
@@ -116,11 +118,13 @@ postgres_only = pytest.mark.skipif(
 @pytest.mark.django_db(transaction=True)
 def test_two_callbacks_racing_for_one_receipt_let_exactly_one_through(card: Card) -> None:
     """G1, with a canary: the naive read-then-write lets both through, so the test can tell the difference."""
-    naive_push = make_push(card=card, state="redirected", receipt=RECEIPT + "0")
+    naive_push = PushFactory.create(card=card, state="redirected", receipt=RECEIPT + "0")
     assert connection.vendor == "postgresql"
     assert _race(lambda: _naive_use(naive_push, RECEIPT + "0", pause=0.3)).count(ReceiptUse.USED) == 2
 
-    push = make_push(card=card, token_requestor=naive_push.token_requestor, state="redirected", receipt=RECEIPT)
+    push = PushFactory.create(
+        card=card, token_requestor=naive_push.token_requestor, state="redirected", receipt=RECEIPT
+    )
     outcomes = _race(
         lambda: push_receipt_use(push=push, receipt=RECEIPT, reported=reported_result("APPROVED"))[0], contenders=4
     )
@@ -136,7 +140,7 @@ class ReceiptLifecycle(RuleBasedStateMachine):
         self.savepoint.__enter__()
         self.clock = time_machine.travel(timezone.now(), tick=False)
         self.traveller = self.clock.start()
-        self.card = make_card(cardholder=CardholderFactory.create(), card_number="5105105105105100")
+        self.card = CardFactory.create(cardholder=CardholderFactory.create(), card_number="5105105105105100")
         self.receipts: dict[str, PushRequest] = {}
         self.used: set[str] = set()
 
@@ -147,7 +151,7 @@ class ReceiptLifecycle(RuleBasedStateMachine):
     @rule()
     def issue(self) -> None:
         value = f"MCC-{len(self.receipts):04d}-{time.monotonic_ns()}"
-        self.receipts[value] = make_push(card=self.card, state="redirected", receipt=value)
+        self.receipts[value] = PushFactory.create(card=self.card, state="redirected", receipt=value)
 
     @rule(pick=st.integers(min_value=0), result=st.sampled_from(["APPROVED", "DECLINED", "CANCELLED", "bogus"]))
     def use(self, pick: int, result: str) -> None:

@@ -13,9 +13,9 @@ from provisioning.devices import device_environment
 from provisioning.models import EnabledAccountRange, TokenRequestor
 from provisioning.requestor_cache import token_requestors_changed
 from provisioning.selectors import token_requestors_eligible
-from tests.factories import TEST_CARD_NUMBERS, make_card
+from tests.factories import TEST_CARD_NUMBERS, CardFactory
 from tests.issuer_portal.helpers import staff_client
-from tests.provisioning.factories import make_token_requestor
+from tests.provisioning.factories import TokenRequestorFactory
 from users.models import User
 
 pytestmark = pytest.mark.django_db
@@ -27,7 +27,7 @@ DESKTOP_UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/126.0 Sa
 
 def _requestor(name: str, methods: list[str], ranges: list[str], **fields: object) -> TokenRequestor:
     fields.setdefault("offered", True)
-    requestor = make_token_requestor(
+    requestor = TokenRequestorFactory.create(
         consumer_facing_name=name,
         push_methods=[{"type": t, "uri": f"https://{name.lower()}.example/{t.lower()}"} for t in methods],
         **fields,
@@ -57,7 +57,7 @@ def test_only_offered_live_requestors_enabled_for_the_card_and_usable_here_in_st
 
 
 def test_several_cards_only_where_the_requestor_takes_several_and_all_their_ranges(card: Card) -> None:
-    second = make_card(cardholder=card.cardholder, card_number=TEST_CARD_NUMBERS[1])
+    second = CardFactory.create(cardholder=card.cardholder, card_number=TEST_CARD_NUMBERS[1])
     ranges = [card.account_range_start, second.account_range_start]
     single = _requestor("Single Pay", ["WEB"], ranges)
     multi = _requestor("Multi Store", ["WEB"], ranges, supports_multiple_pushed_cards=True)

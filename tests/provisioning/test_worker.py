@@ -23,7 +23,7 @@ from audit.models import AuditEvent
 from cardholders.models import Card
 from provisioning.expiry import RECEIPTS_EXPIRED
 from provisioning.models import PushReceipt, PushRequest
-from tests.provisioning.factories import make_push
+from tests.provisioning.factories import PushFactory
 
 ROOT = Path(__file__).resolve().parents[2]
 VISIBILITY_TIMEOUT = 5
@@ -88,7 +88,7 @@ def _wait_until(condition: object, timeout: float) -> bool:
 def _due_receipts(card: Card, count: int) -> list[PushReceipt]:
     receipts = []
     for _ in range(count):
-        push = make_push(card=card, state="redirected")
+        push = PushFactory.create(card=card, state="redirected")
         receipt = push.receipts.get()
         receipt.expires_at = timezone.now() - timedelta(minutes=1)
         receipt.save()
@@ -203,7 +203,7 @@ def test_expiry_racing_callbacks_lets_each_receipt_end_one_way_only(card: Card, 
     pushes = {}
     for number in range(30):
         value = f"MCC-RACE-{number:04d}"
-        push = make_push(card=card, state="redirected", receipt=value)
+        push = PushFactory.create(card=card, state="redirected", receipt=value)
         PushReceipt.objects.filter(push=push).update(expires_at=expiry)
         pushes[value] = push
     outcomes: dict[str, ReceiptUse] = {}

@@ -14,7 +14,7 @@ from django.urls import reverse
 from cardholders.models import Card
 from provisioning.models import PushRequest
 from tests.https_client import HttpsClient
-from tests.provisioning.factories import make_push
+from tests.provisioning.factories import PushFactory
 from users.step_up import SESSION_KEY, SESSION_USER_KEY
 
 INVENTORY = Path(__file__).resolve().parents[2] / "security" / "script-inventory.toml"
@@ -60,7 +60,7 @@ def test_cardholder_pages_load_only_inventoried_scripts(card: Card) -> None:
     inventory = {entry["src"] for entry in tomllib.loads(INVENTORY.read_text()).get("script", [])}
     for entry in tomllib.loads(INVENTORY.read_text()).get("script", []):
         assert entry.get("justification"), entry
-    push = make_push(card=card, state="redirected")
+    push = PushFactory.create(card=card, state="redirected")
     parser = _Scripts()
     for page in _pages(HttpsClient(), push, card):
         parser.feed(page)

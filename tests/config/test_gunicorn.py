@@ -88,11 +88,15 @@ def test_gunicorn_serves_the_portal_and_logs_requests_without_query_strings(tmp_
             allow_redirects=False,
             timeout=5,
         )
+        # The worker writes its access line after the answer has gone out: wait for it before stopping gunicorn.
+        request_id = response.headers["X-Request-ID"]
+        deadline = time.monotonic() + 10
+        while not [r for r in access_records(log) if r["request_id"] == request_id] and time.monotonic() < deadline:
+            time.sleep(0.1)
     assert probe.status_code == 200
     assert probe.json() == {"status": "ok"}
     # Served over "HTTPS" as the trusted proxy said (no redirect): the view's own answer to a GET.
     assert response.status_code == 405
-    request_id = response.headers["X-Request-ID"]
 
     assert "SECRET-RECEIPT" not in log.read_text()
     (record,) = [r for r in access_records(log) if r["request_id"] == request_id]

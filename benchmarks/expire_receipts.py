@@ -3,9 +3,9 @@
 Prints the sweep's time and statement count beside the time of the bare SQL UPDATE that does the same marking
 (the goal: at most 1.2x of it). Run on a machine with PostgreSQL:
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/portal_bench .venv/bin/python benchmarks/expire_receipts.py
+    .venv/bin/python benchmarks/expire_receipts.py [--receipts 1000000]
 
-It drops and recreates the tables of that database: never point it at one holding data you want.
+It drops and recreates the tables of BENCH_DATABASE_URL (default: the `portal_perf_bench` database).
 """
 
 import argparse
@@ -16,6 +16,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
+
+from benchmarks.database import bench_database_url
+
+os.environ["DATABASE_URL"] = bench_database_url()
 
 import django
 
@@ -74,7 +78,7 @@ def main() -> None:
     parser.add_argument("--receipts", type=int, default=1_000_000)
     args = parser.parse_args()
     if connection.vendor != "postgresql":
-        raise SystemExit("This benchmark needs PostgreSQL: set DATABASE_URL=postgres://…")
+        raise SystemExit("This benchmark needs PostgreSQL: set BENCH_DATABASE_URL=postgres://…")
 
     timings: dict[str, float] = {}
     for run in ("bare UPDATE", "sweep"):

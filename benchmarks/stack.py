@@ -2,7 +2,7 @@
 hello-world URL), PostgreSQL, Redis, the MDES sandbox, demo data, and signed-in, stepped-up sessions.
 
 Not a benchmark itself: `pages.py` and `push.py` use it. It drops and recreates the tables of the database in
-BENCH_DATABASE_URL (default `postgres://postgres@127.0.0.1:5432/portal_perf_bench`).
+BENCH_DATABASE_URL (default `postgres://postgres@127.0.0.1:5432/portal_perf_bench`, created if missing).
 """
 
 import base64
@@ -23,6 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.database import bench_database_url  # noqa: E402
 from sandbox.keys import ensure_demo_keys  # noqa: E402 - benchmark tooling, like the demo, starts the sandbox
 
 HOST = "127.0.0.1"
@@ -57,7 +58,7 @@ def bench_env() -> dict[str, str]:
         "DJANGO_SECURE_COOKIES": "0",
         "DJANGO_SECURE_HSTS_SECONDS": "0",
         "DJANGO_TRUSTED_PROXY_COUNT": "1",  # the push benchmark gives each simulated cardholder its own address
-        "DATABASE_URL": os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/portal_perf_bench"),
+        "DATABASE_URL": bench_database_url(),
         "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9"),
         "DJANGO_CACHE_KEY_PREFIX": f"bench-{secrets.token_hex(4)}",
         "PORTAL_DEMO": "1",

@@ -21,8 +21,9 @@ from django.conf import settings
 from django.core.checks import CheckMessage, Error
 from django.db import DatabaseError
 
-from provisioning.mdes.client import TokenConnectClient, configured_path
+from provisioning.mdes.client import TokenConnectClient
 from provisioning.mdes.hosts import BaseUrlProblem, base_url_refusal, is_local_sandbox_host
+from provisioning.mdes.transport import configured_path
 from provisioning.models import NetworkConfiguration
 from provisioning.selectors import network_configuration_active
 

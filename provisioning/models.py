@@ -463,3 +463,97 @@ class HandoffLink(models.Model):
 
     def __str__(self) -> str:
         return f"Handoff link for user {self.user_id}"
+
+
+class CardToken(models.Model):
+    """A token of a card, as the network's Customer Service API last described it: where the card lives.
+
+    Written only from the network's answers (a search, or the answer to a lifecycle change), never from a browser.
+    `portal_suspenders` is the portal's own record of who asked it to suspend (real MDES records every Customer
+    Service call as the issuer's, so the network alone cannot tell a cardholder's suspension from the bank's).
+    """
+
+    class Status(models.TextChoices):
+        IN_PROGRESS = "U", _("Being set up")
+        ACTIVE = "A", _("Active")
+        SUSPENDED = "S", _("Suspended")
+        DELETED = "D", _("Removed")
+
+    class Party(models.TextChoices):
+        CARDHOLDER = "cardholder", _("you")
+        ISSUER = "issuer", _("your bank")
+        TOKEN_REQUESTOR = "token_requestor", _("the wallet or merchant")
+        NETWORK = "network", _("the card network")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    card = models.ForeignKey("cardholders.Card", on_delete=models.CASCADE, related_name="tokens")
+    token_requestor = models.ForeignKey(
+        TokenRequestor, null=True, blank=True, on_delete=models.SET_NULL, related_name="card_tokens"
+    )
+    trid = models.CharField("token requestor id", max_length=11, blank=True)
+    token_requestor_name = models.CharField(max_length=100, blank=True, help_text="As the network names it.")
+    token_unique_reference = models.CharField(
+        max_length=64,
+        unique=True,
+        validators=[RegexValidator(TOKEN_UNIQUE_REFERENCE_PATTERN, "1 to 64 letters, digits, - or _")],
+    )
+    status = models.CharField(max_length=1, choices=Status.choices)
+    status_at = models.DateTimeField(null=True, blank=True, help_text="Since when, as the network says.")
+    suspenders = models.JSONField(default=list, blank=True, help_text="The network's suspenders: I, W, C, P, M.")
+    portal_suspenders = models.JSONField(
+        default=list, blank=True, help_text="Who asked the portal to suspend: cardholder, issuer."
+    )
+    device_name = models.CharField(max_length=64, blank=True)
+    device_type = models.CharField(max_length=4, blank=True, help_text="The network's code: 21 phone, 23 watch, 25 PC.")
+    wallet_id = models.CharField(max_length=3, blank=True)
+    token_suffix = models.CharField(max_length=4, blank=True)
+    deleted_from_consumer_app = models.BooleanField(default=False)
+    first_seen_at = models.DateTimeField(auto_now_add=True)
+    checked_at = models.DateTimeField(help_text="When the network last described this token.")
+
+    class Meta:
+        ordering = ("card_id", "-status_at", "id")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(token_unique_reference__regex=TOKEN_UNIQUE_REFERENCE_PATTERN),
+                name="card_token_unique_reference_format",
+            ),
+            models.CheckConstraint(condition=Q(status__in=["U", "A", "S", "D"]), name="card_token_status_known"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.token_requestor_name or self.trid} ••{self.token_suffix} ({self.get_status_display()})"
+
+    @property
+    def suspended_by(self) -> frozenset[str]:
+        """Who holds a suspension, in the portal's words (Party). An issuer suspension the portal made for the
+        cardholder counts as the cardholder's; one it has no record of stays the issuer's."""
+        if self.status != self.Status.SUSPENDED:
+            return frozenset()
+        parties = {party for party in self.portal_suspenders if party in self.Party.values}
+        for code in self.suspenders:
+            if code == "C":
+                parties.add(self.Party.CARDHOLDER)
+            elif code == "I" and not parties:
+                parties.add(self.Party.ISSUER)
+            elif code == "W":
+                parties.add(self.Party.TOKEN_REQUESTOR)
+            elif code in ("P", "M"):
+                parties.add(self.Party.NETWORK)
+        return frozenset(parties or {self.Party.ISSUER})
+
+    @property
+    def is_live(self) -> bool:
+        return self.status != self.Status.DELETED and not self.deleted_from_consumer_app
+
+
+class CardTokenCheck(models.Model):
+    """When the network was last asked for all of a card's tokens, and whether it answered."""
+
+    card = models.OneToOneField("cardholders.Card", on_delete=models.CASCADE, related_name="token_check")
+    checked_at = models.DateTimeField(null=True, blank=True, help_text="The last answer.")
+    attempted_at = models.DateTimeField(null=True, blank=True, help_text="The last question.")
+    failure = models.CharField(max_length=200, blank=True, help_text="Why the last question got no answer.")
+
+    def __str__(self) -> str:
+        return f"tokens of card {self.card_id} checked {self.checked_at or 'never'}"

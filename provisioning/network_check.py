@@ -5,8 +5,10 @@ with APPROVED first. So a result read from a callback is only *reported*; the po
 which tokens the card has at that token requestor and keeps the network's answer as the outcome. A reported outcome
 the network contradicts is corrected and audited (`push.outcome_contradicted`).
 
-The check runs at the callback with a short timeout; when MDES cannot answer then, the periodic sweep
-(`receipt_network_checks_due`) tries again with backoff and, after the last attempt, records that it could not check.
+What the network says of the card's tokens at that requestor is kept as the card's token records
+(provisioning.tokens). The check runs at the callback with a short timeout; when MDES cannot answer then, the
+periodic sweep (`receipt_network_checks_due`) tries again with backoff and, after the last attempt, records that it
+could not check. A configuration the portal cannot use ends the check at once.
 """
 
 import logging
@@ -20,10 +22,10 @@ from audit.models import AuditEvent
 from audit.services import audit_event_record
 from cardholders import vault
 from provisioning.mdes.customer_service import CustomerServiceClient
-from provisioning.mdes.customer_service_types import AuditInfo, Token
-from provisioning.mdes.errors import MdesError
+from provisioning.mdes.customer_service_types import Token
+from provisioning.mdes.errors import MdesConfigurationError, MdesError
 from provisioning.models import NetworkCheck, PushReceipt
-from provisioning.selectors import network_configuration_active
+from provisioning.tokens import card_tokens_record, cardholder_reference, customer_service_client, self_service_audit
 
 logger = logging.getLogger(__name__)
 
@@ -48,11 +50,7 @@ def _network_result(reported: str, tokens: Iterable[Token]) -> str:
 
 def _tokens_at_requestor(client: CustomerServiceClient, receipt: PushReceipt) -> list[Token]:
     push = receipt.push
-    audit = AuditInfo.service(
-        # A pseudonymous reference: the cardholder's row id, or the push for a card handed out by landing link.
-        cardholder_reference=f"cardholder-{push.cardholder_id}" if push.cardholder_id else f"push-{push.public_id}",
-        organization=settings.PORTAL_ISSUER_NAME[:64],
-    )
+    audit = self_service_audit(cardholder_reference(cardholder_id=push.cardholder_id, push_public_id=push.public_id))
     if receipt.token_unique_reference:
         found = client.search_by_token_unique_reference(receipt.token_unique_reference, audit=audit).tokens
     else:
@@ -73,17 +71,14 @@ def receipt_network_check(receipt: PushReceipt, *, quick: bool = False) -> str:
     a cardholder is waiting (the callback), so MDES gets a short timeout and the sweep tries again later."""
     receipt.network_check_attempts += 1
     try:
-        config = network_configuration_active()
-        if config is None:
-            raise LookupError("no active network configuration")
-        seconds = settings.PROVISIONING_NETWORK_CHECK_TIMEOUT_SECONDS
-        client = CustomerServiceClient.from_configuration(
-            config, timeout=(min(seconds, 3.05), seconds) if quick else None
-        )
-        tokens = _tokens_at_requestor(client, receipt)
-    except (MdesError, LookupError, ValueError) as error:
-        logger.warning("Network check of receipt %s failed: %s", receipt.pk, type(error).__name__)
-        final = receipt.network_check_attempts >= settings.PROVISIONING_NETWORK_CHECK_ATTEMPTS
+        tokens = _tokens_at_requestor(customer_service_client(quick=quick), receipt)
+    except (MdesError, ValueError) as error:
+        # A configuration the portal cannot use (keys, an audit identity MDES would refuse) will not mend itself
+        # between attempts: it ends the check at once, loudly; an unavailable network is asked again later.
+        misconfigured = isinstance(error, MdesConfigurationError | ValueError)
+        log = logger.error if misconfigured else logger.warning
+        log("Network check of receipt %s failed: %s", receipt.pk, type(error).__name__)
+        final = misconfigured or receipt.network_check_attempts >= settings.PROVISIONING_NETWORK_CHECK_ATTEMPTS
         receipt.network_check = NetworkCheck.UNCHECKED if final else NetworkCheck.PENDING
         receipt.save(update_fields=["network_check", "network_check_attempts"])
         if final:
@@ -91,9 +86,14 @@ def receipt_network_check(receipt: PushReceipt, *, quick: bool = False) -> str:
                 action="push.outcome_unchecked",
                 target=receipt,
                 outcome=AuditEvent.Outcome.FAILURE,
-                detail=f"The network could not be asked after {receipt.network_check_attempts} attempts",
+                detail=(
+                    f"The network cannot be asked: {error}"
+                    if misconfigured
+                    else f"The network could not be asked after {receipt.network_check_attempts} attempts"
+                ),
             )
         return receipt.network_check
+    card_tokens_record(receipt.card, tokens)
     reported = receipt.reported_result or receipt.result
     confirmed = _network_result(reported, tokens)
     before = receipt.result

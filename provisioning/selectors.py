@@ -12,6 +12,7 @@ from cardholders.models import Card
 from provisioning.devices import usable_push_method_types
 from provisioning.models import (
     AccountRange,
+    CardToken,
     DeviceEnvironment,
     JobRun,
     NetworkConfiguration,
@@ -266,3 +267,11 @@ def token_requestor_chosen(value: str) -> TokenRequestor | None:
     """The token requestor a form names by its id, or None for anything else (blank, not a number, unknown)."""
     value = value.strip()
     return TokenRequestor.objects.filter(pk=int(value)).first() if value.isdigit() and len(value) < 19 else None
+
+
+def tokens_of_cards(cards: Sequence[Card]) -> dict[int, list[CardToken]]:
+    """The live and removed tokens of these cards, newest first, with their requestor and its logo (one query)."""
+    by_card: dict[int, list[CardToken]] = {card.pk: [] for card in cards}
+    for token in CardToken.objects.filter(card__in=cards).select_related("token_requestor__logo"):
+        by_card[token.card_id].append(token)
+    return by_card

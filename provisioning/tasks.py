@@ -8,8 +8,9 @@ from celery import shared_task
 from celery.contrib.django.task import DjangoTask
 from django.conf import settings
 
-from provisioning import expiry, network_check, refresh
-from provisioning.mdes.errors import MdesUnavailable
+from cardholders.models import Card
+from provisioning import expiry, network_check, refresh, tokens
+from provisioning.mdes.errors import MdesError, MdesUnavailable
 
 
 @shared_task(name="provisioning.expire_push_receipts", acks_late=True)
@@ -45,3 +46,35 @@ def refresh_token_requestors_if_due() -> bool:
 def check_push_outcomes() -> str:
     """Every minute: ask the network again about outcomes it could not confirm at the callback."""
     return f"{network_check.receipt_network_checks_due()} outcomes checked"
+
+
+@shared_task(
+    base=DjangoTask,  # delay_on_commit: "Check again" enqueues once its request committed
+    name="provisioning.refresh_card_tokens",
+    acks_late=True,  # idempotent: the network's answer replaces the records
+    autoretry_for=(MdesUnavailable,),
+    retry_backoff=60,
+    retry_backoff_max=1800,
+    retry_jitter=True,
+    max_retries=5,
+)
+def refresh_card_tokens(card_id: int) -> str:
+    card = Card.objects.filter(pk=card_id).first()
+    if card is None:
+        return "no such card"
+    check = tokens.card_tokens_refresh(card)
+    return f"checked at {check.checked_at:%Y-%m-%dT%H:%M:%S}"
+
+
+@shared_task(name="provisioning.refresh_card_tokens_due", acks_late=True)
+def refresh_card_tokens_due() -> str:
+    """Every ten minutes: the cards whose tokens the network described longest ago (bounded per run); a card the
+    network cannot answer for keeps its failure on record and comes round again at the next interval."""
+    cards = tokens.cards_due_for_token_refresh()
+    failed = 0
+    for card in cards:
+        try:
+            tokens.card_tokens_refresh(card)
+        except MdesError:
+            failed += 1
+    return f"{len(cards) - failed} cards refreshed, {failed} failed"

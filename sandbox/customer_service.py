@@ -15,9 +15,8 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from sandbox import gateway
 from sandbox.crypto import PayloadDecryptionError, decrypt_envelope
-from sandbox.mdes_api import number_after, signed_request
+from sandbox.mdes_api import gateway_rejection, number_after
 from sandbox.state import current_state as state
 from sandbox.tokens import SandboxToken
 
@@ -76,17 +75,9 @@ def _guarded(wrapper: str, handler: Callable[[dict[str, Any]], Response]) -> Res
             reason = _GATEWAY_REASONS.get(failure.status, "GATEWAY_ERROR")
             return error_response(failure.status, reason, "Failure forced through the control API", "Gateway")
         return error_response(failure.status, "INTERNAL_SERVICE_FAILURE", "Failure forced through the control API")
-    rejection = gateway.verify(
-        signed_request(),
-        client_keys=sandbox_state.client_keys_snapshot(),
-        now=sandbox_state.epoch(),
-        window_seconds=sandbox_state.config.timestamp_window_seconds,
-        remember_nonce=sandbox_state.remember_nonce,
-    )
+    rejection = gateway_rejection(sandbox_state)
     if rejection is not None:
-        response = jsonify(rejection.body())
-        response.status_code = rejection.status
-        return response
+        return rejection
     try:
         body = json.loads(request.get_data(cache=True))
     except ValueError:

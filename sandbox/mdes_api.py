@@ -71,6 +71,22 @@ def signed_request() -> gateway.SignedRequest:
     )
 
 
+def gateway_rejection(sandbox_state: SandboxState) -> Response | None:
+    """The gateway's answer to a request whose OAuth signature, key, timestamp or nonce it refuses, else None."""
+    rejection = gateway.verify(
+        signed_request(),
+        client_keys=sandbox_state.client_keys_snapshot(),
+        now=sandbox_state.epoch(),
+        window_seconds=sandbox_state.config.timestamp_window_seconds,
+        remember_nonce=sandbox_state.remember_nonce,
+    )
+    if rejection is None:
+        return None
+    response = jsonify(rejection.body())
+    response.status_code = rejection.status
+    return response
+
+
 def _forced_failure(rule: FailureRule) -> Response:
     if rule.shape == "gateway":
         reason = _GATEWAY_REASONS.get(rule.status, "GATEWAY_ERROR")
@@ -131,17 +147,9 @@ def _guarded(sandbox_state: SandboxState, handler: Callable[[Any], Response], bo
     failure = sandbox_state.take_failure()
     if failure is not None:
         return _forced_failure(failure)
-    rejection = gateway.verify(
-        signed_request(),
-        client_keys=sandbox_state.client_keys_snapshot(),
-        now=sandbox_state.epoch(),
-        window_seconds=sandbox_state.config.timestamp_window_seconds,
-        remember_nonce=sandbox_state.remember_nonce,
-    )
+    rejection = gateway_rejection(sandbox_state)
     if rejection is not None:
-        response = jsonify(rejection.body())
-        response.status_code = rejection.status
-        return response
+        return rejection
     if request.method == "POST" and not isinstance(body, dict):
         problem = Problem("INVALID_JSON", "The request body is not a JSON object")
         return mdes_error_response(sandbox_state.config.request_error_status, [problem], None)

@@ -321,6 +321,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": 60.0,
         "options": {"expires": 60},
     },
+    "refresh-card-tokens-due": {
+        # where each card lives: cards whose tokens were last described longer ago than the refresh interval
+        "task": "provisioning.refresh_card_tokens_due",
+        "schedule": 600.0,
+        "options": {"expires": 600},
+    },
     "purge-api-idempotency-records": {
         # stored Idempotency-Key answers: bodies dropped once their receipts expire, records after 24 hours
         "task": "api.purge_idempotency_records",
@@ -428,6 +434,9 @@ PROVISIONING_REFRESH_RETRY_BACKOFF_SECONDS = env.int("PROVISIONING_REFRESH_RETRY
 PROVISIONING_NETWORK_CHECK_TIMEOUT_SECONDS = env.float("PROVISIONING_NETWORK_CHECK_TIMEOUT_SECONDS", default=3.0)
 PROVISIONING_NETWORK_CHECK_ATTEMPTS = env.int("PROVISIONING_NETWORK_CHECK_ATTEMPTS", default=6)
 PROVISIONING_NETWORK_CHECK_BACKOFF_SECONDS = env.int("PROVISIONING_NETWORK_CHECK_BACKOFF_SECONDS", default=30)
+# How old the network's description of a card's tokens may grow before the background asks again (cards with a
+# token or a returned push only); every push and the cardholder's "Check again" refresh it too.
+PROVISIONING_TOKEN_REFRESH_INTERVAL_SECONDS = env.int("PROVISIONING_TOKEN_REFRESH_INTERVAL_SECONDS", default=6 * 3600)
 # Whether a token requestor MDES lists for the first time is offered to cardholders before staff review it.
 PROVISIONING_OFFER_NEW_TOKEN_REQUESTORS = env.bool("PROVISIONING_OFFER_NEW_TOKEN_REQUESTORS", default=False)
 

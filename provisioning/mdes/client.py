@@ -39,20 +39,19 @@ from provisioning.mdes.errors import (
     ErrorDetail,
     MdesApplicationError,
     MdesConfigurationError,
-    MdesGatewayError,
-    MdesOutcomeUnknown,
     MdesProtocolError,
-    MdesUnavailable,
 )
 from provisioning.mdes.transport import (
     DEFAULT_CONNECT_RETRIES,
     DEFAULT_TIMEOUT,
+    Answer,
+    Credentials,
     SignedTransport,
-    configured_path,
-    configured_timeout,
+    envelope_errors,
+    error_summary,
+    json_object,
     observed_call,
-    signing_key,
-    signing_key_password,
+    raise_refusal,
 )
 from provisioning.mdes.transport import (
     MAX_RESPONSE_BYTES as MAX_RESPONSE_BYTES,  # re-exported: part of this module's public API
@@ -122,26 +121,6 @@ def _format_timestamp(moment: datetime) -> str:
     return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 
 
-def _gateway_errors(payload: object) -> tuple[ErrorDetail, ...]:
-    if not isinstance(payload, dict) or not isinstance(payload.get("Errors"), dict):
-        return ()
-    items = payload["Errors"].get("Error")
-    if isinstance(items, dict):
-        items = [items]
-    if not isinstance(items, list):
-        return ()
-    return tuple(
-        ErrorDetail(
-            source=str(item.get("Source", "")),
-            reason_code=str(item.get("ReasonCode", "")),
-            description=str(item.get("Description", "")),
-            recoverable=item.get("Recoverable") if isinstance(item.get("Recoverable"), bool) else None,
-        )
-        for item in items
-        if isinstance(item, dict)
-    )
-
-
 def _mdes_errors(payload: object) -> tuple[ErrorDetail, ...]:
     if not isinstance(payload, dict) or not isinstance(payload.get("errors"), list):
         return ()
@@ -149,10 +128,6 @@ def _mdes_errors(payload: object) -> tuple[ErrorDetail, ...]:
         return error_details(payload["errors"])
     except MdesProtocolError:
         return ()
-
-
-def _summary(errors: Sequence[ErrorDetail]) -> str:
-    return "; ".join(f"{error.reason_code} ({error.description})" for error in errors) or "no details"
 
 
 def _decode_jws_payload(token: str) -> dict[str, Any]:
@@ -211,16 +186,9 @@ class TokenConnectClient:
     @classmethod
     def from_configuration(cls, config: NetworkConfiguration) -> "TokenConnectClient":
         """A client for `config`; the .p12 password comes from the environment variable the config names."""
-        password = signing_key_password(config.signing_key_password_env)
         return cls(
             base_url=config.base_url,
-            environment=config.environment,
-            consumer_key=config.consumer_key,
-            signing_key=signing_key(configured_path(config.signing_key_path), password),
-            encryption_certificate_path=configured_path(config.encryption_certificate_path),
-            encryption_key_fingerprint=config.encryption_key_fingerprint or None,
-            timeout=configured_timeout(),
-            connect_retries=int(settings.MDES_CONNECT_RETRIES),
+            **Credentials.of(config).as_arguments(),
             data_valid_for=timedelta(minutes=float(settings.MDES_PAYLOAD_VALIDITY_MINUTES)),
         )
 
@@ -375,49 +343,23 @@ class TokenConnectClient:
                 lost_answer="after the push was sent: whether it issued receipts is unknown",
             )
             answered(answer.status)
-            return self._decode(answer.status, answer.content, answer.log_extra, idempotent)
+            return self._decode(answer, idempotent)
 
     @staticmethod
-    def _decode(status: int, content: bytes, log_extra: dict[str, Any], idempotent: bool) -> dict[str, Any]:
-        try:
-            payload = json.loads(content)
-        except ValueError:
-            payload = None
-        if 200 <= status < 300:
-            if not isinstance(payload, dict):
-                raise MdesProtocolError("MDES answered with a body that is not a JSON object", status=status)
-            return payload
-        gateway, application = _gateway_errors(payload), _mdes_errors(payload)
-        errors = gateway or application
-        logger.warning("MDES refused: %s", ", ".join(e.reason_code for e in errors) or status, extra=log_extra)
-        if status >= 500 and not idempotent:
-            # A 5xx does not say how far MDES got: it may have issued the receipts before failing.
-            raise MdesOutcomeUnknown(
-                f"MDES failed on the push (HTTP {status}): {_summary(errors)}; whether it issued receipts is unknown",
-                status=status,
-                errors=errors,
-            )
-        if status >= 500 or status == 429:
-            raise MdesUnavailable(
-                f"MDES is unavailable (HTTP {status}): {_summary(errors)}", status=status, errors=errors
-            )
-        if 300 <= status < 400:
-            raise MdesProtocolError(
-                f"MDES answered with a redirect (HTTP {status}), which is never followed", status=status
-            )
-        if gateway:
-            raise MdesGatewayError(
-                f"The Mastercard gateway refused the call: {_summary(gateway)}", status=status, errors=gateway
-            )
-        if application:
-            response_id = payload.get("responseId") if isinstance(payload, dict) else None
-            raise MdesApplicationError(
-                f"MDES refused the request: {_summary(application)}",
-                status=status,
-                errors=application,
-                response_id=response_id if isinstance(response_id, str) else None,
-            )
-        raise MdesProtocolError(f"MDES answered HTTP {status} without a readable error", status=status)
+    def _decode(answer: Answer, idempotent: bool) -> dict[str, Any]:
+        payload = answer.json()
+        if 200 <= answer.status < 300:
+            return json_object(answer, payload)
+        gateway, application = envelope_errors(payload), _mdes_errors(payload)
+        response_id = payload.get("responseId") if isinstance(payload, dict) else None
+        raise_refusal(
+            answer,
+            errors=gateway or application,
+            gateway=gateway,
+            idempotent=idempotent,
+            unknown_outcome="whether it issued receipts is unknown",
+            response_id=response_id if isinstance(response_id, str) else None,
+        )
 
     @staticmethod
     def _result_list(payload: dict[str, Any], key: str, request_id: str | None) -> list[Any]:
@@ -428,7 +370,7 @@ class TokenConnectClient:
             if errors:
                 response_id = payload.get("responseId")
                 raise MdesApplicationError(
-                    f"MDES refused the request: {_summary(errors)}",
+                    f"MDES refused the request: {error_summary(errors)}",
                     status=200,
                     errors=errors,
                     response_id=response_id if isinstance(response_id, str) else None,

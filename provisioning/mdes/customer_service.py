@@ -18,7 +18,6 @@ MDES_CS_CARDHOLDER_REFERENCE_IN ["CommentText"]: where a self-service call puts 
 [INFERRED] CommentText (calls without a comment then carry the service identity alone) or "UserName".
 """
 
-import json
 import logging
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
@@ -52,25 +51,17 @@ from provisioning.mdes.customer_service_types import (
     reason,
     status_history_from_json,
 )
-from provisioning.mdes.errors import (
-    ErrorDetail,
-    MdesApplicationError,
-    MdesConfigurationError,
-    MdesGatewayError,
-    MdesOutcomeUnknown,
-    MdesProtocolError,
-    MdesUnavailable,
-)
+from provisioning.mdes.errors import MdesApplicationError, MdesConfigurationError, MdesProtocolError
 from provisioning.mdes.transport import (
     DEFAULT_CONNECT_RETRIES,
     DEFAULT_TIMEOUT,
     Answer,
+    Credentials,
     SignedTransport,
-    configured_path,
-    configured_timeout,
+    envelope_errors,
+    json_object,
     observed_call,
-    signing_key,
-    signing_key_password,
+    raise_refusal,
 )
 from provisioning.models import NetworkConfiguration
 
@@ -108,31 +99,6 @@ def search_encryption_settings(certificate_path: str, fingerprint: str | None = 
     if fingerprint:
         config["encryptionCertificateFingerprint"] = fingerprint
     return config
-
-
-def _errors(payload: object) -> tuple[ErrorDetail, ...]:
-    if not isinstance(payload, dict) or not isinstance(payload.get("Errors"), dict):
-        return ()
-    items = payload["Errors"].get("Error")
-    if isinstance(items, dict):
-        items = [items]
-    if not isinstance(items, list):
-        return ()
-    return tuple(
-        ErrorDetail(
-            source=str(item.get("Source", "")),
-            reason_code=str(item.get("ReasonCode", "")),
-            description=str(item.get("Description", "")),
-            recoverable=item.get("Recoverable") if isinstance(item.get("Recoverable"), bool) else None,
-            error_code=str(item["ErrorCode"]) if item.get("ErrorCode") is not None else None,
-        )
-        for item in items
-        if isinstance(item, dict)
-    )
-
-
-def _summary(errors: tuple[ErrorDetail, ...]) -> str:
-    return "; ".join(f"{error.reason_code} ({error.description})" for error in errors) or "no details"
 
 
 class CustomerServiceClient:
@@ -177,16 +143,12 @@ class CustomerServiceClient:
     def from_configuration(
         cls, config: NetworkConfiguration, *, timeout: tuple[float, float] | None = None
     ) -> "CustomerServiceClient":
-        password = signing_key_password(config.signing_key_password_env)
+        arguments = Credentials.of(config).as_arguments()
+        if timeout is not None:
+            arguments["timeout"] = timeout
         return cls(
             base_url=config.effective_customer_service_base_url,
-            environment=config.environment,
-            consumer_key=config.consumer_key,
-            signing_key=signing_key(configured_path(config.signing_key_path), password),
-            encryption_certificate_path=configured_path(config.encryption_certificate_path),
-            encryption_key_fingerprint=config.encryption_key_fingerprint or None,
-            timeout=timeout or configured_timeout(),
-            connect_retries=int(settings.MDES_CONNECT_RETRIES),
+            **arguments,
             cardholder_reference_in=str(settings.MDES_CS_CARDHOLDER_REFERENCE_IN),
         )
 
@@ -351,36 +313,15 @@ class CustomerServiceClient:
 
     @staticmethod
     def _decode_answer(answer: Answer, *, idempotent: bool) -> dict[str, Any]:
-        status = answer.status
-        try:
-            payload = json.loads(answer.content)
-        except ValueError:
-            payload = None
-        errors = _errors(payload)
-        if 200 <= status < 300 and isinstance(payload, dict) and not errors:
-            return payload
-        if 200 <= status < 300 and not errors:
-            raise MdesProtocolError("MDES answered with a body that is not a JSON object", status=status)
-        logger.warning("MDES refused: %s", ", ".join(e.reason_code for e in errors) or status, extra=answer.log_extra)
-        gateway = tuple(error for error in errors if error.source.lower() == "gateway")
-        if status >= 500 and not idempotent:
-            raise MdesOutcomeUnknown(
-                f"MDES failed (HTTP {status}): {_summary(errors)}; whether it applied the change is unknown",
-                status=status,
-                errors=errors,
-            )
-        if status >= 500 or status == 429:
-            raise MdesUnavailable(
-                f"MDES is unavailable (HTTP {status}): {_summary(errors)}", status=status, errors=errors
-            )
-        if 300 <= status < 400:
-            raise MdesProtocolError(
-                f"MDES answered with a redirect (HTTP {status}), which is never followed", status=status
-            )
-        if gateway:
-            raise MdesGatewayError(
-                f"The Mastercard gateway refused the call: {_summary(gateway)}", status=status, errors=gateway
-            )
-        if errors:
-            raise MdesApplicationError(f"MDES refused the request: {_summary(errors)}", status=status, errors=errors)
-        raise MdesProtocolError(f"MDES answered HTTP {status} without a readable error", status=status)
+        """Refusals come as errors in the envelope, with any status, 200 included."""
+        payload = answer.json()
+        errors = envelope_errors(payload)
+        if 200 <= answer.status < 300 and not errors:
+            return json_object(answer, payload)
+        raise_refusal(
+            answer,
+            errors=errors,
+            gateway=tuple(error for error in errors if error.source.lower() == "gateway"),
+            idempotent=idempotent,
+            unknown_outcome="whether it applied the change is unknown",
+        )

@@ -4,8 +4,9 @@ Transport discipline: one requests Session, connect and read timeouts on every c
 never followed, retries only for connection failures (the request never left), the base URL's host on the
 allow-list of its environment (provisioning.mdes.hosts) and every call pinned to it, and an answer body of at most
 MAX_RESPONSE_BYTES that must arrive within the read timeout once its headers have. Every call is OAuth 1.0a-signed
-with Mastercard's own signer over exactly the bytes sent. Decoding the answer is each client's own business: the
-two APIs have different error envelopes.
+with Mastercard's own signer over exactly the bytes sent. The two APIs read their successful answers and their
+application errors differently; what a refusal means (unavailable, outcome unknown, gateway, application) is the
+same for both and decided here (`raise_refusal`).
 """
 
 import enum
@@ -19,7 +20,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
 import requests
@@ -35,13 +36,17 @@ from urllib3.util.retry import Retry
 
 from core.metrics import MDES_ERRORS, MDES_REQUEST_SECONDS
 from provisioning.mdes.errors import (
+    ErrorDetail,
+    MdesApplicationError,
     MdesConfigurationError,
     MdesError,
+    MdesGatewayError,
     MdesOutcomeUnknown,
     MdesProtocolError,
     MdesUnavailable,
 )
 from provisioning.mdes.hosts import base_url_refusal
+from provisioning.models import NetworkConfiguration
 
 logger = logging.getLogger(__name__)
 
@@ -141,6 +146,121 @@ class Answer:
     status: int
     content: bytes
     log_extra: dict[str, Any]
+
+    def json(self) -> object:
+        """The body as JSON, or None when it is not JSON."""
+        try:
+            return json.loads(self.content)
+        except ValueError:
+            return None
+
+
+def envelope_errors(payload: object) -> tuple[ErrorDetail, ...]:
+    """`{"Errors": {"Error": [...]}}` (or a single Error object): the gateway's envelope, which the Customer Service
+    API also uses for its own refusals."""
+    if not isinstance(payload, dict) or not isinstance(payload.get("Errors"), dict):
+        return ()
+    items = payload["Errors"].get("Error")
+    if isinstance(items, dict):
+        items = [items]
+    if not isinstance(items, list):
+        return ()
+    return tuple(
+        ErrorDetail(
+            source=str(item.get("Source", "")),
+            reason_code=str(item.get("ReasonCode", "")),
+            description=str(item.get("Description", "")),
+            recoverable=item.get("Recoverable") if isinstance(item.get("Recoverable"), bool) else None,
+            error_code=str(item["ErrorCode"]) if item.get("ErrorCode") is not None else None,
+        )
+        for item in items
+        if isinstance(item, dict)
+    )
+
+
+def error_summary(errors: tuple[ErrorDetail, ...]) -> str:
+    return "; ".join(f"{error.reason_code} ({error.description})" for error in errors) or "no details"
+
+
+def json_object(answer: Answer, payload: object) -> dict[str, Any]:
+    if not isinstance(payload, dict):
+        raise MdesProtocolError("MDES answered with a body that is not a JSON object", status=answer.status)
+    return payload
+
+
+def raise_refusal(
+    answer: Answer,
+    *,
+    errors: tuple[ErrorDetail, ...],
+    gateway: tuple[ErrorDetail, ...],
+    idempotent: bool,
+    unknown_outcome: str,
+    response_id: str | None = None,
+) -> NoReturn:
+    """The error an answer that is not a success stands for. `errors`: all the errors it carries; `gateway`: those
+    of the gateway, which win; `unknown_outcome`: what a 5xx leaves unknown for a call that is not idempotent (a
+    5xx does not say how far MDES got)."""
+    status = answer.status
+    logger.warning("MDES refused: %s", ", ".join(e.reason_code for e in errors) or status, extra=answer.log_extra)
+    if status >= 500 and not idempotent:
+        raise MdesOutcomeUnknown(
+            f"MDES failed (HTTP {status}): {error_summary(errors)}; {unknown_outcome}", status=status, errors=errors
+        )
+    if status >= 500 or status == 429:
+        raise MdesUnavailable(
+            f"MDES is unavailable (HTTP {status}): {error_summary(errors)}", status=status, errors=errors
+        )
+    if 300 <= status < 400:
+        raise MdesProtocolError(
+            f"MDES answered with a redirect (HTTP {status}), which is never followed", status=status
+        )
+    if gateway:
+        raise MdesGatewayError(
+            f"The Mastercard gateway refused the call: {error_summary(gateway)}", status=status, errors=gateway
+        )
+    if errors:
+        raise MdesApplicationError(
+            f"MDES refused the request: {error_summary(errors)}",
+            status=status,
+            errors=errors,
+            response_id=response_id,
+        )
+    raise MdesProtocolError(f"MDES answered HTTP {status} without a readable error", status=status)
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """What both clients take from a NetworkConfiguration: the consumer key, the signing key (its password from
+    the environment variable the configuration names) and the encryption certificate."""
+
+    environment: str
+    consumer_key: str
+    signing_key: rsa.RSAPrivateKey
+    encryption_certificate_path: str
+    encryption_key_fingerprint: str | None
+
+    @classmethod
+    def of(cls, config: NetworkConfiguration) -> "Credentials":
+        password = signing_key_password(config.signing_key_password_env)
+        return cls(
+            environment=config.environment,
+            consumer_key=config.consumer_key,
+            signing_key=signing_key(configured_path(config.signing_key_path), password),
+            encryption_certificate_path=configured_path(config.encryption_certificate_path),
+            encryption_key_fingerprint=config.encryption_key_fingerprint or None,
+        )
+
+    def as_arguments(self) -> dict[str, Any]:
+        """The keyword arguments both clients' constructors take, with the configured timeouts and retries."""
+        return {
+            "environment": self.environment,
+            "consumer_key": self.consumer_key,
+            "signing_key": self.signing_key,
+            "encryption_certificate_path": self.encryption_certificate_path,
+            "encryption_key_fingerprint": self.encryption_key_fingerprint,
+            "timeout": configured_timeout(),
+            "connect_retries": int(settings.MDES_CONNECT_RETRIES),
+        }
 
 
 class SignedTransport:

@@ -11,6 +11,10 @@ from typing import Any
 import pytest
 from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 
+from cardholders.models import Cardholder
+from provisioning import refresh
+from provisioning.models import NetworkConfiguration, TokenRequestor
+from tests import factories
 from tests.factories import TEST_PASSWORD
 
 CHROMIUM = os.environ.get("PORTAL_CHROMIUM", "/usr/bin/chromium")
@@ -95,6 +99,30 @@ def page(browser: Any, live_server: Any, plain_http_settings: Any) -> Iterator[A
     page.console_errors = console_errors
     yield page
     context.close()
+
+
+@pytest.fixture
+def wallets_ready(
+    sandbox_network_config: NetworkConfiguration, live_server: Any, settings: Any
+) -> NetworkConfiguration:
+    """The sandbox's token requestors refreshed and all offered; callbacks and landing links point here."""
+    settings.PORTAL_BASE_URL = live_server.url
+    sandbox_network_config.callback_base_url = live_server.url
+    sandbox_network_config.save()
+    refresh.token_requestors_refresh()
+    TokenRequestor.objects.update(offered=True)
+    return sandbox_network_config
+
+
+@pytest.fixture
+def alice(wallets_ready: NetworkConfiguration) -> Cardholder:
+    """A cardholder with two cards (Everyday Debit and Rewards) and wallets to put them in."""
+    cardholder: Cardholder = factories.CardholderFactory.create()
+    factories.CardFactory.create(cardholder=cardholder)
+    factories.CardFactory.create(
+        cardholder=cardholder, card_number=factories.TEST_CARD_NUMBERS[1], product_name="Rewards"
+    )
+    return cardholder
 
 
 def page_problems(page: Any) -> list[str]:

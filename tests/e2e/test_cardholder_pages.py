@@ -12,35 +12,12 @@ from django.utils.formats import date_format
 from cardholders.models import Cardholder
 from landing.models import LandingPush
 from landing.services import landing_link_mint
-from provisioning import refresh
 from provisioning.models import NetworkConfiguration, PushReceipt, PushRequest, TokenRequestor
 from tests import factories
 from tests.e2e.conftest import OUTCOME_PAGE, accessibility_violations, page_problems, screenshot, sign_in
 from tests.provisioning.factories import PushFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def wallets_ready(
-    sandbox_network_config: NetworkConfiguration, live_server: Any, settings: Any
-) -> NetworkConfiguration:
-    settings.PORTAL_BASE_URL = live_server.url  # landing links point here
-    sandbox_network_config.callback_base_url = live_server.url
-    sandbox_network_config.save()
-    refresh.token_requestors_refresh()
-    TokenRequestor.objects.update(offered=True)
-    return sandbox_network_config
-
-
-@pytest.fixture
-def alice(wallets_ready: NetworkConfiguration) -> Cardholder:
-    cardholder: Cardholder = factories.CardholderFactory.create()
-    factories.CardFactory.create(cardholder=cardholder)
-    factories.CardFactory.create(
-        cardholder=cardholder, card_number=factories.TEST_CARD_NUMBERS[1], product_name="Rewards"
-    )
-    return cardholder
 
 
 def _confirm_by_email(page: Any) -> None:

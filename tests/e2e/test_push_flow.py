@@ -13,7 +13,6 @@ from django.core import mail
 from django.utils import timezone
 
 from cardholders.models import Cardholder
-from provisioning import refresh
 from provisioning.models import NetworkConfiguration, PushRequest, TokenRequestor
 from tests import factories
 from tests.e2e.conftest import OUTCOME_PAGE, accessibility_violations, page_problems, screenshot, sign_in, tab_to
@@ -22,25 +21,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 ANDROID = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 Chrome/126.0 Mobile Safari/537.36"
 IPHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 Version/17.5 Mobile/15E148"
-
-
-@pytest.fixture
-def wallets_ready(sandbox_network_config: NetworkConfiguration, live_server: Any) -> NetworkConfiguration:
-    sandbox_network_config.callback_base_url = live_server.url
-    sandbox_network_config.save()
-    refresh.token_requestors_refresh()
-    TokenRequestor.objects.update(offered=True)
-    return sandbox_network_config
-
-
-@pytest.fixture
-def alice(wallets_ready: NetworkConfiguration) -> Cardholder:
-    cardholder: Cardholder = factories.CardholderFactory.create()
-    factories.CardFactory.create(cardholder=cardholder)
-    factories.CardFactory.create(
-        cardholder=cardholder, card_number=factories.TEST_CARD_NUMBERS[1], product_name="Rewards"
-    )
-    return cardholder
 
 
 def _step_up_by_email(page: Any, name: str) -> None:

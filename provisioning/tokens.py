@@ -246,8 +246,11 @@ def token_suspend(
     token: CardToken, *, actor: TokenActor, reason_code: str | None = None, comment: str | None = None
 ) -> CardToken:
     _may_change(token, actor)
-    if token.status != Status.ACTIVE or not token.is_live:
+    # The bank may add its suspension to the cardholder's (so that they cannot lift it alone), and the other way.
+    if token.status not in (Status.ACTIVE, Status.SUSPENDED) or not token.is_live:
         raise TokenChangeRefused(_("Only an active card can be paused."), code="token_state")
+    if actor.party in token.suspended_by:
+        raise TokenChangeRefused(_("This card is already paused."), code="token_state")
     code = _reason(reason_code, SuspendReason.OTHER, SuspendReason, actor)
     text = _comment(comment, actor)
     return _change(

@@ -118,3 +118,28 @@ def create_token() -> tuple[Response, int]:
         return _bad_request(str(exc))
     state().add_token(token)
     return jsonify(token.to_control_json()), 201
+
+
+@blueprint.post("/tokens/<reference>/wallet")
+def wallet_acts(reference: str) -> tuple[Response, int]:
+    """What a wallet or merchant does to its token on its own (initiator W): {"action": "suspend", "unsuspend" or
+    "delete_from_device"}. The portal learns of it only by asking the network, as with real MDES."""
+    sandbox_state = state()
+    token = sandbox_state.token(reference)
+    if token is None:
+        return _bad_request("no such token")
+    action = _json_body().get("action")
+    with sandbox_state.lock:
+        now = sandbox_state.now()
+        if action == "suspend" and token.status in ("A", "S") and "W" not in token.suspenders:
+            token.suspenders.append("W")
+            token.change("S", now, "W")
+        elif action == "unsuspend" and "W" in token.suspenders:
+            token.suspenders.remove("W")
+            token.change("S" if token.suspenders else "A", now, "W")
+        elif action == "delete_from_device" and token.status != "D":
+            token.deleted_from_consumer_app = True
+            token.change(token.status, now, "W")
+        else:
+            return _bad_request(f"{action!r} does not apply to a token that is {token.status}")
+        return jsonify(token.to_control_json()), 200

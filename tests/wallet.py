@@ -1,9 +1,13 @@
 """What a person does on the sandbox's simulated wallet page, driven over HTTP (no browser)."""
 
 import re
-from urllib.parse import urlsplit
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 import requests
+from django.test import Client
+
+DEMOPAY = "50100000011"
 
 
 def wallet_decides(redirect_url: str, decision: str) -> str:
@@ -18,3 +22,22 @@ def wallet_decides(redirect_url: str, decision: str) -> str:
     )
     assert answer.status_code == 303, answer.text
     return answer.headers["Location"]
+
+
+def pushed_and_decided(portal: Client, card: Any, decision: str, trid: str = DEMOPAY) -> str:
+    """The signed-in cardholder pushes `card` to the requestor, whose wallet page answers `decision`; returns the
+    callback URL the wallet sends the browser back to (not yet opened)."""
+    from provisioning.models import TokenRequestor
+
+    requestor = TokenRequestor.objects.get(trid=trid)
+    response = portal.post(
+        "/push/", {"card": [card.public_id], "token_requestor": requestor.pk, "idempotency_key": "form-1"}
+    )
+    assert response.status_code == 302, response.content
+    return wallet_decides(response["Location"], decision)
+
+
+def callback_opened(portal: Client, callback: str) -> Any:
+    """The browser back at the portal's callback URL."""
+    parts = urlsplit(callback)
+    return portal.get(parts.path, dict(parse_qsl(parts.query)))

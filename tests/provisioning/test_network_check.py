@@ -8,23 +8,12 @@ from django.test import Client
 
 from audit.models import AuditEvent
 from cardholders.models import Card
-from provisioning.models import NetworkCheck, PushReceipt, TokenRequestor
+from provisioning.models import NetworkCheck, PushReceipt
 from provisioning.network_check import receipt_network_checks_due
 from tests.fixtures.sandbox_server import SandboxServer
-from tests.wallet import wallet_decides
+from tests.wallet import callback_opened, pushed_and_decided
 
 pytestmark = pytest.mark.django_db
-
-DEMOPAY = "50100000011"
-
-
-def _wallet_callback(portal: Client, card: Card, decision: str) -> str:
-    requestor = TokenRequestor.objects.get(trid=DEMOPAY)
-    response = portal.post(
-        "/push/", {"card": [card.public_id], "token_requestor": requestor.pk, "idempotency_key": "form-1"}
-    )
-    assert response.status_code == 302, response.content
-    return wallet_decides(response["Location"], decision)
 
 
 def _with_result(callback: str, result: str) -> str:
@@ -34,14 +23,9 @@ def _with_result(callback: str, result: str) -> str:
     return parts._replace(query=urlencode(query)).geturl()
 
 
-def _open(portal: Client, callback: str) -> Any:
-    parts = urlsplit(callback)
-    return portal.get(parts.path, dict(parse_qsl(parts.query)))
-
-
 def test_a_forged_approved_is_corrected_to_the_networks_word_and_audited(portal: Client, card: Card) -> None:
-    genuine = _wallet_callback(portal, card, "CANCELLED")  # the wallet made no token
-    assert _open(portal, _with_result(genuine, "APPROVED")).status_code == 302
+    genuine = pushed_and_decided(portal, card, "CANCELLED")  # the wallet made no token
+    assert callback_opened(portal, _with_result(genuine, "APPROVED")).status_code == 302
 
     receipt = PushReceipt.objects.get()
     assert (receipt.reported_result, receipt.result) == ("APPROVED", PushReceipt.Result.NOT_ADDED)
@@ -54,13 +38,13 @@ def test_a_forged_approved_is_corrected_to_the_networks_word_and_audited(portal:
 
 
 def test_the_genuine_callback_after_a_forged_one_is_processed(portal: Client, card: Card) -> None:
-    genuine = _wallet_callback(portal, card, "APPROVED")  # the wallet made a token and names it
-    _open(portal, _with_result(genuine, "DECLINED"))  # someone reports first that it was declined
+    genuine = pushed_and_decided(portal, card, "APPROVED")  # the wallet made a token and names it
+    callback_opened(portal, _with_result(genuine, "DECLINED"))  # someone reports first that it was declined
     receipt = PushReceipt.objects.get()
     assert receipt.result == PushReceipt.Result.APPROVED  # the network has the token: its word wins already
     assert receipt.network_check == NetworkCheck.CORRECTED
 
-    _open(portal, genuine)
+    callback_opened(portal, genuine)
 
     receipt.refresh_from_db()
     assert (receipt.reported_result, receipt.result) == ("APPROVED", "APPROVED")
@@ -72,7 +56,7 @@ def test_the_genuine_callback_after_a_forged_one_is_processed(portal: Client, ca
 def test_an_outcome_the_network_bears_out_is_confirmed_without_an_audit_of_contradiction(
     portal: Client, card: Card
 ) -> None:
-    _open(portal, _wallet_callback(portal, card, "APPROVED"))
+    callback_opened(portal, pushed_and_decided(portal, card, "APPROVED"))
     receipt = PushReceipt.objects.get()
     assert (receipt.result, receipt.network_check) == ("APPROVED", NetworkCheck.CONFIRMED)
     assert not AuditEvent.objects.filter(action="push.outcome_contradicted").exists()
@@ -83,9 +67,9 @@ def test_when_the_network_cannot_answer_the_sweep_asks_again_and_then_records_it
 ) -> None:
     settings.PROVISIONING_NETWORK_CHECK_BACKOFF_SECONDS = 0
     settings.PROVISIONING_NETWORK_CHECK_ATTEMPTS = 3
-    callback = _wallet_callback(portal, card, "APPROVED")
+    callback = pushed_and_decided(portal, card, "APPROVED")
     sandbox.fail_next(503)
-    _open(portal, callback)
+    callback_opened(portal, callback)
     receipt = PushReceipt.objects.get()
     assert (receipt.network_check, receipt.result) == (NetworkCheck.PENDING, "APPROVED")
     page = portal.get(f"/push/{receipt.push.public_id}/").content.decode()

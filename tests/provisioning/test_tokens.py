@@ -56,6 +56,11 @@ def _role(name: str) -> User:
     return user
 
 
+def _holder(token: CardToken) -> TokenActor:
+    assert token.card.cardholder is not None
+    return TokenActor.cardholder(token.card.cardholder.user)
+
+
 @pytest.fixture
 def operations() -> TokenActor:
     return TokenActor.staff(_role("Operations"))
@@ -113,7 +118,7 @@ def test_a_push_that_the_network_confirms_leaves_the_token_record_at_once(portal
 def test_the_cardholder_pauses_and_resumes_their_card_and_the_network_agrees(
     sandbox: SandboxServer, in_demopay: CardToken
 ) -> None:
-    cardholder = TokenActor.cardholder(in_demopay.card.cardholder.user)
+    cardholder = _holder(in_demopay)
 
     token = token_suspend(in_demopay, actor=cardholder)
 
@@ -140,7 +145,7 @@ def test_a_cardholder_cannot_lift_the_banks_suspension(
     assert not cardholder_may_resume(token)
 
     with pytest.raises(TokenChangeRefused) as refused:
-        token_resume(token, actor=TokenActor.cardholder(token.card.cardholder.user))
+        token_resume(token, actor=_holder(token))
 
     assert refused.value.code == "suspended_by_other"
     assert _network_token(sandbox, token)["CurrentStatusCode"] == "S"
@@ -149,7 +154,7 @@ def test_a_cardholder_cannot_lift_the_banks_suspension(
 def test_when_the_bank_pauses_a_card_the_cardholder_paused_only_the_bank_can_lift_its_pause(
     sandbox: SandboxServer, in_demopay: CardToken, operations: TokenActor
 ) -> None:
-    cardholder = TokenActor.cardholder(in_demopay.card.cardholder.user)
+    cardholder = _holder(in_demopay)
     token = token_suspend(in_demopay, actor=cardholder)
     token = token_suspend(token, actor=operations, reason_code="T", comment="Fraud suspected")
     assert token.suspended_by == {CardToken.Party.CARDHOLDER, CardToken.Party.ISSUER}
@@ -205,18 +210,18 @@ def test_a_cardholder_cannot_change_another_cardholders_token(in_demopay: CardTo
 def test_removing_from_the_phone_only_keeps_the_token_in_the_network(
     sandbox: SandboxServer, in_demopay: CardToken
 ) -> None:
-    token = token_remove(in_demopay, actor=TokenActor.cardholder(in_demopay.card.cardholder.user), everywhere=False)
+    token = token_remove(in_demopay, actor=_holder(in_demopay), everywhere=False)
     assert token.deleted_from_consumer_app
     assert not token.is_live
     assert _network_token(sandbox, token)["CurrentStatusCode"] != "D"
 
 
 def test_removing_everywhere_deletes_the_token(sandbox: SandboxServer, in_demopay: CardToken) -> None:
-    token = token_remove(in_demopay, actor=TokenActor.cardholder(in_demopay.card.cardholder.user), everywhere=True)
+    token = token_remove(in_demopay, actor=_holder(in_demopay), everywhere=True)
     assert token.status == CardToken.Status.DELETED
     assert _network_token(sandbox, token)["CurrentStatusCode"] == "D"
     with pytest.raises(TokenChangeRefused):
-        token_suspend(token, actor=TokenActor.cardholder(token.card.cardholder.user))
+        token_suspend(token, actor=_holder(token))
 
 
 def test_a_change_whose_answer_is_lost_is_checked_again_and_audited(
@@ -224,7 +229,7 @@ def test_a_change_whose_answer_is_lost_is_checked_again_and_audited(
 ) -> None:
     sandbox.fail_next(500)  # MDES may have applied it
     with pytest.raises(TokenChangeUnknown):
-        token_suspend(in_demopay, actor=TokenActor.cardholder(in_demopay.card.cardholder.user))
+        token_suspend(in_demopay, actor=_holder(in_demopay))
     assert in_demopay.card in cards_due_for_token_refresh()
     event = AuditEvent.objects.get(action="token.suspended")
     assert event.outcome == "failure"
@@ -236,7 +241,7 @@ def test_a_change_the_network_refuses_changes_nothing_and_says_so(
 ) -> None:
     sandbox.fail_next(400, shape="mdes")
     with pytest.raises(TokenChangeRefused) as refused:
-        token_suspend(in_demopay, actor=TokenActor.cardholder(in_demopay.card.cardholder.user))
+        token_suspend(in_demopay, actor=_holder(in_demopay))
     assert refused.value.code == "network_refused"
     in_demopay.refresh_from_db()
     assert in_demopay.status == "A"
@@ -245,7 +250,7 @@ def test_a_change_the_network_refuses_changes_nothing_and_says_so(
 def test_a_change_that_never_reached_the_network_changes_nothing(sandbox: SandboxServer, in_demopay: CardToken) -> None:
     sandbox.fail_next(429)
     with pytest.raises(TokenChangeRefused) as refused:
-        token_suspend(in_demopay, actor=TokenActor.cardholder(in_demopay.card.cardholder.user))
+        token_suspend(in_demopay, actor=_holder(in_demopay))
     assert refused.value.code == "network_unavailable"
     assert _network_token(sandbox, in_demopay)["CurrentStatusCode"] == "A"
 

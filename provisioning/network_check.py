@@ -25,7 +25,13 @@ from provisioning.mdes.customer_service import CustomerServiceClient
 from provisioning.mdes.customer_service_types import Token
 from provisioning.mdes.errors import MdesConfigurationError, MdesError
 from provisioning.models import NetworkCheck, PushReceipt
-from provisioning.tokens import card_tokens_record, cardholder_reference, customer_service_client, self_service_audit
+from provisioning.tokens import (
+    card_tokens_listed,
+    card_tokens_record,
+    cardholder_reference,
+    customer_service_client,
+    self_service_audit,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -48,22 +54,20 @@ def _network_result(reported: str, tokens: Iterable[Token]) -> str:
     return reported  # declined, cancelled, error, deleted: no token is what they say
 
 
-def _tokens_at_requestor(client: CustomerServiceClient, receipt: PushReceipt) -> list[Token]:
+def _tokens_of_card(client: CustomerServiceClient, receipt: PushReceipt) -> tuple[list[Token], bool]:
+    """What the network says of the receipt's card: the token the callback named, or every token of the card
+    (then True: the whole card was listed). Tokens of another card (a made-up reference) are left out."""
     push = receipt.push
     audit = self_service_audit(cardholder_reference(cardholder_id=push.cardholder_id, push_public_id=push.public_id))
     if receipt.token_unique_reference:
         found = client.search_by_token_unique_reference(receipt.token_unique_reference, audit=audit).tokens
+        whole_card = False
     else:
         number = vault.card_account_data(receipt.card)["accountNumber"]  # goes only into the encrypted search
         found = client.search_by_account_number(number, audit=audit).tokens
-    trid = push.token_requestor.trid
-    # A reference a browser made up may name another card's token: only this card's, at this requestor, count.
-    return [
-        token
-        for token in found
-        if token.token_requestor_id == trid
-        and (token.account_pan_suffix is None or token.account_pan_suffix == receipt.card.last_four)
-    ]
+        whole_card = True
+    last_four = receipt.card.last_four
+    return [t for t in found if t.account_pan_suffix is None or t.account_pan_suffix == last_four], whole_card
 
 
 def receipt_network_check(receipt: PushReceipt, *, quick: bool = False) -> str:
@@ -71,7 +75,7 @@ def receipt_network_check(receipt: PushReceipt, *, quick: bool = False) -> str:
     a cardholder is waiting (the callback), so MDES gets a short timeout and the sweep tries again later."""
     receipt.network_check_attempts += 1
     try:
-        tokens = _tokens_at_requestor(customer_service_client(quick=quick), receipt)
+        card_tokens, whole_card = _tokens_of_card(customer_service_client(quick=quick), receipt)
     except (MdesError, ValueError) as error:
         # A configuration the portal cannot use (keys, an audit identity MDES would refuse) will not mend itself
         # between attempts: it ends the check at once, loudly; an unavailable network is asked again later.
@@ -93,7 +97,11 @@ def receipt_network_check(receipt: PushReceipt, *, quick: bool = False) -> str:
                 ),
             )
         return receipt.network_check
-    card_tokens_record(receipt.card, tokens)
+    card_tokens_record(receipt.card, card_tokens)
+    if whole_card:
+        card_tokens_listed(receipt.card)
+    trid = receipt.push.token_requestor.trid
+    tokens = [token for token in card_tokens if token.token_requestor_id == trid]
     reported = receipt.reported_result or receipt.result
     confirmed = _network_result(reported, tokens)
     before = receipt.result

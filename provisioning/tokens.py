@@ -15,7 +15,8 @@ Every change, refused or not, leaves an audit event (`token.suspended`, `token.r
 
 import enum
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -140,9 +141,15 @@ def card_tokens_refresh(card: Card, *, quick: bool = False) -> CardTokenCheck:
         logger.warning("Token refresh of card %s failed: %s", card.pk, type(error).__name__)
         raise
     card_tokens_record(card, found)
-    check.checked_at = check.attempted_at
-    check.failure = ""
-    check.save(update_fields=["attempted_at", "checked_at", "failure"])
+    return card_tokens_listed(card, at=check.attempted_at)
+
+
+def card_tokens_listed(card: Card, *, at: datetime | None = None) -> CardTokenCheck:
+    """Record that the network just listed every token of the card (a search by its account number)."""
+    moment = at or timezone.now()
+    check, _created = CardTokenCheck.objects.update_or_create(
+        card=card, defaults={"checked_at": moment, "attempted_at": moment, "failure": ""}
+    )
     return check
 
 
@@ -245,14 +252,15 @@ def _comment(comment: str | None, actor: TokenActor) -> str | None:
 def token_suspend(
     token: CardToken, *, actor: TokenActor, reason_code: str | None = None, comment: str | None = None
 ) -> CardToken:
-    _may_change(token, actor)
-    # The bank may add its suspension to the cardholder's (so that they cannot lift it alone), and the other way.
-    if token.status not in (Status.ACTIVE, Status.SUSPENDED) or not token.is_live:
-        raise TokenChangeRefused(_("Only an active card can be paused."), code="token_state")
-    if actor.party in token.suspended_by:
-        raise TokenChangeRefused(_("This card is already paused."), code="token_state")
-    code = _reason(reason_code, SuspendReason.OTHER, SuspendReason, actor)
-    text = _comment(comment, actor)
+    with _refusal_audited(token, actor, "token.suspended"):
+        _may_change(token, actor)
+        # The bank may add its suspension to the cardholder's (so that they cannot lift it alone), and the other way.
+        if token.status not in (Status.ACTIVE, Status.SUSPENDED) or not token.is_live:
+            raise TokenChangeRefused(_("Only an active card can be paused."), code="token_state")
+        if actor.party in token.suspended_by:
+            raise TokenChangeRefused(_("This card is already paused."), code="token_state")
+        code = _reason(reason_code, SuspendReason.OTHER, SuspendReason, actor)
+        text = _comment(comment, actor)
     return _change(
         token,
         actor,
@@ -268,20 +276,21 @@ def token_suspend(
 def token_resume(
     token: CardToken, *, actor: TokenActor, reason_code: str | None = None, comment: str | None = None
 ) -> CardToken:
-    _may_change(token, actor)
-    if token.status != Status.SUSPENDED:
-        raise TokenChangeRefused(_("Only a paused card can be resumed."), code="token_state")
-    if not actor.is_staff and not cardholder_may_resume(token):
-        raise TokenChangeRefused(
-            _("Your bank or the wallet paused this card: only they can resume it. Call us if you need help."),
-            code="suspended_by_other",
-        )
-    if actor.is_staff and not token.suspended_by & {Party.ISSUER, Party.CARDHOLDER}:
-        raise TokenChangeRefused(_("Only the wallet or the network can lift this suspension."), code="token_state")
-    code = _reason(reason_code, UnsuspendReason.OTHER, UnsuspendReason, actor)
-    text = _comment(comment, actor)
-    remaining = [party for party in token.portal_suspenders if party != actor.party and actor.party != Party.ISSUER]
-    others = token.suspended_by - {Party.ISSUER, Party.CARDHOLDER}
+    with _refusal_audited(token, actor, "token.resumed"):
+        _may_change(token, actor)
+        if token.status != Status.SUSPENDED:
+            raise TokenChangeRefused(_("Only a paused card can be resumed."), code="token_state")
+        if not actor.is_staff and not cardholder_may_resume(token):
+            raise TokenChangeRefused(
+                _("Your bank or the wallet paused this card: only they can resume it. Call us if you need help."),
+                code="suspended_by_other",
+            )
+        if actor.is_staff and not token.suspended_by & {Party.ISSUER, Party.CARDHOLDER}:
+            raise TokenChangeRefused(_("Only the wallet or the network can lift this suspension."), code="token_state")
+        code = _reason(reason_code, UnsuspendReason.OTHER, UnsuspendReason, actor)
+        text = _comment(comment, actor)
+        remaining = [party for party in token.portal_suspenders if party != actor.party and actor.party != Party.ISSUER]
+        others = token.suspended_by - {Party.ISSUER, Party.CARDHOLDER}
     return _change(
         token,
         actor,
@@ -304,12 +313,13 @@ def token_remove(
 ) -> CardToken:
     """`everywhere`: delete the token in the network for good; otherwise remove it from the device or the
     merchant only (DeleteFromConsumerApp), where the network keeps it for subscriptions."""
-    _may_change(token, actor)
-    if not token.is_live:
-        raise TokenChangeRefused(_("This card has already been removed there."), code="token_state")
-    code = _reason(reason_code, DeleteReason.DELETED_BY_ISSUER_OR_CONSUMER, DeleteReason, actor)
-    text = _comment(comment, actor)
-    accepted: dict[str, Any] = {"status": Status.DELETED} if everywhere else {"deleted_from_consumer_app": True}
+    with _refusal_audited(token, actor, "token.removed"):
+        _may_change(token, actor)
+        if not token.is_live:
+            raise TokenChangeRefused(_("This card has already been removed there."), code="token_state")
+        code = _reason(reason_code, DeleteReason.DELETED_BY_ISSUER_OR_CONSUMER, DeleteReason, actor)
+        text = _comment(comment, actor)
+        accepted: dict[str, Any] = {"status": Status.DELETED} if everywhere else {"deleted_from_consumer_app": True}
     return _change(
         token,
         actor,
@@ -382,6 +392,17 @@ def _take_network_word(token: CardToken, audit: AuditInfo) -> None:
         token.card, [t for t in found.tokens if t.token_unique_reference == token.token_unique_reference]
     ):
         token.refresh_from_db()
+
+
+@contextmanager
+def _refusal_audited(token: CardToken, actor: TokenActor, action: str) -> Iterator[None]:
+    """A change refused before it reaches the network is on record too."""
+    try:
+        yield
+    except TokenChangeRefused as refusal:
+        before = {"status": token.status, "suspenders": list(token.suspenders)}
+        _audited(token, actor, action, AuditEvent.Outcome.FAILURE, before, f"refused ({refusal.code}): {refusal}")
+        raise
 
 
 def _refresh_later(card: Card) -> None:

@@ -3,6 +3,7 @@ API, over HTTP), and the rules of who may change what hold whatever the interfac
 
 from datetime import timedelta
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pytest
 from django.contrib.auth.models import Group
@@ -115,6 +116,18 @@ def test_a_push_that_the_network_confirms_leaves_the_token_record_at_once(portal
     assert (token.trid, token.status, token.token_unique_reference) == (DEMOPAY, "A", receipt.token_unique_reference)
 
 
+def test_a_push_checked_by_the_card_number_lists_the_whole_card(
+    portal: Any, card: Card, sandbox: SandboxServer
+) -> None:
+    sandbox.create_token(accountNumber=factories.TEST_CARD_NUMBERS[0], tokenRequestorId=SHOPRIGHT)
+    callback = urlsplit(pushed_and_decided(portal, card, "APPROVED"))
+    # A requestor that reports no token reference: the network is asked by the card number.
+    query = [(key, value.split("|")[0]) for key, value in parse_qsl(callback.query)]
+    callback_opened(portal, callback._replace(query=urlencode(query)).geturl())
+    assert set(CardToken.objects.filter(card=card).values_list("trid", flat=True)) == {DEMOPAY, SHOPRIGHT}
+    assert CardTokenCheck.objects.get(card=card).checked_at is not None
+
+
 def test_the_cardholder_pauses_and_resumes_their_card_and_the_network_agrees(
     sandbox: SandboxServer, in_demopay: CardToken
 ) -> None:
@@ -149,6 +162,9 @@ def test_a_cardholder_cannot_lift_the_banks_suspension(
 
     assert refused.value.code == "suspended_by_other"
     assert _network_token(sandbox, token)["CurrentStatusCode"] == "S"
+    refusal = AuditEvent.objects.get(action="token.resumed")
+    assert refusal.outcome == "failure"
+    assert "suspended_by_other" in refusal.detail
 
 
 def test_when_the_bank_pauses_a_card_the_cardholder_paused_only_the_bank_can_lift_its_pause(

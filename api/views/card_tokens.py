@@ -42,10 +42,11 @@ from provisioning.tokens import (
 )
 from users.models import User
 
-# How each refusal of provisioning.tokens is answered: its code becomes the problem's code.
+_NOT_POSSIBLE = gettext_lazy("Not possible now")
+# How each refusal of provisioning.tokens is answered (any other: 409); its code becomes the problem's code.
 _REFUSALS: dict[str, tuple[int, Any]] = {
     "suspended_by_other": (403, gettext_lazy("Only your bank or the wallet can resume this")),
-    "token_state": (409, gettext_lazy("Not possible as the card is there now")),
+    "token_state": (409, _NOT_POSSIBLE),
     "network_refused": (502, gettext_lazy("The card network refused the change")),
     "network_unavailable": (503, gettext_lazy("The card network cannot be reached")),
 }
@@ -208,7 +209,7 @@ def _token_changed(
         _refused_recorded(request, token, action, refused)
         if refused.code == "not_your_card":
             raise _not_found(gettext("No such card token among yours.")) from refused
-        status_code, title = _REFUSALS.get(refused.code, (409, gettext_lazy("Not possible")))
+        status_code, title = _REFUSALS.get(refused.code, (409, _NOT_POSSIBLE))
         raise Problem(status_code=status_code, code=refused.code, title=str(title), detail=str(refused)) from refused
     return Response(CardTokenSerializer(_recorded(user, token_id), context={"request": request}).data)
 

@@ -165,7 +165,9 @@ class CardTokensCheckApi(CardholderApi):
                 status_code=503,
                 code="network_unavailable",
                 title=gettext("The card network cannot be reached"),
-                detail=gettext("We could not ask the card network just now. The list is as it last said; try later."),
+                detail=gettext(
+                    "We could not ask the card network just now. The list is as it said last; please try again later."
+                ),
             ) from error
         return Response(_card_tokens_body(request, card))
 

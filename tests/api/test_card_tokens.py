@@ -24,7 +24,7 @@ from provisioning.tokens import (
     token_suspend,
 )
 from tests import factories
-from tests.api.conftest import DEMOPAY, HttpsApiClient
+from tests.api.conftest import DEMOPAY, HttpsApiClient, step_up_by_email
 from tests.fixtures.sandbox_server import SandboxServer
 from tests.wallet import wallet_decides
 
@@ -238,7 +238,7 @@ def test_a_retried_suspension_with_its_idempotency_key_is_answered_once(
 # --- who may ---------------------------------------------------------------------------------------------------------
 
 
-def test_a_change_needs_a_fresh_step_up_but_reading_does_not(
+def test_a_change_needs_a_fresh_step_up_in_the_session_but_reading_does_not(
     card: Card, cardholder: Cardholder, in_demopay: CardToken, sandbox: SandboxServer
 ) -> None:
     browser = HttpsApiClient()
@@ -249,6 +249,9 @@ def test_a_change_needs_a_fresh_step_up_but_reading_does_not(
         assert (response.status_code, response.json()["code"]) == (403, "step_up_required"), action
     assert AuditEvent.objects.filter(action="api.step_up_required", detail="browser session").count() == 3
     assert _in_sandbox(sandbox, in_demopay)["CurrentStatusCode"] == "A"
+    step_up_by_email(browser)
+    assert _change(browser, "suspend", in_demopay).status_code == 200
+    assert _in_sandbox(sandbox, in_demopay)["CurrentStatusCode"] == "S"
 
 
 def test_an_app_token_changes_tokens_only_while_its_step_up_is_fresh(

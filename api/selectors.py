@@ -7,7 +7,8 @@ from django.db.models import Prefetch, Q, QuerySet
 from cardholders.models import Card, Program
 from cardholders.selectors import card_list_for_user
 from landing.models import LandingLink
-from provisioning.models import PushReceipt, PushRequest, TokenRequestor
+from provisioning.models import CardToken, CardTokenCheck, PushReceipt, PushRequest, TokenRequestor
+from provisioning.selectors import tokens_of_cards
 from users.models import User
 
 
@@ -30,6 +31,29 @@ def cardholder_pushes(*, user: User) -> QuerySet[PushRequest]:
 
 def cardholder_push(*, user: User, public_id: UUID) -> PushRequest | None:
     return cardholder_pushes(user=user).filter(public_id=public_id).first()
+
+
+def cardholder_card(*, user: User, public_id: UUID) -> Card | None:
+    """One of the cardholder's cards, in any state (a closed card's tokens can still be removed)."""
+    return Card.objects.filter(cardholder__user=user, public_id=public_id).first()
+
+
+def card_tokens(*, card: Card) -> dict[str, object]:
+    """The card, its tokens (newest first) and its last check by the network, as CardTokensSerializer reads them."""
+    return {
+        "card": card,
+        "check": CardTokenCheck.objects.filter(card=card).first(),
+        "tokens": tokens_of_cards([card])[card.pk],
+    }
+
+
+def cardholder_card_token(*, user: User, public_id: UUID) -> CardToken | None:
+    """A token of one of the cardholder's cards."""
+    return (
+        CardToken.objects.filter(card__cardholder__user=user, public_id=public_id)
+        .select_related("card__cardholder", "token_requestor__logo")
+        .first()
+    )
 
 
 def token_requestor_by_trid(*, trid: str) -> TokenRequestor | None:

@@ -2,12 +2,15 @@
 full only in the push-start answer (the protocol needs it there), and a landing link's address only when minted.
 """
 
+import enum
 from typing import Any
 
 from django.conf import settings
 from django.urls import reverse
+from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.request import Request
 
 from cardholders.models import Card
 from core.personal_data import mask_email
@@ -16,7 +19,10 @@ from provisioning.devices import usable_push_method_types
 from provisioning.mdes.callback import RECEIPT_MAX_LENGTH
 from provisioning.models import (
     TOKEN_UNIQUE_REFERENCE_PATTERN,
+    CardToken,
+    CardTokenCheck,
     DeviceEnvironment,
+    LogoAsset,
     NetworkCheck,
     PushReceipt,
     PushRequest,
@@ -25,6 +31,7 @@ from provisioning.models import (
 from provisioning.outcomes import receipt_outcome
 from provisioning.receipts import ReceiptUse
 from provisioning.selectors import MAX_CARDS_PER_PUSH
+from provisioning.tokens import cardholder_may_resume
 
 # --- Problems (documentation of api.problems' shape) ------------------------------------------------------------------
 
@@ -80,6 +87,16 @@ class TokenRequestorBriefSerializer(serializers.Serializer[TokenRequestor]):
     type = serializers.ChoiceField(source="requestor_type", choices=TokenRequestor.Type.choices)
 
 
+def _logo_urls(logo: LogoAsset | None, request: Request) -> dict[str, str | None] | None:
+    if logo is None:
+        return None
+
+    def url(image_format: str) -> str:
+        return str(request.build_absolute_uri(reverse("api:logo", args=[logo.asset_id, image_format])))
+
+    return {"svg": url("svg") if logo.svg else None, "png": url("png") if logo.png else None}
+
+
 class TokenRequestorSerializer(TokenRequestorBriefSerializer):
     logo = serializers.SerializerMethodField()
     supports_multiple_cards = serializers.BooleanField(source="supports_multiple_pushed_cards")
@@ -91,15 +108,7 @@ class TokenRequestorSerializer(TokenRequestorBriefSerializer):
 
     @extend_schema_field(LogoSerializer(allow_null=True))
     def get_logo(self, requestor: TokenRequestor) -> dict[str, str | None] | None:
-        logo = requestor.logo
-        if logo is None:
-            return None
-        request = self.context["request"]
-
-        def url(image_format: str) -> str:
-            return str(request.build_absolute_uri(reverse("api:logo", args=[logo.asset_id, image_format])))
-
-        return {"svg": url("svg") if logo.svg else None, "png": url("png") if logo.png else None}
+        return _logo_urls(requestor.logo, self.context["request"])
 
     @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(choices=DeviceEnvironment.choices)))
     def get_push_methods(self, requestor: TokenRequestor) -> list[str]:
@@ -250,6 +259,162 @@ class CardPushSerializer(serializers.Serializer[PushRequest]):
         return dict(PushCardSerializer(receipts[0]).data) if receipts else None
 
 
+# --- Where a card lives: its tokens ----------------------------------------------------------------------------------
+
+# The Customer Service API's device types (two-digit codes) in the API's words; any other code is "other".
+DEVICE_TYPES = {"21": "phone", "23": "watch", "25": "computer"}
+
+
+class TokenStatus(enum.StrEnum):
+    """A token's status in the API's words: the network's, and "removed_from_device" for a token the network keeps
+    (for subscriptions) but that is gone from the device or the merchant."""
+
+    IN_PROGRESS = "in_progress"
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    REMOVED_FROM_DEVICE = "removed_from_device"
+    REMOVED = "removed"
+
+
+_STATUS_OF_NETWORK = {
+    CardToken.Status.IN_PROGRESS: TokenStatus.IN_PROGRESS,
+    CardToken.Status.ACTIVE: TokenStatus.ACTIVE,
+    CardToken.Status.SUSPENDED: TokenStatus.SUSPENDED,
+    CardToken.Status.DELETED: TokenStatus.REMOVED,
+}
+
+
+def token_status(token: CardToken) -> TokenStatus:
+    if token.status != CardToken.Status.DELETED and token.deleted_from_consumer_app:
+        return TokenStatus.REMOVED_FROM_DEVICE
+    return _STATUS_OF_NETWORK[CardToken.Status(token.status)]
+
+
+def _parties(token: CardToken) -> list[str]:
+    """Who holds the token's suspension, in a stable order (the cardholder first)."""
+    return [party.value for party in CardToken.Party if party in token.suspended_by]
+
+
+def _status_text(token: CardToken) -> str:
+    status = token_status(token)
+    if status == TokenStatus.SUSPENDED:
+        *others, last = [str(CardToken.Party(party).label) for party in _parties(token)]
+        who = gettext("%(others)s and %(last)s") % {"others": ", ".join(others), "last": last} if others else last
+        return gettext("Suspended by %(who)s") % {"who": who}
+    if status == TokenStatus.REMOVED_FROM_DEVICE:
+        return gettext("Removed from the device")
+    return str(CardToken.Status(token.status).label)
+
+
+class TokenHolderSerializer(serializers.Serializer[CardToken]):
+    """The wallet or merchant a token lives at, as the token requestor endpoints describe it; `type` and `logo`
+    are null for a requestor the portal does not know (the network's name is shown then)."""
+
+    trid = serializers.CharField(help_text="Token requestor id (11 digits), as MDES names it.")
+    name = serializers.SerializerMethodField()
+    type = serializers.ChoiceField(
+        source="token_requestor.requestor_type", choices=TokenRequestor.Type.choices, allow_null=True, default=None
+    )
+    logo = serializers.SerializerMethodField()
+
+    @extend_schema_field(serializers.CharField())
+    def get_name(self, token: CardToken) -> str:
+        requestor = token.token_requestor
+        return (requestor.consumer_facing_name if requestor else "") or token.token_requestor_name or token.trid
+
+    @extend_schema_field(LogoSerializer(allow_null=True))
+    def get_logo(self, token: CardToken) -> dict[str, str | None] | None:
+        requestor = token.token_requestor
+        return _logo_urls(requestor.logo if requestor else None, self.context["request"])
+
+
+class CardTokenSerializer(serializers.Serializer[CardToken]):
+    """A token of a card: where the card lives, as the card network last described it."""
+
+    id = serializers.UUIDField(source="public_id")
+    token_requestor = TokenHolderSerializer(source="*")
+    device_name = serializers.CharField(allow_null=True, help_text="As the wallet named the device; null if none.")
+    device_type = serializers.SerializerMethodField(help_text="null if the network did not say.")
+    status = serializers.SerializerMethodField(
+        help_text=(
+            "in_progress: being set up; active; suspended (see suspended_by); removed_from_device: gone from the "
+            "device or merchant, kept by the network for subscriptions; removed: for good."
+        )
+    )
+    status_text = serializers.SerializerMethodField(help_text="The status in plain words, for people.")
+    suspended_by = serializers.SerializerMethodField(help_text="Who holds a suspension; empty unless suspended.")
+    may_resume = serializers.SerializerMethodField(
+        help_text="Whether you may resume it: only a suspension you made, not the bank's, wallet's or network's."
+    )
+    token_suffix = serializers.CharField(allow_null=True, help_text="The token's last four digits (not the card's).")
+    status_at = serializers.DateTimeField(allow_null=True, help_text="Since when, as the network says.")
+    checked_at = serializers.DateTimeField(help_text="When the network last described this token.")
+
+    def to_representation(self, token: CardToken) -> dict[str, Any]:
+        data = super().to_representation(token)
+        data["device_name"] = data["device_name"] or None
+        data["token_suffix"] = data["token_suffix"] or None
+        return data
+
+    @extend_schema_field(serializers.ChoiceField(choices=[*DEVICE_TYPES.values(), "other"], allow_null=True))
+    def get_device_type(self, token: CardToken) -> str | None:
+        return DEVICE_TYPES.get(token.device_type, "other") if token.device_type else None
+
+    @extend_schema_field(serializers.ChoiceField(choices=[status.value for status in TokenStatus]))
+    def get_status(self, token: CardToken) -> str:
+        return token_status(token)
+
+    @extend_schema_field(serializers.CharField())
+    def get_status_text(self, token: CardToken) -> str:
+        return _status_text(token)
+
+    @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(choices=CardToken.Party.values)))
+    def get_suspended_by(self, token: CardToken) -> list[str]:
+        return _parties(token)
+
+    @extend_schema_field(serializers.BooleanField())
+    def get_may_resume(self, token: CardToken) -> bool:
+        return cardholder_may_resume(token)
+
+
+class CardTokensSerializer(serializers.Serializer[Any]):
+    """A card's tokens, newest first (removed ones too), and when the network last answered for the card."""
+
+    card = CardBriefSerializer()
+    checked_at = serializers.DateTimeField(
+        source="check.checked_at",
+        allow_null=True,
+        default=None,
+        help_text="When the card network last listed the card's tokens; null if never.",
+    )
+    last_check_failed = serializers.SerializerMethodField(
+        help_text="Whether the network could not be asked the last time: the tokens are as of `checked_at`."
+    )
+    tokens = CardTokenSerializer(many=True)
+
+    @extend_schema_field(serializers.BooleanField())
+    def get_last_check_failed(self, data: dict[str, Any]) -> bool:
+        check: CardTokenCheck | None = data["check"]
+        return bool(check and check.failure)
+
+
+class TokenRemoveSerializer(serializers.Serializer[Any]):
+    everywhere = serializers.BooleanField(
+        help_text=(
+            "true: delete the token in the card network for good (nothing can pay with it any more); false: remove "
+            "it from the device or merchant only, where the network keeps it for subscriptions."
+        )
+    )
+
+
+class TokenChangeUncheckedSerializer(serializers.Serializer[Any]):
+    """The network did not confirm the change in time: it may have made it. The portal asks again."""
+
+    state = serializers.ChoiceField(choices=["being_checked"])
+    message = serializers.CharField(help_text="For people: what happened and what to do.")
+    token = CardTokenSerializer(help_text="As last recorded; the network's word replaces it once it answers.")
+
+
 # --- Cardholder tokens ------------------------------------------------------------------------------------------------
 
 
@@ -258,9 +423,10 @@ class TokenIssuedSerializer(serializers.Serializer[Any]):
     expires_at = serializers.DateTimeField()
     pushes_until = serializers.DateTimeField(
         help_text=(
-            "Until when the token may start pushes: as long as the step-up it was minted after is fresh, and only "
-            "for the cards that step-up is bound to (those of its first push, if none yet). Reading goes on until "
-            "`expires_at`; signing out of the browser session that minted it ends it."
+            "Until when the token may start pushes, and suspend, resume or remove the cards' tokens: as long as "
+            "the step-up it was minted after is fresh; pushes only for the cards that step-up is bound to (those of "
+            "its first push, if none yet). Reading goes on until `expires_at`; signing out of the browser session "
+            "that minted it ends it."
         )
     )
 

@@ -1,8 +1,9 @@
 """App tokens: what the issuer's app holds once its web view has signed in and passed step-up.
 
-A token reads the cardholder's data for API_CARDHOLDER_TOKEN_TTL_HOURS, but it pushes only as the browser's
-step-up would (check D6): while the proof it was minted after is fresh (PORTAL_STEP_UP_MAX_AGE_SECONDS from when it
-was passed). Signing out of the browser session that minted it ends it.
+A token reads the cardholder's data for API_CARDHOLDER_TOKEN_TTL_HOURS, but it pushes, and changes where a card lives
+(suspends, resumes, removes its tokens), only as the browser's step-up would (check D6): while the proof it was minted
+after is fresh (PORTAL_STEP_UP_MAX_AGE_SECONDS from when it was passed). Signing out of the browser session that
+minted it ends it.
 """
 
 import secrets
@@ -24,7 +25,7 @@ SESSION_REF_KEY = "portal_app_token_session"
 
 
 def app_token_pushes_until(grant: AppTokenGrant) -> datetime:
-    """Until when the token may push: as long as the step-up it carries is fresh."""
+    """Until when the token may push or change tokens: as long as the step-up it carries is fresh."""
     return grant.step_up_at + timedelta(seconds=settings.PORTAL_STEP_UP_MAX_AGE_SECONDS)
 
 
@@ -46,8 +47,8 @@ def app_token_issue(*, request: HttpRequest, user: User) -> tuple[AuthToken, str
     return instance, token, grant
 
 
-def app_token_may_push(*, token: AuthToken) -> bool:
-    """Whether `token` may push now: the step-up it was minted after is still fresh."""
+def app_token_step_up_is_fresh(*, token: AuthToken) -> bool:
+    """Whether `token` may push or change tokens now: the step-up it was minted after is still fresh."""
     grant = AppTokenGrant.objects.filter(token=token).first()
     return grant is not None and timezone.now() <= app_token_pushes_until(grant)
 

@@ -3,7 +3,7 @@
 from django.urls import URLPattern, URLResolver, include, path, re_path
 from drf_spectacular.views import SpectacularAPIView
 
-from api.views import cardholder, logos, program
+from api.views import card_tokens, cardholder, logos, program
 from api.views.base import NotFoundApi
 
 app_name = "api"
@@ -14,6 +14,13 @@ v1: list[URLPattern | URLResolver] = [
     path("auth/tokens/", cardholder.TokenCreateApi.as_view(), name="token_create"),
     path("auth/tokens/current/", cardholder.TokenCurrentApi.as_view(), name="token_current"),
     path("me/cards/", cardholder.CardListApi.as_view(), name="my_cards"),
+    path("me/cards/<uuid:card_id>/tokens/", card_tokens.CardTokensApi.as_view(), name="my_card_tokens"),
+    path(
+        "me/cards/<uuid:card_id>/tokens/check/", card_tokens.CardTokensCheckApi.as_view(), name="my_card_tokens_check"
+    ),
+    path("me/tokens/<uuid:token_id>/suspend/", card_tokens.TokenSuspendApi.as_view(), name="my_card_token_suspend"),
+    path("me/tokens/<uuid:token_id>/resume/", card_tokens.TokenResumeApi.as_view(), name="my_card_token_resume"),
+    path("me/tokens/<uuid:token_id>/remove/", card_tokens.TokenRemoveApi.as_view(), name="my_card_token_remove"),
     path("me/token-requestors/", cardholder.EligibleTokenRequestorsApi.as_view(), name="my_token_requestors"),
     path("me/pushes/", cardholder.PushesApi.as_view(), name="my_pushes"),
     path("me/pushes/<uuid:push_id>/", cardholder.PushDetailApi.as_view(), name="my_push"),

@@ -31,10 +31,9 @@ from api.serializers import (
     TokenIssuedSerializer,
     TokenRequestorSerializer,
 )
-from api.services import app_token_issue, app_token_may_push, app_token_pushes_until
+from api.services import app_token_issue, app_token_pushes_until
 from api.throttling import write_rate_limit_check
-from api.views.base import CardholderApi
-from audit.models import AuditEvent
+from api.views.base import CardholderApi, step_up_required
 from audit.services import audit_event_record
 from cardholders.models import Card
 from provisioning import services
@@ -44,7 +43,6 @@ from provisioning.mdes.types import receipt_hint
 from provisioning.models import PushRequest
 from provisioning.push_errors import PushError
 from provisioning.selectors import cards_chosen_for_push, token_requestors_eligible
-from users.step_up import step_up_is_fresh
 
 
 class Pagination(LimitOffsetPagination):
@@ -61,25 +59,6 @@ def _own_cards(view: CardholderApi, request: Request, ids: list[UUID]) -> list[C
     if len(cards) != len(set(ids)):
         raise _unknown("cards" if request.method == "POST" else "card", gettext("No such card among yours."))
     return cards
-
-
-def _step_up_required(request: Request, *, app_token: bool = False) -> Problem:
-    audit_event_record(
-        action="api.step_up_required",
-        actor=request.user,
-        outcome=AuditEvent.Outcome.FAILURE,
-        detail="app token" if app_token else "browser session",
-        request=request._request,
-    )
-    detail = (
-        gettext(
-            "This token's step-up has expired or does not cover these cards. Pass the second factor again in the "
-            "app's web view and exchange the session for a new token."
-        )
-        if app_token
-        else gettext("Pass the second factor again (step-up) for these cards, then send the request again.")
-    )
-    return Problem(status_code=403, code="step_up_required", title=gettext("Confirm it is you first"), detail=detail)
 
 
 # --- Tokens for the app -----------------------------------------------------------------------------------------------
@@ -101,7 +80,7 @@ class TokenCreateApi(CardholderApi):
         write_rate_limit_check(request, "token_create")
         issued = app_token_issue(request=request._request, user=self.user(request))
         if issued is None:
-            raise _step_up_required(request)
+            raise step_up_required(request)
         instance, token, grant = issued
         pushes_until = app_token_pushes_until(grant)
         audit_event_record(
@@ -215,12 +194,7 @@ class PushesApi(CardholderApi, ListAPIView[PushRequest]):
         requestor = selectors.token_requestor_by_trid(trid=data.validated_data["token_requestor"])
         if requestor is None:
             raise _unknown("token_requestor", gettext("No such token requestor."))
-        # A session, or the token it minted, must hold a fresh step-up, as the web flow does.
-        if self.by_session(request):
-            if not step_up_is_fresh(request._request):
-                raise _step_up_required(request)
-        elif not app_token_may_push(token=cast(AuthToken, request.auth)):
-            raise _step_up_required(request, app_token=True)
+        self.step_up_check(request)
         cardholder = self.cardholder(request)
         key = cast(str, idempotency_key_of(request))  # @idempotent(required=True) refused the request without it
         try:

@@ -401,6 +401,8 @@ API_WRITE_RATE_LIMITS: dict[str, dict[str, int]] = {
     "push_start": {"per_credential": 10, "per_address": 30, "window_seconds": 600},
     "push_result": {"per_credential": 30, "per_address": 90, "window_seconds": 600},
     "token_create": {"per_credential": 5, "per_address": 30, "window_seconds": 600},
+    "card_tokens_check": {"per_credential": 20, "per_address": 60, "window_seconds": 600},
+    "card_token_change": {"per_credential": 20, "per_address": 60, "window_seconds": 600},
     "landing_link_create": {"per_credential": 200, "per_address": 400, "window_seconds": 3600},
     "landing_link_revoke": {"per_credential": 200, "per_address": 400, "window_seconds": 3600},
 }

@@ -35,9 +35,11 @@ from api.idempotency import HEADER, KEY_PATTERN
 from api.schema import CHECKED_IN
 from cardholders.models import Card, Cardholder, Program
 from landing.services import landing_link_mint
-from provisioning.models import LogoAsset
+from provisioning.models import CardToken, LogoAsset
+from provisioning.tokens import card_tokens_refresh
 from tests import factories
 from tests.api.conftest import DEMOPAY, HttpsApiClient
+from tests.fixtures.sandbox_server import SandboxServer
 
 pytestmark = pytest.mark.django_db
 
@@ -54,6 +56,7 @@ class World:
     gift_card: str
     link: str
     push: str
+    card_token: str
 
     def authorization(self, path: str) -> str:
         if path.startswith("/api/v1/program/"):
@@ -66,7 +69,9 @@ class World:
         headers = case.headers or {}
         if re.match(KEY_PATTERN, str(headers.get(HEADER, ""))):
             headers[HEADER] = f"fuzz-{next(_KEYS)}"
-        ids = {"card_id": self.gift_card, "link_id": self.link, "push_id": self.push}
+        # A card id names one of the program's cards under /program/, one of the cardholder's under /me/.
+        card_id = self.card if case.path.startswith("/api/v1/me/") else self.gift_card
+        ids = {"card_id": card_id, "link_id": self.link, "push_id": self.push, "token_id": self.card_token}
         for name, real in ids.items():
             value = (case.path_parameters or {}).get(name)
             if isinstance(value, str) and value[:1] in "01234567":
@@ -89,6 +94,7 @@ class World:
 def world(
     settings: Any,
     requestors: Any,
+    sandbox: SandboxServer,
     cardholder: Cardholder,
     card: Card,
     gift_card: Card,
@@ -119,6 +125,8 @@ def world(
     )
     assert started.status_code == 201
     factories.CardFactory.create(program=program, card_number=factories.TEST_CARD_NUMBERS[3])  # a second program card
+    sandbox.create_token(accountNumber=factories.TEST_CARD_NUMBERS[0], tokenRequestorId=DEMOPAY)  # the card in DemoPay
+    card_tokens_refresh(card)
     return World(
         token=token,
         api_key=api_key,
@@ -126,6 +134,7 @@ def world(
         gift_card=str(gift_card.public_id),
         link=str(link.public_id),
         push=started.json()["id"],
+        card_token=str(CardToken.objects.get(card=card).public_id),
     )
 
 
@@ -307,6 +316,7 @@ def site(world: World, gift_card: Card, cardholder: Cardholder, staff_user_with_
         "push_id": world.push,
         "card_id": world.gift_card,
         "link_id": world.link,  # the API may revoke that one; the browser's link stays open
+        "token_id": world.card_token,
         "asset_id": logo.asset_id if logo else "none",
         "image_format": "svg",
         "token": "t" * 32,

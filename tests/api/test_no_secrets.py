@@ -48,6 +48,8 @@ def test_a_whole_api_flow_keeps_card_numbers_and_receipts_to_itself(
             format="json",
         ),
         manager.get(reverse("api:program_cards")),
+        app.post(reverse("api:my_card_tokens_check", args=[card.public_id])),  # searches by the card number
+        app.get(reverse("api:my_card_tokens", args=[card.public_id])),
     ]
     numbers = [TEST_CARD_NUMBERS[0], TEST_CARD_NUMBERS[2]]
     for answer in answers:

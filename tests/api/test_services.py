@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from knox.models import AuthToken
 
 from api.models import AppTokenGrant
-from api.services import app_token_may_push
+from api.services import app_token_step_up_is_fresh
 from cardholders.models import Cardholder
 
 pytestmark = pytest.mark.django_db
@@ -26,10 +26,10 @@ def test_a_token_pushes_while_its_step_up_is_fresh_and_not_after(
     token, _ = AuthToken.objects.create(user=cardholder.user)
     with time_machine.travel(timezone.now(), tick=False):
         AppTokenGrant.objects.create(token=token, session_ref="s", step_up_at=timezone.now() - timedelta(seconds=age))
-        assert app_token_may_push(token=token) == (age <= settings.PORTAL_STEP_UP_MAX_AGE_SECONDS)
+        assert app_token_step_up_is_fresh(token=token) == (age <= settings.PORTAL_STEP_UP_MAX_AGE_SECONDS)
     token.delete()
 
 
 def test_a_token_minted_before_push_rights_existed_pushes_nothing(cardholder: Cardholder) -> None:
     token, _ = AuthToken.objects.create(user=cardholder.user)
-    assert not app_token_may_push(token=token)
+    assert not app_token_step_up_is_fresh(token=token)

@@ -1,6 +1,7 @@
 """F1 and F3 for the API: write endpoints are limited per credential AND per client address (request N+1 → 429),
 every request is throttled per credential, and a spoofed X-Forwarded-For resets nothing."""
 
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -24,6 +25,8 @@ def limits(settings: Any) -> dict[str, dict[str, int]]:
         "token_create": {"per_credential": 5, "per_address": 30, "window_seconds": 600},
         "landing_link_create": {"per_credential": 2, "per_address": 3, "window_seconds": 3600},
         "landing_link_revoke": {"per_credential": 2, "per_address": 3, "window_seconds": 3600},
+        "card_tokens_check": {"per_credential": 2, "per_address": 3, "window_seconds": 600},
+        "card_token_change": {"per_credential": 2, "per_address": 3, "window_seconds": 600},
     }
     limits: dict[str, dict[str, int]] = settings.API_WRITE_RATE_LIMITS
     return limits
@@ -76,6 +79,19 @@ def test_landing_links_are_limited_per_key(manager: HttpsApiClient, gift_card: C
     body = {"card": str(gift_card.public_id), "purpose": "gift", "recipient_email": "alice@example.test"}
     codes = [manager.post(reverse("api:program_landing_links"), body, format="json").status_code for _ in range(3)]
     assert codes == [201, 201, 429]
+
+
+def test_checks_and_changes_of_card_tokens_are_limited_per_credential(
+    app: HttpsApiClient, card: Card, limits: Any
+) -> None:
+    """Counted before anything is looked up: guessing token ids is limited too."""
+    unknown = uuid.uuid4()
+    for name in ("my_card_token_suspend", "my_card_token_resume", "my_card_token_remove"):
+        app.post(reverse(f"api:{name}", args=[unknown]), {"everywhere": True}, format="json")
+    check = reverse("api:my_card_tokens_check", args=[uuid.uuid4()])
+    answers = [app.post(check).status_code for _ in range(3)]
+    assert answers == [404, 404, 429]
+    assert AuditEvent.objects.filter(action="api.rate_limited", detail="card_token_change").exists()
 
 
 def test_every_request_is_throttled_per_credential(app: HttpsApiClient, card: Card, settings: Any) -> None:

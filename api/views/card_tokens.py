@@ -50,8 +50,6 @@ _REFUSALS: dict[str, tuple[int, Any]] = {
     "network_refused": (502, gettext_lazy("The card network refused the change")),
     "network_unavailable": (503, gettext_lazy("The card network cannot be reached")),
 }
-# The refusals the service has already recorded (those that reached the network); the others are recorded here.
-_RECORDED_BY_SERVICE = frozenset({"network_refused", "network_unavailable"})
 
 _EXAMPLE_TOKEN = {
     "id": "0f8fad5b-d9cb-469f-a165-70867728950e",
@@ -172,28 +170,13 @@ class CardTokensCheckApi(CardholderApi):
         return Response(_card_tokens_body(request, card))
 
 
-def _refused_recorded(request: Request, token: CardToken, action: str, refused: TokenChangeRefused) -> None:
-    """Record a refusal the service did not (it records those that reached the network)."""
-    if refused.code in _RECORDED_BY_SERVICE:
-        return
-    audit_event_record(
-        action=action,
-        actor=request.user,
-        target=token,
-        outcome=AuditEvent.Outcome.FAILURE,
-        before={"status": token.status, "suspenders": list(token.suspenders)},
-        detail=f"cardholder: refused ({refused.code}): {refused}",
-        request=request._request,
-    )
-
-
 def _recorded(user: User, token_id: UUID) -> CardToken | None:
     """The token as recorded after the change, with its requestor and logo for the answer."""
     return selectors.cardholder_card_token(user=user, public_id=token_id)
 
 
 def _token_changed(
-    view: CardholderApi, request: Request, token_id: UUID, action: str, change: Callable[[CardToken, TokenActor], Any]
+    view: CardholderApi, request: Request, token_id: UUID, change: Callable[[CardToken, TokenActor], Any]
 ) -> Response:
     """Find the token (404 if not the caller's), check the step-up, make the change, answer the network's word."""
     user = view.user(request)
@@ -208,7 +191,6 @@ def _token_changed(
         unchecked = TokenChangeUncheckedSerializer(body, context={"request": request})
         return Response(unchecked.data, status=status.HTTP_202_ACCEPTED)
     except TokenChangeRefused as refused:
-        _refused_recorded(request, token, action, refused)
         if refused.code == "not_your_card":
             raise _not_found(gettext("No such card token among yours.")) from refused
         status_code, title = _REFUSALS.get(refused.code, (409, _NOT_POSSIBLE))
@@ -237,9 +219,7 @@ class TokenSuspendApi(CardholderApi):
     @idempotent()
     def post(self, request: Request, token_id: UUID) -> Response:
         write_rate_limit_check(request, "card_token_change")
-        return _token_changed(
-            self, request, token_id, "token.suspended", lambda token, actor: token_suspend(token, actor=actor)
-        )
+        return _token_changed(self, request, token_id, lambda token, actor: token_suspend(token, actor=actor))
 
 
 class TokenResumeApi(CardholderApi):
@@ -257,9 +237,7 @@ class TokenResumeApi(CardholderApi):
     @idempotent()
     def post(self, request: Request, token_id: UUID) -> Response:
         write_rate_limit_check(request, "card_token_change")
-        return _token_changed(
-            self, request, token_id, "token.resumed", lambda token, actor: token_resume(token, actor=actor)
-        )
+        return _token_changed(self, request, token_id, lambda token, actor: token_resume(token, actor=actor))
 
 
 class TokenRemoveApi(CardholderApi):
@@ -288,6 +266,5 @@ class TokenRemoveApi(CardholderApi):
             self,
             request,
             token_id,
-            "token.removed",
             lambda token, actor: token_remove(token, actor=actor, everywhere=everywhere),
         )

@@ -424,9 +424,8 @@ class TokenIssuedSerializer(serializers.Serializer[Any]):
     pushes_until = serializers.DateTimeField(
         help_text=(
             "Until when the token may start pushes, and suspend, resume or remove the cards' tokens: as long as "
-            "the step-up it was minted after is fresh; pushes only for the cards that step-up is bound to (those of "
-            "its first push, if none yet). Reading goes on until `expires_at`; signing out of the browser session "
-            "that minted it ends it."
+            "the step-up it was minted after is fresh, then a new step-up and a new token are needed. Reading goes "
+            "on until `expires_at`; signing out of the browser session that minted it ends it."
         )
     )
 

@@ -56,7 +56,8 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def _back_to(card: Card) -> HttpResponseRedirect:
-    return HttpResponseRedirect(f"{reverse('home')}#card-{card.public_id}")
+    # The top of the page, where the message about `card` is (an anchor to the card would scroll past it).
+    return HttpResponseRedirect(reverse("home"))
 
 
 def _moment_words(moment: datetime) -> str:

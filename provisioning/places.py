@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -137,10 +136,7 @@ class TokenPlace:
         """Whom to ask when someone else paused it."""
         parties = self.token.suspended_by
         if parties & {Party.ISSUER, Party.NETWORK}:
-            return gettext(
-                "Only %(issuer)s can resume it. To use the card there again, call us on the number on the back "
-                "of your card."
-            ) % {"issuer": settings.PORTAL_ISSUER_NAME}
+            return gettext("Only your bank can resume it: call us on the number on the back of your card.")
         return gettext("Only %(name)s can resume it. Open %(name)s or contact them to find out why.") % {
             "name": self.name
         }

@@ -18,6 +18,7 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from cardholders.models import Card, Cardholder
 from core.card_numbers import luhn_valid
+from provisioning import card_views
 from provisioning.models import CardToken, CardTokenCheck, LogoAsset, NetworkConfiguration, TokenRequestor
 from provisioning.tokens import card_tokens_refresh
 from tests import factories
@@ -108,7 +109,7 @@ def test_when_the_network_last_checked_is_said_in_minutes(card: Card, holder: Us
     CardTokenCheck.objects.create(card=card, checked_at=timezone.now() - timedelta(minutes=5))
     html = _signed_in(holder, stepped_up=False).get(reverse("home")).content.decode()
     assert "Checked 5\xa0minutes ago" in html  # timesince keeps the number with its unit
-    assert "Not in any wallet or at any merchant yet." in html
+    assert "Not in any wallet or at any merchant." in html
 
 
 def _home_queries(client: Client) -> int:
@@ -196,7 +197,7 @@ def test_a_card_the_bank_paused_offers_no_resume_and_a_forged_resume_is_refused(
 
     forged = client.post(page, follow=True)
 
-    assert forged.redirect_chain[-1][0] == f"{reverse('home')}#card-{card.public_id}"
+    assert forged.redirect_chain[-1][0] == reverse("home")
     assert _messages(forged) == [
         "Your bank or the wallet paused this card: only they can resume it. Call us if you need help."
     ]
@@ -310,10 +311,24 @@ def test_check_again_asks_the_network_and_says_so(stepped_up: Client, card: Card
         accountNumber=factories.TEST_CARD_NUMBERS[0], tokenRequestorId=SUNDAY_STORE, deviceType=None, deviceName=None
     )
     checked = stepped_up.post(reverse("provisioning:card_tokens_check", args=[card.public_id]), follow=True)
-    assert checked.redirect_chain[-1][0] == f"{reverse('home')}#card-{card.public_id}"
+    assert checked.redirect_chain[-1][0] == reverse("home")
     assert _messages(checked) == ["We asked the card network just now where Everyday Debit •••• 4444 is."]
     assert _places(checked.content.decode())[0].startswith("Sunday Store Active")
     assert "Checked just now" in checked.content.decode()
+
+
+def test_check_again_is_limited_per_cardholder(
+    stepped_up: Client, card: Card, sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(card_views, "CHECKS_PER_WINDOW", 2)
+    check = reverse("provisioning:card_tokens_check", args=[card.public_id])
+    for _ in range(2):
+        stepped_up.post(check)
+    asked = len(sandbox.request_log())
+    limited = stepped_up.post(check, follow=True)
+    assert _messages(limited)[-1] == "You asked many times in a short time. You can check again in 10 minutes."
+    assert len(sandbox.request_log()) == asked
+    assert AuditEvent.objects.filter(action="card_tokens.check_rate_limited").count() == 1
 
 
 def test_check_again_when_the_network_cannot_answer_says_how_old_the_records_are(
@@ -329,3 +344,19 @@ def test_check_again_when_the_network_cannot_answer_says_how_old_the_records_are
     assert "Checked 2\xa0hours ago" in checked.content.decode()
     assert _places(checked.content.decode())[0].startswith("DemoPay Pixel 8")
     assert AuditEvent.objects.get(action="card_tokens.check_failed").outcome == AuditEvent.Outcome.FAILURE
+
+
+def test_the_wallet_step_marks_where_the_card_lives_from_its_token_records(stepped_up: Client, card: Card) -> None:
+    demopay = TokenRequestor.objects.get(trid=DEMOPAY)
+    CardTokenFactory.create(card=card, token_requestor=demopay)
+    CardTokenFactory.create(
+        card=card, token_requestor=TokenRequestor.objects.get(trid=SUNDAY_STORE), status=CardToken.Status.DELETED
+    )
+    CardTokenCheck.objects.create(card=card, checked_at=timezone.now())
+    page = stepped_up.get(reverse("provisioning:choose"), {"card": card.public_id}).content.decode()
+    options = {
+        name: " ".join(re.sub(r"<[^>]+>", " ", body).split())
+        for name, body in re.findall(r'<span class="requestor-name">([^<]+)</span>(.*?)</label>', page, flags=re.S)
+    }
+    assert "Everyday Debit is already there" in options["DemoPay"]
+    assert "already there" not in options["Sunday Store"]

@@ -16,7 +16,6 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from audit.models import AuditEvent
 from audit.services import audit_event_record
-from cardholders.models import Card
 from cardholders.selectors import card_list_for_user
 from core.rate_limits import rate_limit_allows, rate_limit_wait_seconds, wait_text
 from provisioning.mdes.errors import MdesError, MdesUnavailable
@@ -55,8 +54,8 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "provisioning/home.html", {"places": places})
 
 
-def _back_to(card: Card) -> HttpResponseRedirect:
-    # The top of the page, where the message about `card` is (an anchor to the card would scroll past it).
+def _to_home() -> HttpResponseRedirect:
+    # The top of the page, where the message is (an anchor to the card would scroll past it).
     return HttpResponseRedirect(reverse("home"))
 
 
@@ -97,7 +96,7 @@ def card_tokens_check(request: HttpRequest, public_id: str) -> HttpResponse:
             gettext("You asked many times in a short time. You can check again in %(wait)s.")
             % {"wait": wait_text(_check_wait(request))},
         )
-        return _back_to(card)
+        return _to_home()
     try:
         card_tokens_refresh(card, quick=True)
     except MdesError as error:
@@ -119,9 +118,9 @@ def card_tokens_check(request: HttpRequest, public_id: str) -> HttpResponse:
                 "We could not ask the card network just now. What you see for %(card)s is from %(when)s."
             ) % {"card": card, "when": _moment_words(checked_at)}
         messages.error(request, message)
-        return _back_to(card)
+        return _to_home()
     messages.success(request, gettext("We asked the card network just now where %(card)s is.") % {"card": card})
-    return _back_to(card)
+    return _to_home()
 
 
 def _about(place: TokenPlace) -> str:
@@ -187,4 +186,4 @@ def token_change(request: HttpRequest, public_id: str, change: str) -> HttpRespo
         messages.warning(request, str(unknown))
     else:
         messages.success(request, _done(change, everywhere, TokenPlace(token)))
-    return _back_to(token.card)
+    return _to_home()

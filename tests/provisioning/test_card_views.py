@@ -353,7 +353,7 @@ def test_the_wallet_step_marks_where_the_card_lives_from_its_token_records(stepp
         card=card, token_requestor=TokenRequestor.objects.get(trid=SUNDAY_STORE), status=CardToken.Status.DELETED
     )
     CardTokenCheck.objects.create(card=card, checked_at=timezone.now())
-    page = stepped_up.get(reverse("provisioning:choose"), {"card": card.public_id}).content.decode()
+    page = stepped_up.get(reverse("provisioning:choose"), {"card": str(card.public_id)}).content.decode()
     options = {
         name: " ".join(re.sub(r"<[^>]+>", " ", body).split())
         for name, body in re.findall(r'<span class="requestor-name">([^<]+)</span>(.*?)</label>', page, flags=re.S)

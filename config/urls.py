@@ -6,9 +6,10 @@ from django.urls import include, path, re_path
 
 from cardholders import views as cardholder_views
 from core import views as core_views
+from provisioning import card_views
 
 urlpatterns = [
-    path("", cardholder_views.HomeView.as_view(), name="home"),
+    path("", card_views.home, name="home"),
     path("language/", cardholder_views.language_choose, name="language_choose"),
     path("accounts/", include("allauth.urls")),
     path("", include("users.urls")),

@@ -13,6 +13,7 @@ from provisioning.devices import usable_push_method_types
 from provisioning.models import (
     AccountRange,
     CardToken,
+    CardTokenCheck,
     DeviceEnvironment,
     JobRun,
     NetworkConfiguration,
@@ -40,23 +41,41 @@ def cards_chosen_for_push(*, user: User, ids: Iterable[object]) -> list[Card]:
     return list(cards.order_by("product_name", "id"))
 
 
-# Until the network's token records say where a card is, a push the token requestor confirmed is the best sign.
+# For a card whose tokens the network was never asked about in full, a push the token requestor confirmed is the
+# best sign that it is there.
 CONFIRMED_RESULTS = (PushReceipt.Result.APPROVED, PushReceipt.Result.DUPLICATE_REQUEST)
+# A token in these states puts the card in the wallet or at the merchant (being set up does not, yet).
+HOLDING_STATUSES = (CardToken.Status.ACTIVE, CardToken.Status.SUSPENDED)
 
 
 def token_requestors_holding_cards(*, cards: Sequence[Card]) -> dict[int, dict[int, datetime]]:
-    """Where the cards already are: token requestor id -> {card id -> when it was first confirmed there}.
+    """Where the cards already are: token requestor id -> {card id -> since when} (2 queries).
 
-    The one rule for "already in this wallet"; from confirmed pushes (APPROVED or DUPLICATE_REQUEST) for now.
+    The one rule for "already in this wallet": a live token of the card there, active or paused, as the network last
+    described it. Only for a card the network was never asked about in full (no answered CardTokenCheck) does a
+    confirmed push (APPROVED or DUPLICATE_REQUEST) count too, and then not at a requestor where the card has a token
+    record: the record says what became of it.
     """
+    holding: dict[int, dict[int, datetime]] = {}
+    recorded: set[tuple[int, int]] = set()
+    records = CardToken.objects.filter(card__in=cards, token_requestor__isnull=False).order_by()
+    for token in records:
+        requestor_id = int(token.token_requestor_id)  # type: ignore[arg-type]  # filtered: not null
+        recorded.add((requestor_id, token.card_id))
+        if token.is_live and token.status in HOLDING_STATUSES:
+            since = min(moment for moment in (token.status_at, token.first_seen_at) if moment is not None)
+            there = holding.setdefault(requestor_id, {})
+            there[token.card_id] = min(since, there.get(token.card_id, since))
+    checked = CardTokenCheck.objects.filter(card__in=cards, checked_at__isnull=False).values_list("card_id", flat=True)
     confirmed = (
         PushReceipt.objects.filter(card__in=cards, state=PushReceipt.State.USED, result__in=CONFIRMED_RESULTS)
+        .exclude(card_id__in=checked)
         .values_list("push__token_requestor_id", "card_id", "used_at")
         .order_by("used_at")
     )
-    holding: dict[int, dict[int, datetime]] = {}
     for requestor_id, card_id, used_at in confirmed:
-        holding.setdefault(requestor_id, {}).setdefault(card_id, used_at)  # type: ignore[arg-type]  # a used receipt has used_at
+        if (requestor_id, card_id) not in recorded:
+            holding.setdefault(requestor_id, {}).setdefault(card_id, used_at)  # type: ignore[arg-type]  # a used receipt has used_at
     return holding
 
 
@@ -275,3 +294,13 @@ def tokens_of_cards(cards: Sequence[Card]) -> dict[int, list[CardToken]]:
     for token in CardToken.objects.filter(card__in=cards).select_related("token_requestor__logo"):
         by_card[token.card_id].append(token)
     return by_card
+
+
+def card_token_of_user(*, user: User, public_id: uuid.UUID | str) -> CardToken | None:
+    """A token of one of the signed-in person's own cards that can still be used; None for anyone else's."""
+    return (
+        CardToken.objects.filter(public_id=public_id, card__cardholder__user=user)
+        .exclude(card__state=Card.State.CLOSED)
+        .select_related("card__cardholder", "card__program", "token_requestor__logo")
+        .first()
+    )

@@ -41,7 +41,7 @@ from provisioning.selectors import (
     token_requestor_chosen,
 )
 from users.models import User
-from users.step_up import SESSION_FOR_KEY, step_up_is_fresh, step_up_seconds_left
+from users.step_up import step_up_first, step_up_is_fresh, step_up_seconds_left
 
 PUSHES_PER_WINDOW = 10
 PUSHES_PER_ADDRESS = 30
@@ -82,8 +82,7 @@ def _chosen_cards(request: HttpRequest, ids: list[str]) -> list[Card]:
 
 
 def _step_up_first(request: HttpRequest, come_back_to: str, cards: list[Card]) -> HttpResponseRedirect:
-    request.session[SESSION_FOR_KEY] = [f"{card.product_name} •••• {card.last_four}" for card in cards]
-    return HttpResponseRedirect(f"{reverse('step_up')}?{urlencode({'next': come_back_to})}")
+    return step_up_first(request, come_back_to=come_back_to, about=[str(card) for card in cards])
 
 
 def _push_wait(request: HttpRequest) -> int:

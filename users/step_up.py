@@ -6,12 +6,15 @@ the cardholder's next pushes of their own cards, so adding card A, then B, then 
 Codes are `core.one_time_codes`, scoped to the user. Every send, success and failure is audited.
 """
 
+import enum
 import time
 from datetime import UTC, datetime
+from urllib.parse import urlencode
 
 from allauth.mfa.models import Authenticator
 from django.conf import settings
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponseRedirect
+from django.urls import reverse
 from django.utils.translation import gettext
 
 from audit.models import AuditEvent
@@ -32,6 +35,15 @@ SESSION_KEY = "portal_step_up_at"
 SESSION_USER_KEY = "portal_step_up_user"
 # What the flow asking for a proof is about ("Everyday Debit •••• 4444"), for the code page to say.
 SESSION_FOR_KEY = "portal_step_up_for"
+# What the person is doing, for the code page's wording (StepUpPurpose).
+SESSION_PURPOSE_KEY = "portal_step_up_purpose"
+
+
+class StepUpPurpose(enum.StrEnum):
+    PUSH = "push"  # adding cards to a wallet or merchant
+    PAUSE = "pause"  # pausing, resuming or removing a card where it lives
+    RESUME = "resume"
+    REMOVE = "remove"
 
 
 class StepUpError(Exception):
@@ -49,6 +61,16 @@ def step_up_is_fresh(request: HttpRequest) -> bool:
         and request.session.get(SESSION_USER_KEY) == request.user.pk
         and time.time() - float(at) <= settings.PORTAL_STEP_UP_MAX_AGE_SECONDS
     )
+
+
+def step_up_first(
+    request: HttpRequest, *, come_back_to: str, about: list[str], purpose: StepUpPurpose = StepUpPurpose.PUSH
+) -> HttpResponseRedirect:
+    """To the code page, and back to `come_back_to` once passed. That page's address holds what the person asked
+    for (the cards, the change), so nothing they chose is lost on the way; `about` says it on the code page."""
+    request.session[SESSION_FOR_KEY] = about
+    request.session[SESSION_PURPOSE_KEY] = str(purpose)
+    return HttpResponseRedirect(f"{reverse('step_up')}?{urlencode({'next': come_back_to})}")
 
 
 def step_up_passed_at(request: HttpRequest) -> datetime | None:

@@ -118,6 +118,7 @@ def step_up_view(request: HttpRequest) -> HttpResponse:
         "verify_wait": wait_text(_verify_wait(request)) if _verify_wait(request) else "",
         "lifetime_minutes": max(1, settings.PORTAL_STEP_UP_MAX_AGE_SECONDS // 60),
         "for_cards": request.session.get(step_up.SESSION_FOR_KEY, []),
+        "purpose": request.session.get(step_up.SESSION_PURPOSE_KEY, step_up.StepUpPurpose.PUSH),
         "has_totp": step_up.has_totp(user),
         "channels": step_up.code_channels(user),
         "sent_to": request.session.get("portal_step_up_sent_to"),

@@ -13,10 +13,10 @@ from django.utils import timezone
 from cardholders.models import Cardholder
 from landing.services import landing_link_mint
 from provisioning import refresh
-from provisioning.models import NetworkConfiguration, PushReceipt, TokenRequestor
+from provisioning.models import CardToken, NetworkConfiguration, PushReceipt, TokenRequestor
 from tests import factories
 from tests.e2e.conftest import accessibility_violations, page_problems, screenshot
-from tests.provisioning.factories import PushFactory
+from tests.provisioning.factories import CardTokenFactory, PushFactory
 from users import step_up
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -67,6 +67,16 @@ def shown(sandbox_network_config: NetworkConfiguration, live_server: Any, settin
     receipt.result = PushReceipt.Result.APPROVED
     receipt.used_at = timezone.now()
     receipt.save()
+    in_demopay = CardTokenFactory.create(card=debit, token_requestor=push.token_requestor)
+    paused_by_bank = CardTokenFactory.create(
+        card=debit,
+        token_requestor=TokenRequestor.objects.get(consumer_facing_name="Sunday Store"),
+        device_name="",
+        device_type="",
+        status=CardToken.Status.SUSPENDED,
+        suspenders=["I"],
+    )
+    CardTokenFactory.create(card=debit, device_name="Old phone", status=CardToken.Status.DELETED)
     program = factories.ProgramFactory.create(name="Sunny Gifts", brand_colour="ember")
     gift = landing_link_mint(
         card=factories.GiftCardFactory.create(program=program),
@@ -75,7 +85,14 @@ def shown(sandbox_network_config: NetworkConfiguration, live_server: Any, settin
         message="Happy birthday, Sam!",
         actor_label="test",
     )
-    return {"cardholder": cardholder, "debit": debit, "push": push, "gift_url": gift.url}
+    return {
+        "cardholder": cardholder,
+        "debit": debit,
+        "push": push,
+        "gift_url": gift.url,
+        "in_demopay": in_demopay,
+        "paused_by_bank": paused_by_bank,
+    }
 
 
 def _step_up_in_session(context: Any, user_pk: int) -> None:
@@ -129,6 +146,12 @@ def test_every_cardholder_page(
         look("wallets-two-cards")
         page.goto(f"/push/{shown['push'].public_id}/")
         look("outcome")
+        page.goto(f"/places/{shown['in_demopay'].public_id}/pause/")
+        look("token-pause")
+        page.goto(f"/places/{shown['in_demopay'].public_id}/remove/")
+        look("token-remove")
+        page.goto(f"/places/{shown['paused_by_bank'].public_id}/resume/")
+        look("token-resume-paused-by-bank")
         page.goto(shown["gift_url"])
         look("landing-gift")
     finally:

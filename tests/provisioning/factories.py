@@ -7,7 +7,7 @@ from django.utils import timezone
 from factory.django import DjangoModelFactory
 
 from cardholders.models import Card
-from provisioning.models import DeviceEnvironment, PushReceipt, PushRequest, TokenRequestor
+from provisioning.models import CardToken, DeviceEnvironment, PushReceipt, PushRequest, TokenRequestor
 from provisioning.receipts import receipt_digest
 
 
@@ -68,3 +68,22 @@ class PushFactory(DjangoModelFactory[PushRequest]):
             push.transition_to(PushRequest.State.REDIRECTED)
             push.save()
         return push
+
+
+class CardTokenFactory(DjangoModelFactory[CardToken]):
+    """A token of `card` as the network described it: DemoPay on a phone, active, checked just now."""
+
+    class Meta:
+        model = CardToken
+
+    card: Any = None
+    token_requestor = factory.SubFactory(TokenRequestorFactory)
+    trid = factory.LazyAttribute(lambda token: token.token_requestor.trid if token.token_requestor else "")
+    token_requestor_name = "DemoPay"
+    token_unique_reference = factory.Sequence(lambda n: f"DSBXMC{n:042d}")
+    status = CardToken.Status.ACTIVE
+    status_at = factory.LazyFunction(timezone.now)
+    device_name = "Pixel 8"
+    device_type = "21"
+    token_suffix = "1234"
+    checked_at = factory.LazyFunction(timezone.now)

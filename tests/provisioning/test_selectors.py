@@ -10,12 +10,12 @@ from django.utils import timezone
 from cardholders.models import Card
 from provisioning import refresh
 from provisioning.devices import device_environment
-from provisioning.models import EnabledAccountRange, TokenRequestor
+from provisioning.models import CardToken, CardTokenCheck, EnabledAccountRange, PushReceipt, TokenRequestor
 from provisioning.requestor_cache import token_requestors_changed
-from provisioning.selectors import token_requestors_eligible
+from provisioning.selectors import token_requestors_eligible, token_requestors_holding_cards
 from tests.factories import TEST_CARD_NUMBERS, CardFactory
 from tests.issuer_portal.helpers import staff_client
-from tests.provisioning.factories import TokenRequestorFactory
+from tests.provisioning.factories import CardTokenFactory, PushFactory, TokenRequestorFactory
 from users.models import User
 
 pytestmark = pytest.mark.django_db
@@ -110,3 +110,45 @@ def test_a_refresh_is_visible_at_once(sandbox_network_config: object, card: Card
     refresh.token_requestors_refresh()
     names = {requestor.consumer_facing_name for requestor in token_requestors_eligible(cards=[card], device="WEB")}
     assert "DemoPay" in names
+
+
+# --- where a card already is (the marks on the choice step) ---------------------------------------------------------
+def _confirmed_push(card: Card, requestor: TokenRequestor) -> None:
+    """A push of `card` that the token requestor's callback reported APPROVED."""
+    push = PushFactory.create(card=card, token_requestor=requestor, state="redirected")
+    push.transition_to("returned")
+    push.save()
+    receipt = push.receipts.get()
+    receipt.transition_to(PushReceipt.State.USED)
+    receipt.result = PushReceipt.Result.APPROVED
+    receipt.used_at = timezone.now()
+    receipt.save()
+
+
+def test_a_card_is_where_it_has_a_live_token_active_or_paused(card: Card) -> None:
+    active, paused, removed, hidden, setting_up = TokenRequestorFactory.create_batch(5)
+    CardTokenFactory.create(card=card, token_requestor=active)
+    CardTokenFactory.create(card=card, token_requestor=paused, status=CardToken.Status.SUSPENDED, suspenders=["I"])
+    CardTokenFactory.create(card=card, token_requestor=removed, status=CardToken.Status.DELETED)
+    CardTokenFactory.create(card=card, token_requestor=hidden, deleted_from_consumer_app=True)
+    CardTokenFactory.create(card=card, token_requestor=setting_up, status=CardToken.Status.IN_PROGRESS)
+    with CaptureQueriesContext(connection) as queries:
+        holding = token_requestors_holding_cards(cards=[card])
+    assert set(holding) == {active.pk, paused.pk}
+    assert set(holding[active.pk]) == {card.pk}
+    assert len(queries) == 2
+
+
+def test_a_token_record_outranks_a_confirmed_push_to_the_same_requestor(card: Card) -> None:
+    requestor = TokenRequestorFactory.create()
+    _confirmed_push(card, requestor)
+    CardTokenFactory.create(card=card, token_requestor=requestor, status=CardToken.Status.DELETED)
+    assert token_requestors_holding_cards(cards=[card]) == {}
+
+
+def test_confirmed_pushes_count_only_for_a_card_the_network_was_never_asked_about(card: Card) -> None:
+    requestor = TokenRequestorFactory.create()
+    _confirmed_push(card, requestor)
+    assert set(token_requestors_holding_cards(cards=[card])) == {requestor.pk}
+    CardTokenCheck.objects.create(card=card, checked_at=timezone.now())  # it answered: no token there
+    assert token_requestors_holding_cards(cards=[card]) == {}

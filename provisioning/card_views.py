@@ -39,10 +39,6 @@ from users.step_up import StepUpPurpose, step_up_first, step_up_is_fresh
 CHECKS_PER_WINDOW = 10
 CHECKS_PER_ADDRESS = 30
 CHECK_WINDOW_SECONDS = 600
-# Refusals provisioning.tokens already audits (the network's answer); the others are audited here, under the
-# same actions.
-NETWORK_REFUSALS = {"network_refused", "network_unavailable"}
-AUDIT_ACTIONS = {"pause": "token.suspended", "resume": "token.resumed", "remove": "token.removed"}
 REMOVE_WHERE = ("device", "everywhere")
 
 
@@ -160,27 +156,20 @@ def token_change(request: HttpRequest, public_id: str, change: str) -> HttpRespo
     if request.method == "GET":
         return render(request, "provisioning/token_change.html", {"place": place, "change": change})
     actor = TokenActor.cardholder(user, request)
-    everywhere = request.POST.get("where") == "everywhere"
-    try:
+    where = request.POST.get("where")
+    everywhere = where == "everywhere"
+    if change == "remove" and (where not in REMOVE_WHERE or (where == "device" and not place.offers_device_only)):
+        # A form that did not say where (or a forged "this device only" for a merchant): nothing was asked.
+        messages.error(request, gettext("Choose where to remove the card from."))
+        return _to_home()
+    try:  # every refusal of provisioning.tokens is on record there
         if change == "pause":
             token = token_suspend(token, actor=actor)
         elif change == "resume":
             token = token_resume(token, actor=actor)
         else:
-            where = request.POST.get("where")
-            if where not in REMOVE_WHERE or (where == "device" and not place.offers_device_only):
-                raise TokenChangeRefused(gettext("Choose where to remove the card from."), code="where")
             token = token_remove(token, actor=actor, everywhere=everywhere)
     except TokenChangeRefused as refusal:
-        if refusal.code not in NETWORK_REFUSALS:
-            audit_event_record(
-                action=AUDIT_ACTIONS[change],
-                actor=user,
-                target=token,
-                outcome=AuditEvent.Outcome.FAILURE,
-                detail=f"cardholder: refused ({refusal.code}): {refusal}",
-                request=request,
-            )
         messages.error(request, str(refusal))
     except TokenChangeUnknown as unknown:
         messages.warning(request, str(unknown))

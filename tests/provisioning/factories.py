@@ -7,7 +7,7 @@ from django.utils import timezone
 from factory.django import DjangoModelFactory
 
 from cardholders.models import Card
-from provisioning.models import DeviceEnvironment, PushReceipt, PushRequest, TokenRequestor
+from provisioning.models import CardToken, DeviceEnvironment, PushReceipt, PushRequest, TokenRequestor
 from provisioning.receipts import receipt_digest
 
 
@@ -68,3 +68,21 @@ class PushFactory(DjangoModelFactory[PushRequest]):
             push.transition_to(PushRequest.State.REDIRECTED)
             push.save()
         return push
+
+
+class CardTokenFactory(DjangoModelFactory[CardToken]):
+    """A token of a card as the network described it (pass `card`): active on a phone in DemoPay, unless told."""
+
+    class Meta:
+        model = CardToken
+
+    token_requestor = factory.SubFactory(TokenRequestorFactory)
+    trid = factory.LazyAttribute(lambda token: token.token_requestor.trid if token.token_requestor else "")
+    token_requestor_name = "DemoPay"
+    token_unique_reference = factory.LazyFunction(lambda: "DSBXMC" + secrets.token_hex(21).upper())
+    status = CardToken.Status.ACTIVE
+    status_at = factory.LazyFunction(timezone.now)
+    device_name = "Alex's phone"
+    device_type = "21"
+    token_suffix = factory.Sequence(lambda n: f"{n % 10000:04d}")
+    checked_at = factory.LazyFunction(timezone.now)

@@ -21,8 +21,10 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.dateparse import parse_datetime
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.http import urlencode
+from django.utils.timezone import localtime
 
 from audit.admin_mixins import ReadOnlyAdmin
 from audit.models import AuditEvent
@@ -114,11 +116,15 @@ REMOVE_SCOPES = {
 }
 
 
-def status_words(token: CardToken) -> str:
+def suspender_words(token: CardToken) -> str:
+    return " and ".join(sorted(PARTY_WORDS[Party(party)] for party in token.suspended_by))
+
+
+def status_words(token: CardToken, *, with_suspenders: bool = True) -> str:
     """The token's state as staff read it: its status, who holds a suspension, a removal from the device."""
     words = str(token.get_status_display())
-    if token.suspended_by:
-        words += " by " + " and ".join(sorted(PARTY_WORDS[Party(party)] for party in token.suspended_by))
+    if with_suspenders and token.suspended_by:
+        words += f" by {suspender_words(token)}"
     if token.deleted_from_consumer_app and token.status != Status.DELETED:
         words += ", removed from the device (the network keeps it)"
     return words
@@ -232,6 +238,7 @@ class ReferenceForm(forms.Form):
         regex=TOKEN_UNIQUE_REFERENCE_PATTERN,
         max_length=64,
         label="Token unique reference",
+        widget=forms.TextInput(attrs={"size": 64, "spellcheck": "false", "autocomplete": "off"}),
         help_text="Exactly as the wallet, the merchant or Mastercard gives it, e.g. DWSPMC00000000013…",
         error_messages={"invalid": "A token unique reference is 1 to 64 letters, digits, - or _."},
     )
@@ -321,13 +328,23 @@ def chosen_card(value: object) -> Card | None:
 
 
 class CardTokenAdmin(ReadOnlyAdmin):
-    list_display = ("card_column", "requestor_with_logo", "device", "status_column", "checked_at")
-    list_filter = ("status", "token_requestor", CardFilter)
+    list_display = (
+        "card_column",
+        "requestor_with_logo",
+        "device",
+        "status_column",
+        "suspended_by_column",
+        "checked",
+    )
+    # The card column links to the card's other tokens, so the token opens from its requestor ("in DemoPay").
+    list_display_links = ("requestor_with_logo",)
+    list_filter = ("status", ("token_requestor", admin.RelatedOnlyFieldListFilter), CardFilter)
     search_fields = ("=token_unique_reference",)
     search_help_text = (
         "The token unique reference, exactly. Card numbers are never searched: find a card's tokens through the card."
     )
     list_select_related = ("card", "token_requestor__logo")
+    empty_value_display = "Not known"
     ordering = ("-status_at", "-id")
     fieldsets = (
         (
@@ -340,9 +357,10 @@ class CardTokenAdmin(ReadOnlyAdmin):
                 "fields": (
                     "token_unique_reference",
                     "status_column",
+                    "suspended_by_column",
                     "status_at",
-                    "suspenders",
-                    "deleted_from_consumer_app",
+                    "network_suspenders",
+                    "removed_from_device",
                     "first_seen_at",
                     "checked_at",
                 )
@@ -358,9 +376,10 @@ class CardTokenAdmin(ReadOnlyAdmin):
         "token_suffix",
         "token_unique_reference",
         "status_column",
+        "suspended_by_column",
         "status_at",
-        "suspenders",
-        "deleted_from_consumer_app",
+        "network_suspenders",
+        "removed_from_device",
         "first_seen_at",
         "checked_at",
     )
@@ -400,7 +419,25 @@ class CardTokenAdmin(ReadOnlyAdmin):
 
     @admin.display(description="Status", ordering="status")
     def status_column(self, token: CardToken) -> str:
-        return status_words(token)
+        return status_words(token, with_suspenders=False)
+
+    @admin.display(description="Suspended by")
+    def suspended_by_column(self, token: CardToken) -> str:
+        return suspender_words(token) or "—"
+
+    @admin.display(description="Checked at (UTC)", ordering="checked_at")
+    def checked(self, token: CardToken) -> str:
+        return date_format(localtime(token.checked_at), "Y-m-d H:i")
+
+    @admin.display(description="Suspenders at the network")
+    def network_suspenders(self, token: CardToken) -> str:
+        return ", ".join(f"{code} ({INITIATOR_WORDS.get(code, 'unknown')})" for code in token.suspenders) or "—"
+
+    @admin.display(description="Removed from the device only")
+    def removed_from_device(self, token: CardToken) -> str:
+        if not token.deleted_from_consumer_app:
+            return "No"
+        return "Yes: gone from the device or merchant, kept at the network (subscriptions keep working)"
 
     # --- pages -------------------------------------------------------------------------------------------------------
     def get_urls(self) -> list[URLPattern]:
@@ -424,9 +461,11 @@ class CardTokenAdmin(ReadOnlyAdmin):
             messages.error(request, CARD_NUMBER_REFUSED)
             return HttpResponseRedirect(reverse("admin:provisioning_cardtoken_find"))
         searchable = re.fullmatch(TOKEN_UNIQUE_REFERENCE_PATTERN.strip("^$"), query) is not None
+        card = chosen_card(request.GET.get("card"))
         context = {
+            "title": f"Tokens of {card_words(card)}" if card else "Card tokens: where cards live",
             **(extra_context or {}),
-            "chosen_card": chosen_card(request.GET.get("card")),
+            "chosen_card": card,
             # A reference the portal does not know may still be the network's: offer to ask it.
             "unknown_reference": query
             if searchable and not CardToken.objects.filter(token_unique_reference__iexact=query).exists()
@@ -523,8 +562,9 @@ class CardTokenAdmin(ReadOnlyAdmin):
         except TokenChangeUnknown as error:
             messages.warning(request, str(error))
             return HttpResponseRedirect(token_page)
+        now = status_words(changed)
         messages.success(
-            request, f"{action.done} at the card network: {token_label(changed)}. It is now {status_words(changed)}."
+            request, f"{action.done} at the card network: {token_label(changed)}. It is now {now[:1].lower()}{now[1:]}."
         )
         return HttpResponseRedirect(token_page)
 

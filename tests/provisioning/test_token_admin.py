@@ -88,7 +88,7 @@ def test_operations_suspend_with_reason_and_comment_and_the_record_the_network_a
     assert response.redirect_chain[-1][0] == reverse("admin:provisioning_cardtoken_change", args=[token.pk])
     page = response.content.decode()
     assert "Suspended at the card network: DemoPay" in page
-    assert "It is now Suspended by the bank." in page
+    assert "It is now suspended by the bank." in page
     token.refresh_from_db()
     assert token.status == CardToken.Status.SUSPENDED
     assert token.suspended_by == {CardToken.Party.ISSUER}
@@ -239,6 +239,17 @@ def test_find_a_cards_tokens_through_the_card(
     assert AuditEvent.objects.get(action="card.tokens_searched_by_staff").object_id == str(card.pk)
 
 
+def test_the_find_page_chooses_the_card_from_the_card_list_by_its_id(auditor: Client, card: Card) -> None:
+    page = auditor.get(reverse("admin:provisioning_cardtoken_find"), {"card": card.pk}).content.decode()
+    lookup = f"{reverse('admin:cardholders_card_changelist')}?_to_field=id"
+    assert f'href="{lookup}"' in page  # the magnifier opens the card list to choose from
+    assert f'value="{card.pk}"' in page
+    assert "Everyday Debit •••• 4444" in page
+    popup = auditor.get(reverse("admin:cardholders_card_changelist"), {"_to_field": "id", "_popup": "1"})
+    assert popup.status_code == 200
+    assert TEST_CARD_NUMBERS[0] not in popup.content.decode()
+
+
 def test_when_the_network_cannot_list_a_cards_tokens_the_list_says_so(
     auditor: Client, card: Card, sandbox_network_config: Any, sandbox: SandboxServer
 ) -> None:
@@ -343,7 +354,7 @@ def test_the_token_list_shows_card_requestor_device_status_and_keeps_its_query_c
     few, page = queries()
     assert "555555…4444" in page
     assert "Everyday Debit" in page
-    assert "Suspended by the bank and the wallet or merchant" in page
+    assert '<td class="field-suspended_by_column">the bank and the wallet or merchant</td>' in page
     assert "Watch" in page
     for _ in range(8):
         CardTokenFactory.create(card=card)

@@ -76,7 +76,7 @@ INITIATOR_WORDS = {
     "M": "the card network (MDES)",
 }
 DEVICE_TYPE_WORDS = {"21": "phone", "23": "watch", "25": "computer"}
-STATUS_WORDS = {str(code): str(label) for code, label in Status.choices}
+STATUS_WORDS = dict(Status.choices)
 SUSPEND_REASONS = {
     SuspendReason.DEVICE_LOST: "The device was lost",
     SuspendReason.DEVICE_STOLEN: "The device was stolen",
@@ -154,7 +154,7 @@ def history_rows(changes: tuple[StatusChange, ...]) -> list[dict[str, Any]]:
     return [
         {
             "at": parse_datetime(change.at or ""),
-            "status": STATUS_WORDS.get(change.status_code, change.status_description or change.status_code),
+            "status": str(STATUS_WORDS.get(change.status_code, change.status_description or change.status_code)),
             "by": INITIATOR_WORDS.get(change.initiator or "", change.initiator or "—"),
             "reason": change.reason_code,
             "recorded_as": change.audit_user_name,
@@ -171,7 +171,7 @@ def network_token_row(token: Token) -> dict[str, Any]:
     return {
         "requestor": token.consumer_facing_name or token.token_requestor_name or "Unknown token requestor",
         "trid": token.token_requestor_id or "—",
-        "status": STATUS_WORDS.get(token.status, token.status_description or token.status),
+        "status": str(STATUS_WORDS.get(token.status, token.status_description or token.status)),
         "since": parse_datetime(token.status_at or ""),
         "suspenders": ", ".join(INITIATOR_WORDS.get(code, code) for code in token.suspenders) or "—",
         "device": device or "—",
@@ -198,7 +198,9 @@ def _choices(words: dict[Any, str]) -> list[tuple[str, str]]:
 
 
 class TokenChangeForm(forms.Form):
-    reason = forms.ChoiceField(widget=forms.RadioSelect)
+    """A reason (each action has its own codes, offered in words) and a comment; a removal also says how far."""
+
+    field_order = ("reason", "scope", "comment")
     comment = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
         max_length=MAX_COMMENT_LENGTH,
@@ -218,7 +220,6 @@ class ResumeForm(TokenChangeForm):
 class RemoveForm(TokenChangeForm):
     reason = forms.ChoiceField(choices=_choices(REMOVE_REASONS), widget=forms.RadioSelect)
     scope = forms.ChoiceField(choices=list(REMOVE_SCOPES.items()), widget=forms.RadioSelect, label="Remove it")
-    field_order = ("reason", "scope", "comment")
 
 
 class CardChoiceForm(forms.Form):
@@ -250,6 +251,7 @@ class TokenAction:
     name: str
     button: str
     done: str
+    audit_action: str  # the service's
     explanation: str
     form: type[TokenChangeForm]
     is_open: Callable[[CardToken], bool]
@@ -263,6 +265,7 @@ ACTIONS = {
             name="suspend",
             button="Suspend",
             done="Suspended",
+            audit_action="token.suspended",
             explanation="The token stops working for payments until the bank resumes it. The cardholder cannot "
             "resume a suspension made by the bank.",
             form=SuspendForm,
@@ -275,8 +278,9 @@ ACTIONS = {
             name="resume",
             button="Resume",
             done="Resumed",
-            explanation="Lifts the bank's and the cardholder's suspension. One set by the wallet, the merchant or "
-            "the network stays until they lift it.",
+            audit_action="token.resumed",
+            explanation="Lifts the bank's suspension. One set by the wallet, the merchant or the network stays "
+            "until they lift it: the token's page then shows who still holds one.",
             form=ResumeForm,
             is_open=lambda token: (
                 token.status == Status.SUSPENDED and bool(token.suspended_by & {Party.ISSUER, Party.CARDHOLDER})
@@ -289,6 +293,7 @@ ACTIONS = {
             name="remove",
             button="Remove",
             done="Removed",
+            audit_action="token.removed",
             explanation="Takes the card out of the wallet or merchant: from the device only, or everywhere for good.",
             form=RemoveForm,
             is_open=lambda token: token.is_live,
@@ -316,15 +321,19 @@ class CardFilter(admin.SimpleListFilter):
         return [(str(card.pk), card_words(card))] if card else []
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[CardToken]) -> QuerySet[CardToken]:
-        value = self.value()
-        return queryset.filter(card_id=int(value)) if value and value.isdigit() and len(value) < 19 else queryset
+        card_id = _card_id(self.value())
+        return queryset if card_id is None else queryset.filter(card_id=card_id)
+
+
+def _card_id(value: object) -> int | None:
+    """A card's id from a query string: digits that fit a database integer, else None."""
+    text = str(value or "")
+    return int(text) if text.isdigit() and len(text) < 19 else None
 
 
 def chosen_card(value: object) -> Card | None:
-    text = str(value or "")
-    if not text.isdigit() or len(text) >= 19:
-        return None
-    return Card.objects.select_related("token_check").filter(pk=int(text)).first()
+    card_id = _card_id(value)
+    return None if card_id is None else Card.objects.select_related("token_check").filter(pk=card_id).first()
 
 
 class CardTokenAdmin(ReadOnlyAdmin):
@@ -483,6 +492,7 @@ class CardTokenAdmin(ReadOnlyAdmin):
         obj: CardToken | None = None,
     ) -> HttpResponse:
         if obj is not None:
+            may_act = self.may_act(request)
             may_read_audit = request.user.has_perm("audit.view_auditevent")
             history = token_status_history(obj, user=request.user, request=request)
             context.update(
@@ -495,7 +505,7 @@ class CardTokenAdmin(ReadOnlyAdmin):
                     "token_actions": [
                         {"button": action.button, "url": reverse(f"admin:provisioning_cardtoken_{name}", args=[obj.pk])}
                         for name, action in ACTIONS.items()
-                        if self.may_act(request) and action.is_open(obj)
+                        if may_act and action.is_open(obj)
                     ],
                 }
             )
@@ -545,7 +555,7 @@ class CardTokenAdmin(ReadOnlyAdmin):
                 "administrator to add your first and last name. Nothing was changed."
             )
             audit_event_record(
-                action=f"token.{action.done.lower()}",
+                action=action.audit_action,
                 actor=request.user,
                 target=token,
                 outcome=AuditEvent.Outcome.FAILURE,
@@ -572,13 +582,13 @@ class CardTokenAdmin(ReadOnlyAdmin):
         """Find tokens at the network: a card's (chosen, never typed) or one by its unique reference."""
         if not self.has_view_permission(request):
             raise PermissionDenied
+        if request.method == "POST" and _typed_card_number(request.POST.dict()):
+            messages.error(request, CARD_NUMBER_REFUSED)
+            return HttpResponseRedirect(request.path)
         card_form = CardChoiceForm(initial={"card": chosen_card(request.GET.get("card"))}, admin_site=self.admin_site)
-        reference_form = ReferenceForm(initial={"reference": request.GET.get("reference", "")})
+        reference_form = ReferenceForm()
         found = None
         if request.method == "POST":
-            if _typed_card_number(request.POST.dict()):
-                messages.error(request, CARD_NUMBER_REFUSED)
-                return HttpResponseRedirect(request.path)
             if "card" in request.POST:
                 card_form = CardChoiceForm(request.POST, admin_site=self.admin_site)
                 if card_form.is_valid():
@@ -609,9 +619,9 @@ class CardTokenAdmin(ReadOnlyAdmin):
         return TemplateResponse(request, "admin/provisioning/cardtoken/find.html", context)
 
     def _find_by_card(self, request: HttpRequest, card: Card) -> HttpResponse:
-        found = card_tokens_find(card, user=request.user, request=request)
-        if found.problem:
-            messages.error(request, f"{found.problem} The list shows what the portal knew before.")
+        problem = card_tokens_find(card, user=request.user, request=request)
+        if problem:
+            messages.error(request, f"{problem} The list shows what the portal knew before.")
         else:
             messages.success(request, f"The card network was asked just now for the tokens of {card_words(card)}.")
         return HttpResponseRedirect(

@@ -91,33 +91,25 @@ def token_status_history(token: CardToken, *, user: Any, request: HttpRequest | 
     return StatusHistory(changes)
 
 
-@dataclass(frozen=True)
-class CardTokensFound:
-    tokens: list[CardToken]  # the portal's records of the card's tokens after the search (or before, if it failed)
-    problem: str = ""
-
-
-def card_tokens_find(card: Card, *, user: Any, request: HttpRequest | None = None) -> CardTokensFound:
+def card_tokens_find(card: Card, *, user: Any, request: HttpRequest | None = None) -> str:
     """Ask the network for every token of `card` (by the account number in the card's vault entry, encrypted; never
-    a number staff type) and store what it says."""
+    a number staff type) and store what it says. Returns why the network did not answer, or "" when it did."""
     try:
         card_tokens_refresh(card)
     except MdesError as error:
-        problem = network_problem(error)
-        outcome, detail = AuditEvent.Outcome.FAILURE, str(error)
+        problem, outcome, detail = network_problem(error), AuditEvent.Outcome.FAILURE, str(error)
     else:
         problem, outcome, detail = "", AuditEvent.Outcome.SUCCESS, ""
-    tokens = list(CardToken.objects.filter(card=card).select_related("token_requestor"))
     audit_event_record(
         action="card.tokens_searched_by_staff",
         actor=user,
         target=card,
         outcome=outcome,
-        after={"tokens": len(tokens)},
+        after={"tokens": CardToken.objects.filter(card=card).count()},
         detail=detail,
         request=request,
     )
-    return CardTokensFound(tokens, problem)
+    return problem
 
 
 @dataclass(frozen=True)

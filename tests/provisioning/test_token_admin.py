@@ -324,6 +324,18 @@ def test_an_unknown_reference_at_the_network_says_so(
     assert "The card network knows no token with this reference." in page
 
 
+def test_when_the_network_cannot_be_asked_for_a_reference_the_page_says_so(
+    auditor: Client, sandbox_network_config: Any, sandbox: SandboxServer
+) -> None:
+    sandbox.fail_next(503, count=3)
+    page = auditor.post(
+        reverse("admin:provisioning_cardtoken_find"), {"reference": "DSBXMC" + "0" * 42}
+    ).content.decode()
+    assert "The card network did not answer (it may be down or slow)." in page
+    assert "What the card network says" not in page
+    assert AuditEvent.objects.get(action="token.searched_by_staff").outcome == AuditEvent.Outcome.FAILURE
+
+
 def test_a_typed_card_number_is_refused_and_never_shown_back(
     operations: Client, token: CardToken, sandbox: SandboxServer
 ) -> None:

@@ -14,6 +14,7 @@ from core.urls_safety import safe_next
 # The staff home, grouped by what staff do rather than by the Python package a model lives in.
 TASK_SECTIONS: tuple[tuple[str, frozenset[str]], ...] = (
     ("Token requestors", frozenset({"provisioning.tokenrequestor"})),
+    ("Where cards live", frozenset({"provisioning.cardtoken"})),
     ("Pushes and landing links", frozenset({"provisioning.pushrequest", "landing.landinglink"})),
     ("Cards and cardholders", frozenset({"cardholders.card", "cardholders.cardholder", "cardholders.program"})),
     (

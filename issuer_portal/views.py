@@ -24,7 +24,19 @@ PERIODS = (7, 30, 90)
 CHART_WIDTH = 600
 BAR_HEIGHT = 28
 # One colour per reason, in NOT_ADDED_REASONS' order; distinguishable, each at least 3:1 against white.
-REASON_COLOURS = ("#b3261e", "#7a5900", "#5b6472", "#8e24aa", "#00796b", "#c2185b", "#3949ab")
+REASON_COLOURS = (
+    "#b3261e",
+    "#7a5900",
+    "#5b6472",
+    "#8e24aa",
+    "#00796b",
+    "#c2185b",
+    "#3949ab",
+    "#e65100",
+    "#5d4037",
+    "#0277bd",
+    "#2e7d32",
+)
 
 
 def _reason_bars(rows: list[ReasonRow]) -> list[dict[str, Any]]:

@@ -13,10 +13,19 @@ from audit.services import audit_event_record
 from core.personal_data import mask_email
 from provisioning import tasks
 from provisioning.connection_test import network_configuration_test
-from provisioning.models import AccountRange, JobRun, NetworkConfiguration, PushReceipt, PushRequest, TokenRequestor
+from provisioning.models import (
+    AccountRange,
+    CardToken,
+    JobRun,
+    NetworkConfiguration,
+    PushReceipt,
+    PushRequest,
+    TokenRequestor,
+)
 from provisioning.refresh import REFRESH_JOB, SYNCED_FIELDS
 from provisioning.requestor_cache import token_requestors_changed
 from provisioning.selectors import account_ranges_as_configured
+from provisioning.token_admin import CardTokenAdmin
 
 # What MDES says about a requestor; staff cannot change it (the next refresh would undo it anyway).
 MDES_FIELDS = (
@@ -292,3 +301,6 @@ class NetworkConfigurationAdmin(AuditedAdminMixin):
             self.message_user(
                 request, f"{config.name}: {result.message}", messages.SUCCESS if result.ok else messages.ERROR
             )
+
+
+admin.site.register(CardToken, CardTokenAdmin)

@@ -16,6 +16,7 @@ from provisioning.models import (
     CardTokenCheck,
     DeviceEnvironment,
     JobRun,
+    NetworkCheck,
     NetworkConfiguration,
     PushReceipt,
     PushRequest,
@@ -95,11 +96,25 @@ def account_ranges_as_configured(padded_starts: Iterable[str]) -> list[str]:
     return [configured.get(start, start) for start in sorted(padded_starts)]
 
 
+# The funnel counts outcomes by the network's word (a receipt whose network check confirmed or corrected what the
+# browser reported). An outcome still being checked, or that could not be checked (the browser's report alone, or a
+# receipt from before the checks), is counted apart and never as added.
+NETWORK_WORD = (NetworkCheck.CONFIRMED, NetworkCheck.CORRECTED)
+ADDED_RESULTS = (PushReceipt.Result.APPROVED, PushReceipt.Result.AUTHENTICATED)
+_CHECKING = Q(receipts__state=PushReceipt.State.USED, receipts__network_check=NetworkCheck.PENDING)
+_UNCHECKED = Q(receipts__state=PushReceipt.State.USED) & ~Q(
+    receipts__network_check__in=(*NETWORK_WORD, NetworkCheck.PENDING)
+)
+
 _FUNNEL = {
     "started": Count("id", distinct=True),
     "redirected": Count("id", distinct=True, filter=Q(redirected_at__isnull=False)),
     "returned": Count("id", distinct=True, filter=Q(returned_at__isnull=False)),
-    "added": Count("id", distinct=True, filter=Q(receipts__result=PushReceipt.Result.APPROVED)),
+    "added": Count(
+        "id", distinct=True, filter=Q(receipts__result__in=ADDED_RESULTS, receipts__network_check__in=NETWORK_WORD)
+    ),
+    "checking": Count("id", distinct=True, filter=_CHECKING),
+    "unchecked": Count("id", distinct=True, filter=_UNCHECKED),
 }
 
 
@@ -109,7 +124,9 @@ class FunnelRow:
     started: int
     redirected: int
     returned: int
-    added: int
+    added: int  # confirmed by the network
+    checking: int = 0  # pushes with an outcome the network is still being asked about
+    unchecked: int = 0  # pushes with an outcome the network could not be asked about
 
     @property
     def stages(self) -> list[tuple[str, int]]:
@@ -117,7 +134,7 @@ class FunnelRow:
             ("Started", self.started),
             ("Sent to the wallet or merchant", self.redirected),
             ("Came back", self.returned),
-            ("Added", self.added),
+            ("Added (confirmed)", self.added),
         ]
 
     @property
@@ -131,7 +148,7 @@ class FunnelRow:
 
     @property
     def added_share(self) -> int | None:
-        """Pushes that ended in "Added", in whole percent of those started."""
+        """Pushes that ended in "Added" by the network's word, in whole percent of those started."""
         return round(100 * self.added / self.started) if self.started else None
 
 
@@ -147,7 +164,8 @@ def _pushes(since: datetime, until: datetime) -> QuerySet[PushRequest]:
 
 
 def provisioning_funnel(*, since: datetime, until: datetime) -> Funnel:
-    """Pushes started → redirected → returned → added, in total, per token requestor and per day (3 queries)."""
+    """Pushes started → redirected → returned → added (by the network's word), with those whose outcome is still
+    being checked or could not be checked, in total, per token requestor and per day (3 queries)."""
     total = _pushes(since, until).aggregate(**_FUNNEL)
     per_requestor = (
         _pushes(since, until)
@@ -169,7 +187,8 @@ def provisioning_funnel(*, since: datetime, until: datetime) -> Funnel:
     )
 
 
-# Why a card did not end in "Added", as staff read it, in the order the dashboard shows them.
+# Why a card did not end in "Added" by the network's word, as staff read it, in the order the dashboard shows them:
+# the network's (or the token requestor's confirmed) result, what happened to the receipt, or the check itself.
 NOT_ADDED_REASONS: dict[str, str] = {
     PushReceipt.Result.DECLINED: "Declined",
     PushReceipt.Result.CANCELLED: "Cancelled",
@@ -178,7 +197,22 @@ NOT_ADDED_REASONS: dict[str, str] = {
     PushReceipt.Result.REQUIRE_ADDITIONAL_AUTHENTICATION: "Needs more verification",
     PushReceipt.State.EXPIRED: "Expired before use",
     PushReceipt.State.REFUSED: "Refused by MDES",
+    PushReceipt.Result.NOT_ADDED: "No token at the network",
+    PushReceipt.Result.DELETED: "Not kept by the merchant",
+    NetworkCheck.PENDING: "Still being checked with the network",
+    NetworkCheck.UNCHECKED: "Could not be checked with the network",
 }
+
+
+def _not_added_reason(result: str, state: str, check: str) -> str | None:
+    """The reason of NOT_ADDED_REASONS for one receipt; None when it was added, or is still on its way."""
+    if state != PushReceipt.State.USED:
+        return NOT_ADDED_REASONS.get(state)
+    if check == NetworkCheck.PENDING:
+        return NOT_ADDED_REASONS[NetworkCheck.PENDING]
+    if check not in NETWORK_WORD:
+        return NOT_ADDED_REASONS[NetworkCheck.UNCHECKED]
+    return NOT_ADDED_REASONS.get(result)
 
 
 @dataclass(frozen=True)
@@ -194,7 +228,7 @@ class ReasonRow:
 def _reason_rows(rows: Iterable[dict[str, object]], key: str) -> list[ReasonRow]:
     grouped: dict[str, dict[str, int]] = {}
     for row in rows:
-        reason = NOT_ADDED_REASONS.get(str(row["result"])) or NOT_ADDED_REASONS.get(str(row["state"]))
+        reason = _not_added_reason(str(row["result"]), str(row["state"]), str(row["network_check"]))
         if reason is None:
             continue
         counts = grouped.setdefault(str(row[key]), dict.fromkeys(NOT_ADDED_REASONS.values(), 0))
@@ -203,17 +237,17 @@ def _reason_rows(rows: Iterable[dict[str, object]], key: str) -> list[ReasonRow]
 
 
 def not_added_reasons(*, since: datetime, until: datetime) -> tuple[list[ReasonRow], list[ReasonRow]]:
-    """Cards of pushes started in the period that did not end in "Added", by reason: per token requestor and per
-    day (2 queries)."""
+    """Cards of pushes started in the period that did not end in "Added" by the network's word, by reason: per
+    token requestor and per day (2 queries)."""
     receipts = PushReceipt.objects.filter(push__created_at__gte=since, push__created_at__lt=until).order_by()
     per_requestor = (
-        receipts.values("push__token_requestor__consumer_facing_name", "result", "state")
+        receipts.values("push__token_requestor__consumer_facing_name", "result", "state", "network_check")
         .annotate(cards=Count("id"))
         .order_by("push__token_requestor__consumer_facing_name")
     )
     per_day = (
         receipts.annotate(day=TruncDate("push__created_at"))
-        .values("day", "result", "state")
+        .values("day", "result", "state", "network_check")
         .annotate(cards=Count("id"))
         .order_by("day")
     )

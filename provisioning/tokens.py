@@ -125,16 +125,17 @@ def card_tokens_record(card: Card, tokens: Iterable[Token]) -> list[CardToken]:
     return records
 
 
-def card_tokens_refresh(card: Card, *, quick: bool = False) -> CardTokenCheck:
+def card_tokens_refresh(card: Card, *, quick: bool = False, audit: AuditInfo | None = None) -> CardTokenCheck:
     """Ask the network for every token of `card` and store them. The check records when it last answered; a
-    failure is recorded and raised (MdesError), so a task can retry it and a page can say so."""
+    failure is recorded and raised (MdesError), so a task can retry it and a page can say so. `audit`: who asks
+    (a staff member); by default the portal's self-service identity for the card's holder."""
     check, _created = CardTokenCheck.objects.get_or_create(card=card)
     check.attempted_at = timezone.now()
     reference = cardholder_reference(cardholder_id=card.cardholder_id, push_public_id=card.public_id)
     try:
         client = customer_service_client(quick=quick)
         number = vault.card_account_data(card)["accountNumber"]  # goes only into the encrypted search
-        found = client.search_by_account_number(number, audit=self_service_audit(reference)).tokens
+        found = client.search_by_account_number(number, audit=audit or self_service_audit(reference)).tokens
     except MdesError as error:
         check.failure = str(error)[:200]
         check.save(update_fields=["attempted_at", "failure"])
@@ -205,13 +206,16 @@ class TokenActor:
 
     def audit_info(self, token: CardToken) -> AuditInfo:
         if self.is_staff:
-            name = (self.user.get_full_name() or self.user.get_username())[:200]
-            return AuditInfo.staff(
-                user_id=self.user.pk, user_name=name.ljust(4, "."), organization=settings.PORTAL_ISSUER_NAME[:64]
-            )
-        return self_service_audit(
-            cardholder_reference(cardholder_id=token.card.cardholder_id, push_public_id=token.card.public_id)
-        )
+            return staff_audit_info(self.user)
+        card = token.card
+        return self_service_audit(cardholder_reference(cardholder_id=card.cardholder_id, push_public_id=card.public_id))
+
+
+def staff_audit_info(user: Any) -> AuditInfo:
+    """The staff member as the network records them: the portal's user id and their name, never their e-mail
+    address (MDES keeps AuditInfo; the e-mail address is also the username here)."""
+    name = (user.get_full_name() or f"Staff member {user.pk}")[:200]
+    return AuditInfo.staff(user_id=user.pk, user_name=name.ljust(4, "."), organization=settings.PORTAL_ISSUER_NAME[:64])
 
 
 def _may_change(token: CardToken, actor: TokenActor) -> None:

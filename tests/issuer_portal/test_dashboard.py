@@ -1,4 +1,5 @@
-"""The provisioning dashboard: the funnel per requestor and per day, and how the background jobs went."""
+"""The provisioning dashboard: the funnel per requestor and per day, counted by the network's word, and how the
+background jobs went."""
 
 import pytest
 from django.contrib.auth.models import Group
@@ -6,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cardholders.models import Card
-from provisioning.models import JobRun, PushReceipt
+from provisioning.models import JobRun, NetworkCheck, PushReceipt
 from tests.factories import StaffUserFactory
 from tests.issuer_portal.helpers import staff_client
 from tests.provisioning.factories import PushFactory, TokenRequestorFactory
@@ -15,7 +16,8 @@ from users.models import User
 pytestmark = pytest.mark.django_db
 
 
-def _returned(card: Card, requestor: object, result: str) -> None:
+def _returned(card: Card, requestor: object, result: str, check: str = NetworkCheck.CONFIRMED) -> None:
+    """A push that came back with `result`, and how the network check of it stands."""
     push = PushFactory.create(card=card, token_requestor=requestor, state="redirected")
     push.redirected_at = timezone.now()
     push.transition_to("returned")
@@ -23,7 +25,8 @@ def _returned(card: Card, requestor: object, result: str) -> None:
     push.save()
     receipt = push.receipts.get()
     receipt.transition_to(PushReceipt.State.USED)
-    receipt.result = result
+    receipt.result = receipt.reported_result = result
+    receipt.network_check = check
     receipt.used_at = timezone.now()
     receipt.save()
 
@@ -82,3 +85,27 @@ def test_dashboard_needs_permission_to_see_pushes(db: None) -> None:
 def test_an_unknown_period_falls_back_to_thirty_days(staff_user: User) -> None:
     page = staff_client(staff_user).get(reverse("admin:dashboard"), {"days": "9999"}).content.decode()
     assert "Funnel, last 30 days" in page
+
+
+def test_the_funnel_counts_added_by_the_networks_word_and_says_what_is_still_being_checked(
+    staff_user: User, card: Card
+) -> None:
+    demopay = TokenRequestorFactory.create(consumer_facing_name="DemoPay")
+    _returned(card, demopay, "APPROVED", NetworkCheck.CONFIRMED)
+    _returned(card, demopay, "APPROVED", NetworkCheck.CORRECTED)  # the browser said otherwise; the network has it
+    _returned(card, demopay, "NOT_ADDED", NetworkCheck.CORRECTED)  # a forged APPROVED, corrected
+    _returned(card, demopay, "APPROVED", NetworkCheck.PENDING)  # reported only, the network not asked yet
+    _returned(card, demopay, "APPROVED", NetworkCheck.UNCHECKED)  # the network could not be asked
+    _returned(card, demopay, "AUTHENTICATED", NetworkCheck.CONFIRMED)  # a merchant saved it: added too
+
+    page = staff_client(staff_user).get(reverse("admin:dashboard"), {"days": "7"}).content.decode()
+
+    # Started, sent on, came back, added (confirmed), added of started, still being checked, could not be checked
+    assert (
+        '<th scope="row">DemoPay</th><td>6</td><td>6</td><td>6</td><td>3</td><td>50%</td><td>1</td><td>1</td>' in page
+    )
+    assert "Added (confirmed)" in page
+    assert "1 push still being checked with the network: not counted as added yet." in page
+    assert "1 push could not be checked with the network: only the wallet's or merchant's report" in page
+    # Why not added: ... No token at the network, Not kept by the merchant, still being checked, could not be checked
+    assert "DemoPay: No token at the network 1, Still being checked with the network 1, Could not be checked " in page

@@ -80,7 +80,8 @@ class CardTokenFactory(DjangoModelFactory[CardToken]):
     token_requestor = factory.SubFactory(TokenRequestorFactory)
     trid = factory.LazyAttribute(lambda token: token.token_requestor.trid if token.token_requestor else "")
     token_requestor_name = "DemoPay"
-    token_unique_reference = factory.Sequence(lambda n: f"DSBXMC{n:042d}")
+    # Never a long run of digits, which the staff search refuses as a typed card number.
+    token_unique_reference = factory.Sequence(lambda n: f"DSBXMC{n:08d}{'A1B2C3D4E5F6' * 3}")
     status = CardToken.Status.ACTIVE
     status_at = factory.LazyFunction(timezone.now)
     device_name = "Pixel 8"

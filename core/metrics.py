@@ -8,6 +8,7 @@ module is first imported); the exposition sums them (prometheus-client's multi-p
 """
 
 import os
+from pathlib import Path
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -18,6 +19,10 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
+
+if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    # The first figure below opens its file there: a worker or beat container has no gunicorn to make the directory.
+    Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).mkdir(parents=True, exist_ok=True)
 
 PUSHES = Counter(
     "portal_pushes",

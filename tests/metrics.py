@@ -23,6 +23,9 @@ def scrape(client: Client) -> tuple[str, Samples]:
     return text, samples_of(text)
 
 
+def value(samples: Samples, name: str, **labels: str) -> float:
+    return samples.get((name, frozenset(labels.items())), 0.0)
+
+
 def moved(before: Samples, after: Samples, name: str, **labels: str) -> float:
-    key = (name, frozenset(labels.items()))
-    return after.get(key, 0.0) - before.get(key, 0.0)
+    return value(after, name, **labels) - value(before, name, **labels)

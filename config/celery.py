@@ -61,7 +61,7 @@ def stamp_publication_time(headers: dict[str, Any] | None = None, **kwargs: obje
 
 @task_prerun.connect
 def observe_queue_lag(task: Any = None, **kwargs: object) -> None:
-    """How long the task waited for a worker. None for tasks run in-process (nothing was queued)."""
+    """How long the task waited for a worker; nothing for a task run in-process (nothing was queued)."""
     published_at = getattr(task.request, PUBLISHED_AT_HEADER, None)
     if published_at is None:
         return

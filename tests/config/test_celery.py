@@ -76,6 +76,27 @@ def test_a_task_s_wait_in_the_queue_is_observed_when_a_worker_starts_it(memory_b
     assert moved(before, after, f"{lag}_bucket", task="tests.waits_in_the_queue", le="0.25") == 0
 
 
+def test_a_countdown_is_a_wait_asked_for_not_lag(memory_broker_app: Celery) -> None:
+    started = threading.Event()
+
+    @memory_broker_app.task(name="tests.runs_later")
+    def runs_later() -> None:
+        started.set()
+
+    client = HttpsClient()
+    _, before = scrape(client)
+    with start_worker(memory_broker_app, pool="solo", perform_ping_check=False):
+        published = time.monotonic()
+        runs_later.apply_async(countdown=1.5)
+        assert started.wait(timeout=10)
+        assert time.monotonic() - published >= 1.5
+    _, after = scrape(client)
+
+    lag = "portal_celery_queue_lag_seconds"
+    assert moved(before, after, f"{lag}_count", task="tests.runs_later") == 1
+    assert moved(before, after, f"{lag}_sum", task="tests.runs_later") < 1
+
+
 def test_a_task_run_in_process_has_no_queue_lag(memory_broker_app: Celery) -> None:
     @memory_broker_app.task(name="tests.runs_in_process")
     def runs_in_process() -> None:

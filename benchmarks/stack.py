@@ -34,7 +34,7 @@ PORTAL_PORT = int(os.environ.get("BENCH_PORTAL_PORT", "8710"))
 SANDBOX_PORT = int(os.environ.get("BENCH_SANDBOX_PORT", "8711"))
 PORTAL_URL = f"http://{HOST}:{PORTAL_PORT}"
 SANDBOX_URL = f"http://{HOST}:{SANDBOX_PORT}"
-WORK = Path(tempfile.gettempdir()) / "portal-bench"
+WORK = Path(tempfile.gettempdir()) / f"portal-bench-{PORTAL_PORT}"  # keys and logs: one set per stack on a host
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from api.problems import Problem
 from audit.models import AuditEvent
 from audit.services import audit_event_record
 from core.client_ip import client_ip
+from core.metrics import API_THROTTLED
 from core.rate_limits import rate_limit_allows_address, rate_limit_allows_for
 
 if TYPE_CHECKING:  # rest_framework.views imports this module (DEFAULT_THROTTLE_CLASSES) while it is defined
@@ -28,6 +29,10 @@ class _RuntimeRateThrottle(SimpleRateThrottle):
     def get_rate(self) -> str | None:
         rates: dict[str, str | None] = api_settings.DEFAULT_THROTTLE_RATES  # type: ignore[assignment]  # stubs: dict
         return rates[str(self.scope)]
+
+    def throttle_failure(self) -> bool:
+        API_THROTTLED.labels(scope=str(self.scope)).inc()
+        return super().throttle_failure()
 
 
 class CredentialRateThrottle(_RuntimeRateThrottle):

@@ -10,6 +10,7 @@ It drops and recreates the tables of BENCH_DATABASE_URL (default: the `portal_pe
 
 import argparse
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -27,10 +28,12 @@ django.setup()
 
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, reset_queries  # noqa: E402
+from django.db.models import NOT_PROVIDED  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
+from cardholders.models import Card  # noqa: E402
 from provisioning.expiry import push_receipts_expire  # noqa: E402
-from provisioning.models import TokenRequestor  # noqa: E402
+from provisioning.models import PushReceipt, PushRequest, TokenRequestor  # noqa: E402
 
 FILL_SQL = """
 INSERT INTO cardholders_card (public_id, product_kind, product_name, card_art, state, first_six, last_four,
@@ -47,17 +50,33 @@ SELECT gen_random_uuid(), {requestor}, 'web', 'WEB', 'en_US', 'sandbox',
 FROM generate_series(1, {pushes}) AS g;
 
 INSERT INTO provisioning_pushreceipt (push_id, card_id, push_account_id, state, receipt_digest, receipt_hint,
-    expires_at, result, error_code, error_description, created_at)
+    expires_at, result, reported_result, network_check, network_check_attempts, error_code, error_description,
+    created_at)
 SELECT p.id, c.id, 'CA-' || p.id || '-' || c.id, 'issued', md5(p.id || '-' || c.id) || md5(c.id || '-' || p.id),
        'MCC…0000',
        CASE WHEN (p.id * {cards} + c.id) % 10 = 0
             THEN now() - interval '1 minute' ELSE now() + interval '10 minutes' END,
-       '', '', '', now()
+       '', '', '', 0, '', '', now()
 FROM (SELECT id FROM provisioning_pushrequest) p CROSS JOIN (SELECT id FROM cardholders_card) c;
 ANALYZE;
 """
+FILLED_MODELS = (Card, PushRequest, PushReceipt)
 
 BARE_UPDATE = "UPDATE provisioning_pushreceipt SET state = 'expired' WHERE state = 'issued' AND expires_at <= now()"
+
+
+def unfilled_columns() -> list[str]:
+    """Columns FILL_SQL leaves out that the database requires (NOT NULL, no default): a model grew a field."""
+    inserts = dict(re.findall(r"INSERT INTO (\w+) \(([^)]*)\)", FILL_SQL))
+    missing = []
+    for model in FILLED_MODELS:
+        table = model._meta.db_table
+        named = {column.strip() for column in inserts[table].split(",")}
+        for field in model._meta.concrete_fields:
+            required = not field.null and not field.primary_key and field.db_default is NOT_PROVIDED
+            if required and field.column not in named:
+                missing.append(f"{table}.{field.column}")
+    return missing
 
 
 def fill(receipts: int) -> None:
@@ -79,6 +98,9 @@ def main() -> None:
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         raise SystemExit("This benchmark needs PostgreSQL: set BENCH_DATABASE_URL=postgres://…")
+    missing = unfilled_columns()
+    if missing:
+        raise SystemExit(f"FILL_SQL does not fill these required columns: {', '.join(missing)}; add them to it")
 
     timings: dict[str, float] = {}
     for run in ("bare UPDATE", "sweep"):

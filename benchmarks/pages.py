@@ -6,8 +6,9 @@ median requests per second of each, worker CPU per request, and the ratio (goal:
 
     .venv/bin/python benchmarks/pages.py [--rounds 5 --seconds 10]
 
-Needs wrk (`apt-get install wrk`) and gunicorn (see benchmarks/stack.py). It drops and recreates the tables of
-BENCH_DATABASE_URL (default: the `portal_perf_bench` database).
+Needs wrk (`apt-get install wrk`), PostgreSQL and Redis. gunicorn runs with config/gunicorn.py, its workers
+recycled never (GUNICORN_MAX_REQUESTS=0 unless set: see benchmarks/stack.py). It drops and recreates the tables
+of BENCH_DATABASE_URL (default: the `portal_perf_bench` database). A full run takes about 2 minutes.
 """
 
 import argparse
@@ -43,16 +44,23 @@ def wrk(url: str, cookie: str, seconds: int) -> tuple[float, int]:
     total = re.search(r"(\d+) requests in", output)
     if rate is None or total is None:
         raise SystemExit(f"wrk printed no figures:\n{output}")
+    if int(total.group(1)) == 0:
+        raise SystemExit(f"{url} answered no request within {seconds} s:\n{output}")
     return float(rate.group(1)), int(total.group(1))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--seconds", type=int, default=10, help="of each wrk run")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (apt-get install wrk)")
+    print(
+        f"gunicorn -c config/gunicorn.py: {ENV.get('GUNICORN_WORKERS') or 'default'} workers, "
+        f"{ENV.get('GUNICORN_THREADS') or 'default'} threads, max_requests {ENV['GUNICORN_MAX_REQUESTS']}",
+        flush=True,
+    )
     with stack.running_stack(ENV) as running:
         card = Card.objects.filter(cardholder__user__email="alice@demo.example").order_by("id").first()
         assert card is not None
@@ -69,11 +77,15 @@ def main() -> None:
         cpu: dict[str, list[float]] = {name: [] for name in urls}
         for number in range(args.rounds):
             for name, url in urls.items():
-                before = stack.worker_cpu_seconds(running.gunicorn)
+                before, boots = stack.worker_cpu_seconds(running.gunicorn), stack.worker_boots(running)
                 rate, requests = wrk(url, cookie, args.seconds)
                 cpu[name].append((stack.worker_cpu_seconds(running.gunicorn) - before) / requests * 1000)
                 rates[name].append(rate)
-                print(f"round {number + 1} {name}: {rate:,.0f} req/s, {cpu[name][-1]:.2f} ms worker CPU per request")
+                restarts = stack.worker_boots(running) - boots
+                print(
+                    f"round {number + 1} {name}: {rate:,.0f} req/s, {cpu[name][-1]:.2f} ms worker CPU per request"
+                    + (f" ({restarts} workers restarted meanwhile, their start-up included)" if restarts else "")
+                )
     medians = {name: statistics.median(values) for name, values in rates.items()}
     for name in urls:
         print(f"[{name}] median {medians[name]:,.0f} req/s, {statistics.median(cpu[name]):.2f} ms CPU per request")

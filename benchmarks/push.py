@@ -7,11 +7,12 @@ gunicorn's access log; the time of its pushMultipleAccounts call from the portal
 
     .venv/bin/python benchmarks/push.py [--pushes 320]
 
-It drops and recreates the tables of BENCH_DATABASE_URL (default: the `portal_perf_bench` database).
+Needs PostgreSQL and Redis; gunicorn runs with config/gunicorn.py (see benchmarks/stack.py). It drops and
+recreates the tables of BENCH_DATABASE_URL (default: the `portal_perf_bench` database). A full run takes about a
+minute.
 """
 
 import argparse
-import json
 import os
 import secrets
 import statistics
@@ -52,12 +53,13 @@ def _luhn_completed(digits: str) -> str:
     return digits + str((10 - total % 10) % 10)
 
 
-def _cardholders(count: int) -> list[tuple[str, str]]:
+def _cardholders(count: int, first: int = 0) -> list[tuple[str, str]]:
     """(session key, card id) of `count` new cardholders, one card each, signed in and stepped up."""
     starts = account_range_starts_active()
     made = []
-    for number in range(count):
-        user = User.objects.create_user(email=f"bench-{number}@bench.example", password=secrets.token_urlsafe(16))
+    for number in range(first, first + count):
+        # No password (it would cost a PBKDF2 hash each): the sessions below are made signed in already.
+        user = User.objects.create_user(email=f"bench-{number}@bench.example")
         holder = Cardholder.objects.create(user=user, preferred_locale="en_US")
         card = card_create(
             card_number=_luhn_completed(f"555555555{number:06d}"),
@@ -78,58 +80,76 @@ def _percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
+def _push_concurrently(people: list[tuple[str, str]], requestor: TokenRequestor, per_thread: int) -> list[str]:
+    """CONCURRENT threads push `per_thread` times each, each for its own share of `people`; the pushes' request ids.
+    Any push not sent on to the wallet ends the benchmark."""
+    ids: list[str] = []
+    failures: list[str] = []
+    share = len(people) // CONCURRENT
+
+    def pushes(thread: int) -> None:
+        with requests.Session() as http:
+            for number in range(per_thread):
+                person = thread * share + number % share
+                session, card = people[person]
+                answer = http.post(
+                    f"{stack.PORTAL_URL}/push/",
+                    data={
+                        "csrfmiddlewaretoken": CSRF,
+                        "card": card,
+                        "token_requestor": requestor.pk,
+                        "idempotency_key": secrets.token_urlsafe(16),
+                    },
+                    cookies={"sessionid": session, "csrftoken": CSRF},
+                    headers={"X-Forwarded-For": f"198.51.100.{person + 1}"},  # one address per cardholder
+                    allow_redirects=False,
+                    timeout=60,
+                )
+                ids.append(answer.headers.get("X-Request-ID", ""))
+                if answer.status_code != 302 or not answer.headers["Location"].startswith("http://127.0.0.1"):
+                    failures.append(f"{answer.status_code} {answer.headers.get('Location', '')}")
+
+    threads = [threading.Thread(target=pushes, args=(number,)) for number in range(CONCURRENT)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if failures:
+        raise SystemExit(f"{len(failures)} pushes failed, e.g. {failures[:3]}")
+    return ids
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--pushes", type=int, default=320)
+    parser.add_argument("--pushes", type=int, default=320, help=f"measured, in all (a multiple of {CONCURRENT})")
     args = parser.parse_args()
+    if args.pushes < CONCURRENT:
+        parser.error(f"--pushes must be at least {CONCURRENT}")
     with stack.running_stack(ENV) as running:
         requestor = TokenRequestor.objects.get(trid=DEMOPAY)
         people = _cardholders(CONCURRENT * USERS_PER_THREAD)
-        failures: list[str] = []
-
-        def pushes(thread: int) -> None:
-            with requests.Session() as http:
-                for number in range(args.pushes // CONCURRENT):
-                    person = thread * USERS_PER_THREAD + number % USERS_PER_THREAD
-                    session, card = people[person]
-                    answer = http.post(
-                        f"{stack.PORTAL_URL}/push/",
-                        data={
-                            "csrfmiddlewaretoken": CSRF,
-                            "card": card,
-                            "token_requestor": requestor.pk,
-                            "idempotency_key": secrets.token_urlsafe(16),
-                        },
-                        cookies={"sessionid": session, "csrftoken": CSRF},
-                        headers={"X-Forwarded-For": f"198.51.100.{person + 1}"},  # one address per cardholder
-                        allow_redirects=False,
-                        timeout=60,
-                    )
-                    if answer.status_code != 302 or not answer.headers["Location"].startswith("http://127.0.0.1"):
-                        failures.append(f"{answer.status_code} {answer.headers.get('Location', '')}")
-
-        threads = [threading.Thread(target=pushes, args=(number,)) for number in range(CONCURRENT)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        access_lines = running.access_log.read_text().splitlines()
-        portal_lines = running.error_log.read_text().splitlines()
-    if failures:
-        raise SystemExit(f"{len(failures)} pushes failed, e.g. {failures[:3]}")
-    server_ms = {}
-    for line in access_lines:
-        request_id, micros, status, path = line.split()
-        if path == "/push/" and status == "302":
-            server_ms[request_id] = int(micros) / 1000
-    mdes_ms = {}
-    for line in portal_lines:
-        if "pushMultipleAccounts" not in line or not line.startswith("{"):
-            continue
-        record = json.loads(line)
-        if "latency_ms" in record:
-            mdes_ms[record["request_id"]] = float(record["latency_ms"])
+        # Unmeasured: each worker's first push opens the MDES keys and connections.
+        _push_concurrently(_cardholders(CONCURRENT, first=len(people)), requestor, per_thread=1)
+        measured = set(_push_concurrently(people, requestor, per_thread=args.pushes // CONCURRENT))
+    records = stack.log_records(running)  # once gunicorn has stopped: a worker logs a request after answering it
+    # The server's time from gunicorn's access log, the MDES call's from the portal's own record of it.
+    server_ms = {
+        str(record["request_id"]): float(record["duration_ms"])
+        for record in records
+        if record.get("name") == "gunicorn.access" and record.get("path") == "/push/" and record.get("status") == 302
+        if record.get("request_id") in measured
+    }
+    mdes_ms = {
+        str(record["request_id"]): float(record["latency_ms"])
+        for record in records
+        if "pushMultipleAccounts" in str(record.get("message", "")) and "latency_ms" in record
+    }
     portal_ms = [server_ms[key] - mdes_ms[key] for key in server_ms if key in mdes_ms]
+    if not portal_ms:
+        raise SystemExit(
+            f"No push matched to its MDES call ({len(server_ms)} of {len(measured)} pushes in the access log, "
+            f"{len(mdes_ms)} MDES calls in the portal's log): see {running.log}"
+        )
     print(f"{len(server_ms)} pushes at {CONCURRENT} concurrent, {len(portal_ms)} matched to their MDES call")
     for name, values in (("server time", list(server_ms.values())), ("portal time without MDES", portal_ms)):
         p50, p99 = _percentile(values, 0.5), _percentile(values, 0.99)

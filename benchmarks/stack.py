@@ -1,11 +1,13 @@
-"""The production-like stack the HTTP benchmarks measure: gunicorn (DEBUG off, `config.settings.base` plus a
-hello-world URL), PostgreSQL, Redis, the MDES sandbox, demo data, and signed-in, stepped-up sessions.
+"""The production-like stack the HTTP benchmarks measure: gunicorn with `config/gunicorn.py` (DEBUG off,
+`config.settings.base` plus a hello-world URL), PostgreSQL, Redis, the MDES sandbox, demo data, and signed-in,
+stepped-up sessions.
 
 Not a benchmark itself: `pages.py` and `push.py` use it. It drops and recreates the tables of the database in
 BENCH_DATABASE_URL (default `postgres://postgres@127.0.0.1:5432/portal_perf_bench`, created if missing).
 """
 
 import base64
+import json
 import os
 import secrets
 import shutil
@@ -19,6 +21,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -31,15 +34,14 @@ PORTAL_PORT = int(os.environ.get("BENCH_PORTAL_PORT", "8710"))
 SANDBOX_PORT = int(os.environ.get("BENCH_SANDBOX_PORT", "8711"))
 PORTAL_URL = f"http://{HOST}:{PORTAL_PORT}"
 SANDBOX_URL = f"http://{HOST}:{SANDBOX_PORT}"
-WORK = Path(tempfile.gettempdir()) / "portal-bench"
+WORK = Path(tempfile.gettempdir()) / f"portal-bench-{PORTAL_PORT}"  # keys and logs: one set per stack on a host
 
 
 @dataclass(frozen=True)
 class Stack:
     env: dict[str, str]
     gunicorn: subprocess.Popen[bytes]
-    access_log: Path
-    error_log: Path
+    log: Path  # gunicorn's output, one JSON record a line: its own, the access log's and the portal's
 
 
 def bench_env() -> dict[str, str]:
@@ -69,6 +71,10 @@ def bench_env() -> dict[str, str]:
         "MDES_SIGNING_KEY_PASSWORD": keys.client_signing_p12_password,
         "PORTAL_LOG_LEVEL": "INFO",
         "PYTHONUNBUFFERED": "1",
+        # config/gunicorn.py as deployed, but for recycling: a new worker imports Django afresh (about 1.5 s of CPU
+        # here) every ~2,000 requests, which production's request rate pays rarely and a saturating benchmark
+        # every few seconds, as if the measured views cost it. GUNICORN_MAX_REQUESTS=2000 measures it anyway.
+        "GUNICORN_MAX_REQUESTS": os.environ.get("GUNICORN_MAX_REQUESTS", "0"),
     }
 
 
@@ -84,13 +90,12 @@ def _wait_for(url: str, timeout: float = 60) -> None:
 
 
 def gunicorn_command() -> list[str]:
-    """gunicorn from this venv, else from a throw-away one (`BENCH_GUNICORN`); the project's config if present."""
+    """gunicorn from this venv (else `BENCH_GUNICORN`) with the project's config, as `make serve` and the image run
+    it; workers and threads from GUNICORN_WORKERS / GUNICORN_THREADS like there."""
     binary = os.environ.get("BENCH_GUNICORN") or shutil.which("gunicorn", path=str(Path(sys.executable).parent))
     if binary is None:
         raise SystemExit("gunicorn is not installed: set BENCH_GUNICORN=/path/to/a/venv/bin/gunicorn")
-    config = ROOT / "config" / "gunicorn.py"
-    workers = ["-c", str(config)] if config.exists() else ["-w", "2", "--worker-class", "sync"]
-    return [binary, *workers, "--bind", f"{HOST}:{PORTAL_PORT}", "config.wsgi:application"]
+    return [binary, "-c", str(ROOT / "config" / "gunicorn.py"), "--bind", f"{HOST}:{PORTAL_PORT}", "config.wsgi"]
 
 
 @contextmanager
@@ -122,22 +127,15 @@ def running_stack(env: dict[str, str]) -> Iterator[Stack]:
     sandbox_command += ["--keys-dir", str(keys.directory), "--portal-origin", PORTAL_URL]
     sandbox_log = (WORK / "sandbox.log").open("wb")
     sandbox = subprocess.Popen(sandbox_command, cwd=ROOT, env=env, stdout=sandbox_log, stderr=sandbox_log)
-    access_log, error_log = WORK / "access.log", WORK / "portal.log"
+    log = WORK / "portal.log"
     gunicorn = None
     try:
         _wait_for(f"{SANDBOX_URL}/healthz")
         subprocess.run([*manage, "refresh_token_requestors"], **run, stdout=subprocess.DEVNULL)  # type: ignore[call-overload]
-        access_log.write_bytes(b"")
-        command = [
-            *gunicorn_command(),
-            *("--access-logfile", str(access_log)),
-            # Request id (the portal's, from its response header) and server time in microseconds.
-            *("--access-logformat", "%({x-request-id}o)s %(D)s %(s)s %(U)s"),
-        ]
-        with error_log.open("wb") as portal_log:
-            gunicorn = subprocess.Popen(command, cwd=ROOT, env=env, stdout=portal_log, stderr=portal_log)
+        with log.open("wb") as output:
+            gunicorn = subprocess.Popen(gunicorn_command(), cwd=ROOT, env=env, stdout=output, stderr=output)
         _wait_for(f"{PORTAL_URL}/healthz")
-        yield Stack(env=env, gunicorn=gunicorn, access_log=access_log, error_log=error_log)
+        yield Stack(env=env, gunicorn=gunicorn, log=log)
     finally:
         for process in (gunicorn, sandbox):
             if process is not None and process.poll() is None:
@@ -146,15 +144,44 @@ def running_stack(env: dict[str, str]) -> Iterator[Stack]:
         sandbox_log.close()
 
 
+def _stat(pid: int | str) -> list[str]:
+    """The fields of /proc/<pid>/stat after the command name (the first is the state, field 3 of proc(5))."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
 def worker_cpu_seconds(master: subprocess.Popen[bytes]) -> float:
-    """User plus system CPU of gunicorn's worker processes so far."""
-    children = Path(f"/proc/{master.pid}/task/{master.pid}/children").read_text().split()
+    """User plus system CPU of gunicorn's workers so far: of those running, and, from the master's cumulative
+    children times, of those it has reaped (recycled after max_requests, or replaced after a timeout), so that a
+    worker leaving between two readings does not take its CPU with it."""
     ticks = os.sysconf("SC_CLK_TCK")
-    total = 0.0
-    for pid in children:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        total += (int(fields[11]) + int(fields[12])) / ticks
-    return total
+    while True:
+        reaped = _stat(master.pid)[13:15]  # cutime, cstime
+        running = 0
+        for children in Path(f"/proc/{master.pid}/task").glob("*/children"):
+            for pid in children.read_text().split():
+                try:
+                    running += sum(int(ticks_used) for ticks_used in _stat(pid)[11:13])  # utime, stime
+                except FileNotFoundError:  # reaped since the listing: the re-reading below sees it
+                    continue
+        if _stat(master.pid)[13:15] == reaped:  # else a worker was reaped meanwhile and might count twice
+            return (sum(int(value) for value in reaped) + running) / ticks
+
+
+def worker_boots(stack: Stack) -> int:
+    """Workers gunicorn has started so far (more than its worker count: some were recycled or replaced)."""
+    return sum(1 for line in stack.log.read_text().splitlines() if '"Booting worker with pid' in line)
+
+
+def log_records(stack: Stack) -> list[dict[str, Any]]:
+    """gunicorn's output as records: gunicorn's own, its access log (`gunicorn.access`) and the portal's."""
+    records = []
+    for line in stack.log.read_text().splitlines():
+        if line.startswith("{"):
+            try:
+                records.append(json.loads(line))
+            except json.JSONDecodeError:  # a line cut by a worker's exit
+                continue
+    return records
 
 
 def stepped_up_session(user_pk: int, card_ids: list[str]) -> str:

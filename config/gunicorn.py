@@ -6,7 +6,6 @@ TLS proxy whose own timeouts are longer than ours, so the proxy never cuts a req
 
 import multiprocessing
 import os
-import shutil
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -35,6 +34,9 @@ forwarded_allow_ips = (
     else ""
 )
 proxy_allow_ips = ""
+# gunicorn's runtime control socket (`gunicornc`) is not how the orchestrator manages processes (signals are), and
+# every gunicorn of a host sharing one HOME would claim the same path.
+control_socket_disable = True
 accesslog = "-"
 errorlog = "-"
 loglevel = os.environ.get("PORTAL_LOG_LEVEL", "INFO").lower()
@@ -87,11 +89,26 @@ logger_class = JsonAccessLogger
 
 
 def on_starting(server: Any) -> None:
-    """Prometheus' multi-process files of an earlier run would add their counts to this one's."""
+    """Prometheus' multi-process files of an earlier run would add their counts to this one's. Files of processes
+    still running stay: `make serve` starts the Celery worker, which shares the directory, beside gunicorn."""
     directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
-    if directory:
-        shutil.rmtree(directory, ignore_errors=True)
-        Path(directory).mkdir(parents=True, exist_ok=True)
+    if not directory:
+        return
+    Path(directory).mkdir(parents=True, exist_ok=True)
+    for path in Path(directory).glob("*.db"):  # <kind>_<pid>.db
+        pid = path.stem.rsplit("_", 1)[-1]
+        if not (pid.isdigit() and _running(int(pid))):
+            path.unlink(missing_ok=True)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, under another user
+        return True
+    return True
 
 
 def child_exit(server: Any, worker: Any) -> None:

@@ -8,6 +8,7 @@ module is first imported); the exposition sums them (prometheus-client's multi-p
 """
 
 import os
+from pathlib import Path
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -18,6 +19,10 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
+
+if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    # The first figure below opens its file there: a worker or beat container has no gunicorn to make the directory.
+    Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).mkdir(parents=True, exist_ok=True)
 
 PUSHES = Counter(
     "portal_pushes",
@@ -44,8 +49,20 @@ JOB_RUN_SECONDS = Histogram(
 ONE_TIME_CODES = Counter(
     "portal_one_time_codes", "One-time codes by outcome (sent, or the reason it was refused)", ["outcome"]
 )
+ONE_TIME_CODE_CHECKS = Counter(
+    "portal_one_time_code_checks",
+    "One-time codes entered, by outcome (accepted, or refused: wrong, expired, too_many_attempts)",
+    ["outcome"],
+)
 RATE_LIMIT_REFUSALS = Counter("portal_rate_limit_refusals", "Requests refused by a rate limit, by action", ["action"])
+API_THROTTLED = Counter("portal_api_throttled", "API requests refused by DRF throttling, by throttle scope", ["scope"])
 CELERY_TASKS = Counter("portal_celery_tasks", "Celery task outcomes by task", ["task", "outcome"])
+CELERY_QUEUE_LAG_SECONDS = Histogram(
+    "portal_celery_queue_lag_seconds",
+    "Time from a task's publication (or its ETA, if later) to the start of its run, by task",
+    ["task"],
+    buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 15, 30, 60, 300, 900),
+)
 
 
 def metrics_exposition() -> tuple[bytes, str]:

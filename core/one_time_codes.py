@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from core.messaging import Message, MessageNotSentError, message_backend, message_send
-from core.metrics import ONE_TIME_CODES
+from core.metrics import ONE_TIME_CODE_CHECKS, ONE_TIME_CODES
 from core.personal_data import mask_email
 
 CODE_DIGITS = 8
@@ -188,6 +188,12 @@ def one_time_code_body(code: str) -> str:
 def one_time_code_verify(codes: "QuerySet[Any]", code: str, *, scope: str) -> CodeProblem | None:
     """Check `code` against the latest unexpired, unused one of `codes` (one scope's); None if right (it is then
     used up). Every try counts against the code's attempts, under a row lock, so parallel guesses count too."""
+    problem = _code_check(codes, code, scope=scope)
+    ONE_TIME_CODE_CHECKS.labels(outcome=problem.value if problem else "accepted").inc()
+    return problem
+
+
+def _code_check(codes: "QuerySet[Any]", code: str, *, scope: str) -> CodeProblem | None:
     code = code.strip().replace(" ", "")
     with transaction.atomic():
         latest = (

@@ -145,7 +145,7 @@ else:
 
 # --- Static and media files ----------------------------------------------------------------------------------
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # Uploaded card art. On this origin a view serves it (raster images only, sandboxed); an absolute URL puts it on
 # a separate cookieless origin that must send the same headers (docs/operations.md, "Serving media").
@@ -296,6 +296,8 @@ DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="Push Provisio
 # Embedded default: without a broker, tasks run in-process and `manage.py run_periodic_jobs` runs the schedule.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+# Portals sharing one broker need queues of their own (so do test runs sharing a Redis).
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"

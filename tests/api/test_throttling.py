@@ -13,6 +13,7 @@ from cardholders.models import Card, Cardholder
 from provisioning.models import NetworkConfiguration
 from tests import factories
 from tests.api.conftest import DEMOPAY, HttpsApiClient
+from tests.metrics import moved, scrape
 
 pytestmark = pytest.mark.django_db
 
@@ -107,6 +108,21 @@ def test_every_request_is_throttled_per_credential(app: HttpsApiClient, card: Ca
     other = HttpsApiClient()
     other.force_login(factories.CardholderFactory.create().user)
     assert other.get(reverse("api:my_cards")).status_code == 200  # another credential has its own budget
+
+
+def test_throttle_refusals_are_counted_by_scope(app: HttpsApiClient, settings: Any) -> None:
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"api_credential": "2/min", "api_anonymous": "1/min"},
+    }
+    _, before = scrape(app)
+    assert [app.get(reverse("api:my_cards")).status_code for _ in range(4)] == [200, 200, 429, 429]
+    logo = reverse("api:logo", kwargs={"asset_id": "no-such-logo", "image_format": "svg"})
+    assert [HttpsApiClient().get(logo).status_code for _ in range(2)] == [404, 429]  # no credential: per address
+
+    _, after = scrape(app)
+    assert moved(before, after, "portal_api_throttled_total", scope="api_credential") == 2
+    assert moved(before, after, "portal_api_throttled_total", scope="api_anonymous") == 1
 
 
 @pytest.mark.parametrize("authorization", ["Api-Key not.a-real-key", "Token not-a-real-token", None])

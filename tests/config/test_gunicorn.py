@@ -1,81 +1,17 @@
 """The production web server: gunicorn started with `config/gunicorn.py` serves the portal, logs one JSON line per
-request without its query string, and trusts X-Forwarded-Proto only when told it runs behind a proxy."""
+request without its query string, trusts X-Forwarded-Proto only when told it runs behind a proxy, and starts
+without the metrics of an earlier run (but with those of the worker beside it)."""
 
-import base64
-import json
 import os
-import secrets
-import signal
-import socket
+import runpy
 import subprocess
-import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
 import requests
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def production_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
-    """The environment a deployment gives the web process (production settings, no test overrides)."""
-    return {
-        "PATH": os.environ.get("PATH", ""),
-        "DJANGO_SETTINGS_MODULE": "config.settings.base",
-        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
-        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-        "CARD_VAULT_KEYS": f"k1:{base64.b64encode(secrets.token_bytes(32)).decode()}",
-        "CARD_VAULT_ACTIVE_KEY_ID": "k1",
-        "CARD_VAULT_FINGERPRINT_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'portal.sqlite3'}",
-        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),
-        "GUNICORN_WORKERS": "1",
-        "GUNICORN_THREADS": "2",
-        **overrides,
-    }
-
-
-@contextmanager
-def gunicorn(env: dict[str, str], log: Path) -> Iterator[str]:
-    port = free_port()
-    env = {**env, "GUNICORN_BIND": f"127.0.0.1:{port}"}
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.py", "config.wsgi"],
-            cwd=ROOT,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        origin = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                assert process.poll() is None, log.read_text()
-                try:
-                    requests.get(f"{origin}/healthz", timeout=10, allow_redirects=False)  # the first loads Django
-                    break
-                except requests.ConnectionError:
-                    assert time.monotonic() < deadline, log.read_text()
-                    time.sleep(0.2)
-            yield origin
-        finally:
-            process.send_signal(signal.SIGTERM)  # graceful shutdown: the arbiter stops its workers and exits
-            assert process.wait(timeout=30) == 0, log.read_text()
-
-
-def access_records(log: Path) -> list[dict[str, object]]:
-    records = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
-    return [record for record in records if record.get("name") == "gunicorn.access"]
+from tests.servers import ROOT, access_records, gunicorn, production_env
 
 
 def test_gunicorn_serves_the_portal_and_logs_requests_without_query_strings(tmp_path: Path) -> None:
@@ -99,6 +35,7 @@ def test_gunicorn_serves_the_portal_and_logs_requests_without_query_strings(tmp_
     assert response.status_code == 405
 
     assert "SECRET-RECEIPT" not in log.read_text()
+    assert "Control socket" not in log.read_text()  # no runtime control surface besides signals
     (record,) = [r for r in access_records(log) if r["request_id"] == request_id]
     assert record["message"] == "request"
     assert record["method"] == "GET"
@@ -114,3 +51,22 @@ def test_gunicorn_ignores_forwarded_headers_when_no_proxy_is_trusted(tmp_path: P
     # A client claiming HTTPS is still on plain HTTP: the portal redirects it.
     assert response.status_code == 301
     assert response.headers["Location"].startswith("https://")
+
+
+def test_starting_drops_the_metrics_of_processes_gone_and_keeps_those_of_processes_running(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gone = subprocess.Popen(["true"])  # noqa: S607 - a process that has exited (its pid is free)
+    gone.wait()
+    directory = tmp_path / "metrics"
+    directory.mkdir()
+    earlier_run = directory / f"counter_{gone.pid}.db"
+    running_worker = directory / f"histogram_{os.getpid()}.db"
+    for path in (earlier_run, running_worker):
+        path.write_bytes(b"")
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(directory))
+
+    runpy.run_path(str(ROOT / "config" / "gunicorn.py"))["on_starting"](None)
+
+    assert not earlier_run.exists()
+    assert running_worker.exists()

@@ -5,32 +5,14 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.test import Client
-from prometheus_client.parser import text_string_to_metric_families
 
 from provisioning.models import PushRequest
 from tests.factories import TEST_CARD_NUMBERS
+from tests.metrics import moved, scrape
 from tests.provisioning.test_push_flow import DEMOPAY, _come_back, _push
 from tests.wallet import wallet_decides
 
 pytestmark = pytest.mark.django_db
-
-
-def scrape(client: Client) -> tuple[str, dict[tuple[str, frozenset[tuple[str, str]]], float]]:
-    response = client.get("/metrics", REMOTE_ADDR="127.0.0.1")
-    assert response.status_code == 200
-    assert response["Content-Type"].startswith("text/plain")
-    text = response.content.decode()
-    samples = {
-        (sample.name, frozenset(sample.labels.items())): sample.value
-        for family in text_string_to_metric_families(text)
-        for sample in family.samples
-    }
-    return text, samples
-
-
-def moved(before: dict, after: dict, name: str, **labels: str) -> float:
-    key = (name, frozenset(labels.items()))
-    return after.get(key, 0.0) - before.get(key, 0.0)
 
 
 def test_a_push_moves_the_push_and_mdes_figures(portal: Client, card) -> None:

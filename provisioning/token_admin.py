@@ -266,7 +266,12 @@ ACTIONS = {
             explanation="The token stops working for payments until the bank resumes it. The cardholder cannot "
             "resume a suspension made by the bank.",
             form=SuspendForm,
-            is_open=lambda token: token.status == Status.ACTIVE and token.is_live,
+            # Also on a token the cardholder paused: the bank's pause then stays until the bank lifts it.
+            is_open=lambda token: (
+                token.is_live
+                and token.status in (Status.ACTIVE, Status.SUSPENDED)
+                and Party.ISSUER not in token.suspended_by
+            ),
             perform=lambda token, actor, data: token_suspend(
                 token, actor=actor, reason_code=data["reason"], comment=data["comment"]
             ),

@@ -8,13 +8,19 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import Permission
-from django.core import mail
 
 from cardholders.models import Cardholder
 from provisioning.models import CardToken
 from provisioning.tokens import TokenActor, card_tokens_refresh, token_suspend
 from tests import factories
-from tests.e2e.conftest import OUTCOME_PAGE, accessibility_violations, page_problems, screenshot, sign_in
+from tests.e2e.conftest import (
+    OUTCOME_PAGE,
+    accessibility_violations,
+    page_problems,
+    screenshot,
+    sign_in,
+    step_up_by_email,
+)
 from tests.fixtures.sandbox_server import SandboxServer
 from users.models import User
 
@@ -22,16 +28,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 ANDROID = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 Chrome/126.0 Mobile Safari/537.36"
 DEMOPAY = "50100000011"
-
-
-def _step_up_by_email(page: Any) -> None:
-    page.get_by_label(re.compile("E-mail to")).check()
-    page.get_by_role("button", name="Send code").click()
-    page.get_by_label(re.compile("The code we sent")).wait_for()
-    code = re.search(r"\b(\d{8})\b", str(mail.outbox[-1].body))
-    assert code
-    page.get_by_label(re.compile("The code we sent")).fill(code.group(1))
-    page.get_by_role("button", name="Confirm").click()
 
 
 def _row(page: Any, wallet: str) -> str:
@@ -54,7 +50,7 @@ def test_a_cardholder_sees_where_a_card_went_and_pauses_resumes_and_removes_it(
     try:
         sign_in(phone, alice.user.email)
         phone.get_by_role("link", name=re.compile("Add Everyday Debit")).click()
-        _step_up_by_email(phone)
+        step_up_by_email(phone)
         phone.get_by_label(re.compile("DemoPay")).check()
         phone.get_by_role("button", name="Continue", exact=True).click()
         phone.get_by_role("heading", name="DemoPay").wait_for()  # the sandbox's simulated wallet
@@ -141,6 +137,6 @@ def test_a_card_the_bank_paused_says_so_and_offers_no_resume(
     page.get_by_text("You are removing this card:").wait_for()
     assert "Everyday Debit •••• 4444 in DemoPay on Pixel 8" in page.locator("main").inner_text()
     screenshot(page, "tokens-desktop-step-up-for-removal")
-    _step_up_by_email(page)
+    step_up_by_email(page)
     page.get_by_role("heading", name="Remove Everyday Debit from DemoPay on Pixel 8?").wait_for()
     _checked(page, "tokens-desktop-remove")

@@ -14,20 +14,17 @@ from landing.models import LandingPush
 from landing.services import landing_link_mint
 from provisioning.models import NetworkConfiguration, PushReceipt, PushRequest, TokenRequestor
 from tests import factories
-from tests.e2e.conftest import OUTCOME_PAGE, accessibility_violations, page_problems, screenshot, sign_in
+from tests.e2e.conftest import (
+    OUTCOME_PAGE,
+    accessibility_violations,
+    page_problems,
+    screenshot,
+    sign_in,
+    step_up_by_email,
+)
 from tests.provisioning.factories import PushFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _confirm_by_email(page: Any) -> None:
-    page.get_by_label(re.compile("E-mail to")).check()
-    page.get_by_role("button", name="Send code").click()
-    page.get_by_label(re.compile("The code we sent")).wait_for()
-    code = re.search(r"\b(\d{8})\b", str(mail.outbox[-1].body))
-    assert code
-    page.get_by_label(re.compile("The code we sent")).fill(code.group(1))
-    page.get_by_role("button", name="Confirm").click()
 
 
 def test_two_cards_chosen_together_stay_two_through_the_step_up(page: Any, alice: Cardholder) -> None:
@@ -35,7 +32,7 @@ def test_two_cards_chosen_together_stay_two_through_the_step_up(page: Any, alice
     page.get_by_label(re.compile("Choose Everyday Debit")).check()
     page.get_by_label(re.compile("Choose Rewards")).check()
     page.get_by_role("button", name="Add the chosen cards together").click()
-    _confirm_by_email(page)
+    step_up_by_email(page)
     page.get_by_role("heading", name="Where should these cards go?").wait_for()
     main = page.locator("main").inner_text()
     assert "Everyday Debit" in main
@@ -87,7 +84,7 @@ def test_the_wallet_step_marks_wallets_the_card_is_in_and_preselects_another(pag
     _confirmed(debit, TokenRequestor.objects.get(consumer_facing_name="Click to Pay (simulated)"), "APPROVED")
     sign_in(page, alice.user.email)
     page.get_by_role("link", name=re.compile("Add Everyday Debit")).click()
-    _confirm_by_email(page)
+    step_up_by_email(page)
     page.get_by_role("heading", name="Where should this card go?").wait_for()
     click_to_pay = page.get_by_label(re.compile("Click to Pay"))
     assert "Everyday Debit is already there" in click_to_pay.evaluate("el => el.labels[0].innerText")
@@ -139,7 +136,7 @@ def test_one_code_covers_card_a_then_b_then_a_again(page: Any, alice: Cardholder
     page.get_by_role("link", name=re.compile("Add Everyday Debit")).click()
     page.get_by_text("Everyday Debit •••• 4444").wait_for()  # the code page says which card it is for
     assert "next 5 minutes" in page.locator("main").inner_text()  # and how long one confirmation lasts
-    _confirm_by_email(page)
+    step_up_by_email(page)
     page.get_by_role("heading", name="Where should this card go?").wait_for()
     for product in ("Everyday Debit", "Rewards", "Everyday Debit"):
         _add_to_demopay(page, product)

@@ -15,7 +15,15 @@ from django.utils import timezone
 from cardholders.models import Cardholder
 from provisioning.models import NetworkConfiguration, PushRequest, TokenRequestor
 from tests import factories
-from tests.e2e.conftest import OUTCOME_PAGE, accessibility_violations, page_problems, screenshot, sign_in, tab_to
+from tests.e2e.conftest import (
+    OUTCOME_PAGE,
+    accessibility_violations,
+    page_problems,
+    screenshot,
+    sign_in,
+    step_up_by_email,
+    tab_to,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -24,15 +32,11 @@ IPHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605
 
 
 def _step_up_by_email(page: Any, name: str) -> None:
-    page.get_by_label(re.compile("E-mail to")).check()
-    page.get_by_role("button", name="Send code").click()
-    page.get_by_label(re.compile("The code we sent")).wait_for()
-    screenshot(page, f"{name}-step-up")
-    assert accessibility_violations(page) == []
-    code = re.search(r"\b(\d{8})\b", str(mail.outbox[-1].body))
-    assert code
-    page.get_by_label(re.compile("The code we sent")).fill(code.group(1))
-    page.get_by_role("button", name="Confirm").click()
+    def look() -> None:
+        screenshot(page, f"{name}-step-up")
+        assert accessibility_violations(page) == []
+
+    step_up_by_email(page, before_the_code=look)
 
 
 def _add_first_card(page: Any, wallet: str, decision: str, name: str) -> str:

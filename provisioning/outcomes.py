@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from provisioning.models import NetworkCheck, PushReceipt
 
@@ -36,86 +36,90 @@ _Words = tuple[str, str | Promise, str | Promise, str | Promise]  # tone, headin
 
 _REFUSED: _Words = (
     "failure",
-    _lazy("Not added"),
-    _lazy("Your card %(card)s cannot be added to %(requestor)s yet."),
-    _lazy("Your %(product)s cannot go into %(requestor)s yet"),
+    gettext_lazy("Not added"),
+    gettext_lazy("Your card %(card)s cannot be added to %(requestor)s yet."),
+    gettext_lazy("Your %(product)s cannot go into %(requestor)s yet"),
 )
 _EXPIRED: _Words = (
     "failure",
-    _lazy("Not added"),
-    _lazy("The request for %(card)s expired before %(requestor)s used it. Please start again."),
-    _lazy("The request for your %(product)s expired"),
+    gettext_lazy("Not added"),
+    gettext_lazy("The request for %(card)s expired before %(requestor)s used it. Please start again."),
+    gettext_lazy("The request for your %(product)s expired"),
 )
 _WAITING: _Words = (
     "pending",
-    _lazy("Not finished"),
-    _lazy("%(requestor)s has not told us yet what happened to %(card)s. Check %(requestor)s."),
-    _lazy("Waiting for %(requestor)s"),
+    gettext_lazy("Not finished"),
+    gettext_lazy("%(requestor)s has not told us yet what happened to %(card)s. Check %(requestor)s."),
+    gettext_lazy("Waiting for %(requestor)s"),
 )
 _UNKNOWN: _Words = (
     "pending",
-    _lazy("Unknown"),
-    _lazy("%(requestor)s did not say what happened to %(card)s. Check %(requestor)s; if it is not there, try again."),
-    _lazy("%(requestor)s did not say what happened"),
+    gettext_lazy("Unknown"),
+    gettext_lazy(
+        "%(requestor)s did not say what happened to %(card)s. Check %(requestor)s; if it is not there, try again."
+    ),
+    gettext_lazy("%(requestor)s did not say what happened"),
 )
 _BY_RESULT: dict[str, _Words] = {
     PushReceipt.Result.APPROVED: (
         "success",
-        _lazy("Added"),
-        _lazy("Your card %(card)s is now in %(requestor)s."),
-        _lazy("Your %(product)s is in %(requestor)s"),
+        gettext_lazy("Added"),
+        gettext_lazy("Your card %(card)s is now in %(requestor)s."),
+        gettext_lazy("Your %(product)s is in %(requestor)s"),
     ),
     PushReceipt.Result.DUPLICATE_REQUEST: (
         "success",
-        _lazy("Already there"),
-        _lazy("Your card %(card)s was already in %(requestor)s. Nothing changed."),
-        _lazy("Your %(product)s was already in %(requestor)s"),
+        gettext_lazy("Already there"),
+        gettext_lazy("Your card %(card)s was already in %(requestor)s. Nothing changed."),
+        gettext_lazy("Your %(product)s was already in %(requestor)s"),
     ),
     PushReceipt.Result.DECLINED: (
         "failure",
-        _lazy("Not added"),
-        _lazy("Adding %(card)s to %(requestor)s was declined. Contact us if you need help."),
-        _lazy("%(requestor)s declined your %(product)s"),
+        gettext_lazy("Not added"),
+        gettext_lazy("Adding %(card)s to %(requestor)s was declined. Contact us if you need help."),
+        gettext_lazy("%(requestor)s declined your %(product)s"),
     ),
     PushReceipt.Result.CANCELLED: (
         "failure",
-        _lazy("Not added"),
-        _lazy("You cancelled adding %(card)s in %(requestor)s. You can try again at any time."),
-        _lazy("Your %(product)s was not added"),
+        gettext_lazy("Not added"),
+        gettext_lazy("You cancelled adding %(card)s in %(requestor)s. You can try again at any time."),
+        gettext_lazy("Your %(product)s was not added"),
     ),
     PushReceipt.Result.REQUIRE_ADDITIONAL_AUTHENTICATION: (
         "warning",
-        _lazy("One more step"),
-        _lazy(
+        gettext_lazy("One more step"),
+        gettext_lazy(
             "%(requestor)s needs to check it is you before %(card)s can be used. Follow the steps in "
             "%(requestor)s, or call us and we will confirm it."
         ),
-        _lazy("One more step for your %(product)s in %(requestor)s"),
+        gettext_lazy("One more step for your %(product)s in %(requestor)s"),
     ),
     # Merchants that save cards on file may authenticate the card after tokenizing it.
     PushReceipt.Result.AUTHENTICATED: (
         "success",
-        _lazy("Saved"),
-        _lazy("Your card %(card)s is saved at %(requestor)s and was confirmed there."),
-        _lazy("Your %(product)s is saved at %(requestor)s"),
+        gettext_lazy("Saved"),
+        gettext_lazy("Your card %(card)s is saved at %(requestor)s and was confirmed there."),
+        gettext_lazy("Your %(product)s is saved at %(requestor)s"),
     ),
     PushReceipt.Result.DELETED: (
         "failure",
-        _lazy("Not saved"),
-        _lazy("%(requestor)s did not keep %(card)s: it could not be confirmed there. You can try again."),
-        _lazy("%(requestor)s did not keep your %(product)s"),
+        gettext_lazy("Not saved"),
+        gettext_lazy("%(requestor)s did not keep %(card)s: it could not be confirmed there. You can try again."),
+        gettext_lazy("%(requestor)s did not keep your %(product)s"),
     ),
     PushReceipt.Result.NOT_ADDED: (
         "failure",
-        _lazy("Not added"),
-        _lazy("The card network has no record of %(card)s in %(requestor)s, so it was not added. You can try again."),
-        _lazy("Your %(product)s is not in %(requestor)s"),
+        gettext_lazy("Not added"),
+        gettext_lazy(
+            "The card network has no record of %(card)s in %(requestor)s, so it was not added. You can try again."
+        ),
+        gettext_lazy("Your %(product)s is not in %(requestor)s"),
     ),
     PushReceipt.Result.ERROR: (
         "failure",
-        _lazy("Not added"),
-        _lazy("Something went wrong at %(requestor)s with %(card)s. Please try again later."),
-        _lazy("Your %(product)s could not be added"),
+        gettext_lazy("Not added"),
+        gettext_lazy("Something went wrong at %(requestor)s with %(card)s. Please try again later."),
+        gettext_lazy("Your %(product)s could not be added"),
     ),
 }
 

@@ -63,24 +63,22 @@ def _language(request: TokenizationRequest) -> str:
 
 
 def _message(request: TokenizationRequest, channel: CodeChannel, code: str, expires_at: datetime) -> Message:
-    minutes = max(1, math.ceil((expires_at - timezone.now()).total_seconds() / 60))
-    with translation.override(_language(request)):
-        wallet = request.consumer_facing_name or gettext("your wallet")
-        values = {
-            "issuer": settings.PORTAL_ISSUER_NAME,
-            "wallet": wallet,
-            "last_four": request.card.last_four,
-            "code": code,
-            "minutes": minutes,
-        }
-        subject = gettext("Your code to add your card to %(wallet)s") % values
-        body = (
-            gettext(
-                "%(issuer)s: your code to add your card ending %(last_four)s to %(wallet)s is %(code)s. It expires in "
-                "%(minutes)s minutes. If you did not ask for this, do not share the code and contact us."
-            )
-            % values
+    """The message in the active language (the caller activates the cardholder's)."""
+    values = {
+        "issuer": settings.PORTAL_ISSUER_NAME,
+        "wallet": request.consumer_facing_name or gettext("your wallet"),
+        "last_four": request.card.last_four,
+        "code": code,
+        "minutes": max(1, math.ceil((expires_at - timezone.now()).total_seconds() / 60)),
+    }
+    subject = gettext("Your code to add your card to %(wallet)s") % values
+    body = (
+        gettext(
+            "%(issuer)s: your code to add your card ending %(last_four)s to %(wallet)s is %(code)s. It expires in "
+            "%(minutes)s minutes. If you did not ask for this, do not share the code and contact us."
         )
+        % values
+    )
     return Message(channel=channel.kind, to=channel.address, subject=subject, body=body)
 
 
@@ -126,7 +124,8 @@ def activation_code_deliver(
         record.sent_to_hint = channel.hint[:64]
         record.last_sent_at = now
         record.save()
-    message_send(_message(request, channel, code, record.expires_at))
+    with translation.override(_language(request)):
+        message_send(_message(request, channel, code, record.expires_at))
     return record
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+import requests
 
 from cardholders.models import Card
 from core import messaging
@@ -48,6 +49,13 @@ def inbox(settings: Any, sandbox: SandboxServer) -> Iterator[SandboxServer]:
     messaging._backend.cache_clear()
     yield sandbox
     messaging._backend.cache_clear()
+
+
+def inbox_messages(sandbox: SandboxServer, to: str) -> list[dict[str, Any]]:
+    """What the portal sent `to` through the sandbox inbox, newest first."""
+    response = requests.get(f"{sandbox.origin}/inbox/messages.json", params={"to": to}, timeout=5)
+    messages: list[dict[str, Any]] = response.json()["messages"]
+    return messages
 
 
 @pytest.fixture
@@ -100,6 +108,7 @@ def ask(mdes: IssuerServicesClient, alice_data: CardData) -> Callable[..., Any]:
             "wallet_id": "216",
             "device": Device("Pixel 9 (sandbox)"),
             "payment_app_instance_id": secrets.token_hex(24),
+            "consumer_facing_name": "DemoPay",
         }
         fields = defaults | fields
         answer = mdes.authorize_service(card, **fields)

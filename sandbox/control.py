@@ -1,6 +1,7 @@
 """The control API tests and demos use to steer the sandbox (loopback only: it has no authentication)."""
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, jsonify, request
 from jwt.algorithms import RSAAlgorithm
@@ -95,10 +96,25 @@ def requests_log() -> Response:
 
 @blueprint.get("/jwks.json")
 def jwks() -> Response:
-    """The key token requestors verify MDES's redirect JWS with."""
+    """The key token requestors verify MDES's redirect JWS with, and the key MDES signs its calls to the issuer's
+    services with (kid: its RFC 7638 thumbprint)."""
+    keys = state().config.keys
     jwk: dict[str, Any] = RSAAlgorithm.to_jwk(state().jws_public_key, as_dict=True)
-    jwk.update({"kid": state().config.keys.jws_kid, "alg": "RS256", "use": "sig"})
-    return jsonify({"keys": [jwk]})
+    jwk.update({"kid": keys.jws_kid, "alg": "RS256", "use": "sig"})
+    issuer_services_key = public_key_from_pem(keys.issuer_services_verification_key.read_bytes())
+    issuer_jwk: dict[str, Any] = RSAAlgorithm.to_jwk(issuer_services_key, as_dict=True)
+    issuer_jwk.update({"kid": keys.issuer_services_kid, "alg": "RS256", "use": "sig"})
+    return jsonify({"keys": [jwk, issuer_jwk]})
+
+
+@blueprint.post("/issuer-services")
+def issuer_services() -> tuple[Response | str, int]:
+    """Where the issuer's services are: {"baseUrl": "http://127.0.0.1:8000/mdes-issuer/1/0"} (null: nowhere)."""
+    url = _json_body().get("baseUrl")
+    if url is not None and (not isinstance(url, str) or urlsplit(url).scheme not in ("http", "https")):
+        return _bad_request("baseUrl must be an http or https address, or null")
+    state().set_issuer_services_url(url)
+    return "", 204
 
 
 @blueprint.get("/tokens")

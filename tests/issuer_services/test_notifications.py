@@ -10,7 +10,8 @@ from cardholders.models import Card
 from issuer_services.models import TokenizationRequest
 from provisioning.models import CardToken
 from sandbox.issuer_services import CardData, Device, IssuerServicesClient, new_correlation_id
-from tests.issuer_services.conftest import DEMOPAY, Asked, new_reference
+from tests.fixtures.sandbox_server import SandboxServer
+from tests.issuer_services.conftest import DEMOPAY, PREFIX, Asked, new_reference
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -155,3 +156,18 @@ def test_an_update_of_a_token_the_portal_does_not_know_is_answered_and_noted(
     assert not CardToken.objects.exists()
     event = AuditEvent.objects.get(action="issuer_service.token_update_unknown")
     assert (event.after or {})["tokens"] == [reference]
+
+
+def test_the_sandbox_tells_the_portal_when_its_wallet_suspends_a_token(
+    mdes: IssuerServicesClient, active: CardToken, sandbox: SandboxServer, live_server: Any
+) -> None:
+    sandbox.control("POST", "issuer-services", {"baseUrl": f"{live_server.url}{PREFIX}"})
+    sandbox.create_token(
+        accountNumber="5555555555554444", tokenRequestorId=DEMOPAY, tokenUniqueReference=active.token_unique_reference
+    )
+
+    answer = sandbox.control("POST", f"tokens/{active.token_unique_reference}/wallet", {"action": "suspend"}).json()
+
+    assert answer["issuerNotified"] == 200
+    active.refresh_from_db()
+    assert (active.status, active.suspenders) == ("S", ["W"])

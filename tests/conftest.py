@@ -15,7 +15,7 @@ from tests import factories
 from tests.https_client import HttpsClient
 from users.models import User
 
-pytest_plugins = ["tests.fixtures.sandbox_server"]
+pytest_plugins = ["tests.fixtures.sandbox_server", "tests.fixtures.issuer_services"]
 
 
 @pytest.fixture(scope="session")

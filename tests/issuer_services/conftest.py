@@ -1,9 +1,8 @@
-"""The portal's issuer services, called over HTTP by the sandbox's MDES client (the portal is the live server).
+"""The portal's issuer services, called over HTTP by the sandbox's MDES client (the portal is the live server);
+`issuer_services_on`, `mdes`, `alice_card` and `alice_data` come from tests/fixtures/issuer_services.py.
 
-- `issuer_services_on`: the services enabled, checking the sandbox's signature, decrypting with the demo key.
-- `mdes`: the sandbox's client of them (signed, the funding account encrypted to the portal's certificate).
-- `alice_card`: an active card of a cardholder with a mobile number and an e-mail address; `alice_data` its data.
-- `ask` / `new_token`: an authorizeService for that card as the sandbox wallet sends it, on a fresh token reference.
+- `inbox`: texts and e-mails go to the sandbox inbox (both channels on file); `inbox_messages` reads it.
+- `ask`: an authorizeService for Alice's card as the sandbox wallet sends it, on a fresh token reference.
 """
 
 import secrets
@@ -14,31 +13,10 @@ from typing import Any
 import pytest
 import requests
 
-from cardholders.models import Card
 from core import messaging
 from sandbox.issuer_services import CardData, Device, IssuerServicesClient, new_correlation_id
-from sandbox.keys import DemoKeys
-from tests import factories
+from tests.fixtures.issuer_services import DEMOPAY
 from tests.fixtures.sandbox_server import SandboxServer
-
-DEMOPAY = "50100000011"
-PREFIX = "/mdes-issuer/1/0"
-
-
-@pytest.fixture
-def issuer_services_on(settings: Any, sandbox_keys: DemoKeys, live_server: Any) -> Any:
-    settings.ISSUER_SERVICES_ENABLED = True
-    settings.ISSUER_SERVICES_AUTHENTICATION = ["signature"]
-    settings.ISSUER_SERVICES_SIGNATURE_KEY_PATHS = [str(sandbox_keys.issuer_services_verification_key)]
-    settings.ISSUER_SERVICES_DECRYPTION_KEY_PATH = str(sandbox_keys.issuer_decryption_p12)
-    settings.ISSUER_SERVICES_DECRYPTION_KEY_PASSWORD = sandbox_keys.issuer_decryption_p12_password
-    settings.PORTAL_BASE_URL = live_server.url
-    return settings
-
-
-@pytest.fixture
-def mdes(issuer_services_on: Any, sandbox_keys: DemoKeys, live_server: Any) -> IssuerServicesClient:
-    return IssuerServicesClient.for_keys(sandbox_keys, f"{live_server.url}{PREFIX}")
 
 
 @pytest.fixture
@@ -56,23 +34,6 @@ def inbox_messages(sandbox: SandboxServer, to: str) -> list[dict[str, Any]]:
     response = requests.get(f"{sandbox.origin}/inbox/messages.json", params={"to": to}, timeout=5)
     messages: list[dict[str, Any]] = response.json()["messages"]
     return messages
-
-
-@pytest.fixture
-def alice_card(transactional_db: Any) -> Card:
-    cardholder = factories.CardholderFactory.create(
-        phone_number="+15555555678", user__email="alice@demo.example", preferred_locale="en_US"
-    )
-    factories.NetworkConfigurationFactory.create()
-    card: Card = factories.CardFactory.create(cardholder=cardholder)
-    return card
-
-
-@pytest.fixture
-def alice_data() -> CardData:
-    return CardData(
-        account_number=factories.TEST_CARD_NUMBERS[0], expiry_month="12", expiry_year="30", security_code="123"
-    )
 
 
 @dataclass(frozen=True)

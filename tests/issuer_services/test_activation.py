@@ -16,8 +16,9 @@ from core.messaging import Message
 from issuer_services.models import ActivationCode, TokenizationRequest
 from sandbox.issuer_services import CardData, IssuerServicesClient, new_correlation_id
 from tests import factories
+from tests.fixtures.issuer_services import DEMOPAY
 from tests.fixtures.sandbox_server import SandboxServer
-from tests.issuer_services.conftest import DEMOPAY, Asked, inbox_messages, new_reference
+from tests.issuer_services.conftest import Asked, inbox_messages, new_reference
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

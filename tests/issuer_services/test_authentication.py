@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from audit.models import AuditEvent
 from cardholders.models import Card
 from sandbox.issuer_services import IssuerServicesClient, SignedCall
-from tests.issuer_services.conftest import PREFIX
+from tests.fixtures.issuer_services import PREFIX
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

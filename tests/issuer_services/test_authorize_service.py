@@ -13,7 +13,8 @@ from issuer_services.models import DecisionRules, TokenizationRequest
 from provisioning.models import CardToken
 from sandbox.issuer_services import PUSH_SOURCE, CardData, Device, IssuerServicesClient
 from tests import factories
-from tests.issuer_services.conftest import DEMOPAY, new_reference
+from tests.fixtures.issuer_services import DEMOPAY
+from tests.issuer_services.conftest import new_reference
 from tests.provisioning.factories import PushFactory, TokenRequestorFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)

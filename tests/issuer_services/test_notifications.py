@@ -10,8 +10,9 @@ from cardholders.models import Card
 from issuer_services.models import TokenizationRequest
 from provisioning.models import CardToken
 from sandbox.issuer_services import CardData, Device, IssuerServicesClient, new_correlation_id
+from tests.fixtures.issuer_services import DEMOPAY, PREFIX
 from tests.fixtures.sandbox_server import SandboxServer
-from tests.issuer_services.conftest import DEMOPAY, PREFIX, Asked, new_reference
+from tests.issuer_services.conftest import Asked, new_reference
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

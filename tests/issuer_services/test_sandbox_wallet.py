@@ -11,8 +11,9 @@ from django.core import mail
 from cardholders.models import Card
 from issuer_services.models import DecisionRules, TokenizationRequest
 from provisioning.models import CardToken
+from tests.fixtures.issuer_services import DEMOPAY, PREFIX
 from tests.fixtures.sandbox_server import SandboxServer
-from tests.issuer_services.conftest import DEMOPAY, PREFIX, inbox_messages
+from tests.issuer_services.conftest import inbox_messages
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

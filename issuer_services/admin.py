@@ -3,7 +3,7 @@
 from typing import Any
 
 from django.contrib import admin
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 
 from audit.admin_mixins import AuditedAdminMixin, ReadOnlyAdmin
@@ -49,8 +49,13 @@ class DecisionRulesAdmin(AuditedAdminMixin):
         return False
 
     def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        """The list of one row is that row's form."""
         rules = DecisionRules.current()
-        return HttpResponseRedirect(reverse("admin:issuer_services_decisionrules_change", args=[rules.pk]))
+        return self.change_view(request, str(rules.pk), form_url=self._change_url(rules), extra_context=extra_context)
+
+    @staticmethod
+    def _change_url(rules: DecisionRules) -> str:
+        return reverse("admin:issuer_services_decisionrules_change", args=[rules.pk])
 
 
 class ActivationCodeInline(admin.TabularInline):

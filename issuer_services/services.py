@@ -383,17 +383,15 @@ def notify_service_activated(data: dict[str, Any]) -> dict[str, Any]:
                 status=CardToken.Status.IN_PROGRESS,
                 checked_at=timezone.now(),
             )
-        activated_at = timestamp(ask.activated_at)
         values: dict[str, Any] = {"status": CardToken.Status.ACTIVE}
-        if token.status == CardToken.Status.DELETED:
-            values = {}  # a removed token stays removed; MDES's later word comes as notifyTokenUpdated
-        if token.status != CardToken.Status.ACTIVE and values:
-            values["status_at"] = activated_at or timezone.now()
+        if token.status != CardToken.Status.ACTIVE:
+            values["status_at"] = timestamp(ask.activated_at) or timezone.now()
         if ask.device.device_name:
             values["device_name"] = ask.device.device_name[:64]
         if ask.wallet_id:
             values["wallet_id"] = ask.wallet_id
-        change = _apply(token, values)
+        # A removed token stays removed: a later change of the network's comes as notifyTokenUpdated.
+        change = None if token.status == CardToken.Status.DELETED else _apply(token, values)
         _activated(reference)
     if change is None:
         logger.info("notifyServiceActivated for a token already active", extra={"mdes_request_id": ask.request_id})

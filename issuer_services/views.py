@@ -60,7 +60,8 @@ def issuer_service(request: HttpRequest, operation: str) -> JsonResponse:
         status = 200
     except IssuerServiceError as error:
         request_id = request_id_of(data if data is not None else _readable(body)) or uuid.uuid4().hex
-        refusal_record(operation=operation[:64], error=error, request_id=request_id, request=request)
+        if error.code != ErrorCode.NOT_FOUND:  # an address with no service refuses nobody (and scanners abound)
+            refusal_record(operation=operation[:64], error=error, request_id=request_id, request=request)
         ISSUER_SERVICE_REFUSALS.labels(operation=label, code=error.code).inc()
         answer, status = errors_response(request_id, error.code, error.description), error.status
     seconds = time.monotonic() - started

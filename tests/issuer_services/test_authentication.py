@@ -240,9 +240,10 @@ def test_other_methods_types_sizes_and_addresses_are_refused_in_mdes_shape(
     assert (unknown.status_code, unknown.json()["errorCode"]) == (404, "NOT_FOUND")
 
 
-def test_while_off_the_services_answer_not_found(mdes: IssuerServicesClient, settings: Any) -> None:
+def test_while_off_the_services_answer_not_found_and_record_nothing(mdes: IssuerServicesClient, settings: Any) -> None:
     settings.ISSUER_SERVICES_ENABLED = False
 
     response = _send(_notify(mdes))
 
-    assert (response.status_code, _refusal(response)["errorCode"]) == (404, "NOT_FOUND")
+    assert (response.status_code, response.json()["errorCode"]) == (404, "NOT_FOUND")
+    assert not AuditEvent.objects.exists()

@@ -10,6 +10,7 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from cardholders.models import Card
 from issuer_services.models import DecisionRules, TokenizationRequest
+from issuer_services.selectors import tokenization_requests_pending
 from provisioning.models import CardToken
 from sandbox.issuer_services import PUSH_SOURCE, CardData, Device, IssuerServicesClient
 from tests import factories
@@ -299,3 +300,16 @@ def test_without_its_decryption_key_the_portal_says_it_cannot_answer(
     answer = ask()
 
     assert (answer.status, answer.body["errorCode"]) == (503, "SERVICE_UNAVAILABLE")
+
+
+def test_the_cardholders_pending_requests_are_found_by_cardholder(ask: Any, alice_card: Card, pushed: None) -> None:
+    waiting = ask()
+    ask(source=PUSH_SOURCE)  # approved at once: nothing to wait for
+    lapsed = ask()
+    TokenizationRequest.objects.filter(token_unique_reference=lapsed.reference).update(expires_at=timezone.now())
+    someone_else = factories.CardholderFactory.create()
+
+    assert alice_card.cardholder is not None
+    pending = tokenization_requests_pending(cardholder=alice_card.cardholder)
+    assert [request.token_unique_reference for request in pending] == [waiting.reference]
+    assert not tokenization_requests_pending(cardholder=someone_else).exists()

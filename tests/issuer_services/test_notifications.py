@@ -172,3 +172,14 @@ def test_the_sandbox_tells_the_portal_when_its_wallet_suspends_a_token(
     assert answer["issuerNotified"] == 200
     active.refresh_from_db()
     assert (active.status, active.suspenders) == ("S", ["W"])
+
+
+def test_a_removed_token_stays_removed_whatever_activation_arrives(
+    mdes: IssuerServicesClient, active: CardToken, alice_data: CardData, pending: Asked
+) -> None:
+    _updated(mdes, active.token_unique_reference, status="DEACTIVATED")
+
+    _activated(mdes, alice_data, pending.reference, pending.correlation_id, device=Device("Another phone"))
+
+    active.refresh_from_db()
+    assert (active.status, active.device_name) == (CardToken.Status.DELETED, "Pixel 9 (sandbox)")

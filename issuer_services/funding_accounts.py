@@ -107,7 +107,8 @@ def _clear_payload(envelope: dict[str, Any]) -> dict[str, Any]:
     if fingerprint not in key.fingerprints:
         raise IssuerServiceError(ErrorCode.CRYPTOGRAPHY_ERROR, "publicKeyFingerprint names no key of this issuer")
     try:
-        opened = decrypt_payload({"encryptedPayload": dict(envelope)}, key.config)
+        # W2: "If not present, an IV of zero is assumed" (Mastercard's library needs it spelled out).
+        opened = decrypt_payload({"encryptedPayload": {"iv": "00" * 16, **envelope}}, key.config)
     except (EncryptionError, ValueError, TypeError) as exc:
         raise IssuerServiceError(ErrorCode.CRYPTOGRAPHY_ERROR, "The encrypted payload cannot be decrypted") from exc
     clear = opened.get("encryptedPayload", {}).get("encryptedData") if isinstance(opened, dict) else None

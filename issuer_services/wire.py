@@ -195,7 +195,7 @@ class FundingAccountInfo:
         text(payload, "encryptedData", max_length=512 * 1024, pattern=HEX, path=envelope)
         text(payload, "publicKeyFingerprint", min_length=32, max_length=64, pattern=HEX, path=envelope)
         text(payload, "encryptedKey", min_length=32, max_length=512, pattern=HEX, path=envelope)
-        text(payload, "iv", min_length=32, max_length=32, pattern=HEX, path=envelope)
+        text(payload, "iv", min_length=32, max_length=32, required=False, pattern=HEX, path=envelope)
         algorithm = text(payload, "oaepHashingAlgorithm", min_length=6, max_length=6, required=False, path=envelope)
         if algorithm and algorithm not in ("SHA256", "SHA512"):
             raise IssuerServiceError(

@@ -154,10 +154,13 @@ def jws_verify(token: str, *, public_key: rsa.RSAPublicKey, kid: str | None = No
     return payload
 
 
-def encrypt_envelope(data: Mapping[str, Any], *, certificate: x509.Certificate) -> dict[str, str]:
+def encrypt_envelope(
+    data: Mapping[str, Any], *, certificate: x509.Certificate, iv: bytes | None = None
+) -> dict[str, str]:
     """An EncryptedPayload for the holder of `certificate`, as MDES encrypts a funding account to an issuer: a
-    random AES-128 key wrapped with RSA-OAEP SHA-512, the JSON in AES-CBC with PKCS#7, every value hex."""
-    key, iv = os.urandom(16), os.urandom(16)
+    random AES-128 key wrapped with RSA-OAEP SHA-512, the JSON in AES-CBC with PKCS#7 (a random IV unless one is
+    given), every value hex."""
+    key, iv = os.urandom(16), iv if iv is not None else os.urandom(16)
     padder = symmetric_padding.PKCS7(128).padder()
     clear = padder.update(json.dumps(data, separators=(",", ":")).encode()) + padder.finalize()
     encryptor = Cipher(algorithms.AES(key), modes.CBC(iv)).encryptor()

@@ -12,6 +12,7 @@ from cardholders.models import Card
 from issuer_services.models import DecisionRules, TokenizationRequest
 from issuer_services.selectors import tokenization_requests_pending
 from provisioning.models import CardToken
+from sandbox.crypto import encrypt_envelope
 from sandbox.issuer_services import PUSH_SOURCE, CardData, Device, IssuerServicesClient
 from tests import factories
 from tests.fixtures.issuer_services import DEMOPAY
@@ -313,3 +314,19 @@ def test_the_cardholders_pending_requests_are_found_by_cardholder(ask: Any, alic
     pending = tokenization_requests_pending(cardholder=alice_card.cardholder)
     assert [request.token_unique_reference for request in pending] == [waiting.reference]
     assert not tokenization_requests_pending(cardholder=someone_else).exists()
+
+
+def test_a_payload_without_an_iv_is_read_with_the_zero_iv_w2_assumes(
+    mdes: IssuerServicesClient, alice_card: Card, alice_data: CardData
+) -> None:
+    payload = mdes.authorize_service_payload(
+        alice_data, token_unique_reference=new_reference(), correlation_id="C1", token_requestor_id=DEMOPAY
+    )
+    data = {"source": "ACCOUNT_ADDED_MANUALLY", "cardAccountData": {"accountNumber": alice_data.account_number}}
+    envelope = encrypt_envelope(data, certificate=mdes.encryption_certificate, iv=bytes(16))
+    del envelope["iv"]
+    payload["fundingAccountInfo"]["encryptedPayload"] = envelope
+
+    answer = mdes.call("authorizeService", payload)
+
+    assert (answer.status, answer.body["decision"]) == (200, "REQUIRE_ADDITIONAL_AUTHENTICATION")

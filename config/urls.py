@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include("provisioning.urls")),
     path("card/", include("landing.urls")),
     path("api/", include("api.urls")),
+    path("mdes-issuer/", include("issuer_services.urls")),
     path("healthz", core_views.healthz, name="healthz"),
     path("readyz", core_views.readyz, name="readyz"),
     path("metrics", core_views.metrics, name="metrics"),

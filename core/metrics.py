@@ -56,6 +56,15 @@ ONE_TIME_CODE_CHECKS = Counter(
 )
 RATE_LIMIT_REFUSALS = Counter("portal_rate_limit_refusals", "Requests refused by a rate limit, by action", ["action"])
 API_THROTTLED = Counter("portal_api_throttled", "API requests refused by DRF throttling, by throttle scope", ["scope"])
+ISSUER_SERVICE_SECONDS = Histogram(
+    "portal_issuer_service_duration_seconds",
+    "MDES's calls to the issuer services by operation and HTTP status",
+    ["operation", "status"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5),
+)
+ISSUER_SERVICE_REFUSALS = Counter(
+    "portal_issuer_service_refusals", "Issuer service calls refused, by operation and error code", ["operation", "code"]
+)
 CELERY_TASKS = Counter("portal_celery_tasks", "Celery task outcomes by task", ["task", "outcome"])
 CELERY_QUEUE_LAG_SECONDS = Histogram(
     "portal_celery_queue_lag_seconds",

@@ -18,6 +18,10 @@ TASK_SECTIONS: tuple[tuple[str, frozenset[str]], ...] = (
     ("Pushes and landing links", frozenset({"provisioning.pushrequest", "landing.landinglink"})),
     ("Cards and cardholders", frozenset({"cardholders.card", "cardholders.cardholder", "cardholders.program"})),
     (
+        "Wallet requests from MDES",
+        frozenset({"issuer_services.tokenizationrequest", "issuer_services.decisionrules"}),
+    ),
+    (
         "Configuration",
         frozenset({"provisioning.networkconfiguration", "provisioning.jobrun", "api.programapikey"}),
     ),

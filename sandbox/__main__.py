@@ -18,6 +18,11 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--keys-dir", type=Path, default=Path(".demo/keys"), help="where demo keys live")
     parser.add_argument("--portal-origin", default=None, help="the portal's origin, e.g. http://127.0.0.1:8000")
     parser.add_argument("--public-origin", default=None, help="origin put in push URIs (default http://<host>:<port>)")
+    parser.add_argument(
+        "--issuer-services-url",
+        default=None,
+        help="the issuer's services the simulated wallet asks, e.g. http://127.0.0.1:8000/mdes-issuer/1/0",
+    )
     parser.add_argument("--timestamp-window", type=int, default=300, help="OAuth timestamp tolerance in seconds")
     parser.add_argument(
         "--request-error-status",
@@ -46,6 +51,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         public_origin=origin,
         timestamp_window_seconds=args.timestamp_window,
         request_error_status=args.request_error_status,
+        issuer_services_url=args.issuer_services_url,
     )
     server = make_sandbox_server(config, args.host, args.port)
     if not _is_loopback(args.host):

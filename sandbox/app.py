@@ -4,7 +4,7 @@ from flask import Flask, Response, jsonify, render_template, request
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException
 
-from sandbox import control, customer_service, inbox, mdes_api, token_requestor_pages
+from sandbox import control, customer_service, inbox, mdes_api, token_requestor_pages, wallet_pages
 from sandbox.config import SandboxConfig
 from sandbox.gateway import gateway_error_body
 from sandbox.state import SandboxState
@@ -28,6 +28,7 @@ def create_app(config: SandboxConfig) -> Flask:
         mdes_api.blueprint,
         customer_service.blueprint,
         token_requestor_pages.blueprint,
+        wallet_pages.blueprint,
         inbox.blueprint,
         control.blueprint,
     )

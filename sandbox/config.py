@@ -28,3 +28,8 @@ class SandboxConfig:
     # Upper bound for the SANDBOX-SLOW-<seconds> magic request id.
     max_slow_seconds: float = 120.0
     receipt_prefixes: tuple[tuple[str, str], ...] = DEFAULT_RECEIPT_PREFIXES
+    # The issuer's services (MDES -> issuer), e.g. http://127.0.0.1:8000/mdes-issuer/1/0: where the simulated
+    # wallet's manual adds ask for a decision. None: manual adds are refused (the control API can set it later).
+    issuer_services_url: str | None = None
+    # How long a code MDES makes for the cardholder lasts (W1: 15 minutes, not configurable).
+    activation_code_minutes: int = 15

@@ -1,16 +1,21 @@
 """The control API tests and demos use to steer the sandbox (loopback only: it has no authentication)."""
 
 from typing import Any
+from urllib.parse import urlsplit
 
+import requests
 from flask import Blueprint, Response, jsonify, request
 from jwt.algorithms import RSAAlgorithm
 
 from sandbox.fixtures import token_requestor_from_json
 from sandbox.state import FailureRule, public_key_from_pem
 from sandbox.state import current_state as state
-from sandbox.tokens import token_from_json
+from sandbox.tokens import SandboxToken, token_from_json
 
 blueprint = Blueprint("control", __name__, url_prefix="/__sandbox__")
+# notifyTokenUpdated's words for the Customer Service API's status and suspender codes.
+NTU_STATUSES = {"U": "INACTIVE", "A": "ACTIVE", "S": "SUSPENDED", "D": "DEACTIVATED"}
+NTU_SUSPENDERS = {"I": "ISSUER", "W": "TOKEN_REQUESTOR", "C": "CARDHOLDER", "M": "MOBILE_PIN_LOCKED"}
 
 
 def _json_body() -> dict[str, Any]:
@@ -95,10 +100,25 @@ def requests_log() -> Response:
 
 @blueprint.get("/jwks.json")
 def jwks() -> Response:
-    """The key token requestors verify MDES's redirect JWS with."""
+    """The key token requestors verify MDES's redirect JWS with, and the key MDES signs its calls to the issuer's
+    services with (kid: its RFC 7638 thumbprint)."""
+    keys = state().config.keys
     jwk: dict[str, Any] = RSAAlgorithm.to_jwk(state().jws_public_key, as_dict=True)
-    jwk.update({"kid": state().config.keys.jws_kid, "alg": "RS256", "use": "sig"})
-    return jsonify({"keys": [jwk]})
+    jwk.update({"kid": keys.jws_kid, "alg": "RS256", "use": "sig"})
+    issuer_services_key = public_key_from_pem(keys.issuer_services_verification_key.read_bytes())
+    issuer_jwk: dict[str, Any] = RSAAlgorithm.to_jwk(issuer_services_key, as_dict=True)
+    issuer_jwk.update({"kid": keys.issuer_services_kid, "alg": "RS256", "use": "sig"})
+    return jsonify({"keys": [jwk, issuer_jwk]})
+
+
+@blueprint.post("/issuer-services")
+def issuer_services() -> tuple[Response | str, int]:
+    """Where the issuer's services are: {"baseUrl": "http://127.0.0.1:8000/mdes-issuer/1/0"} (null: nowhere)."""
+    url = _json_body().get("baseUrl")
+    if url is not None and (not isinstance(url, str) or urlsplit(url).scheme not in ("http", "https")):
+        return _bad_request("baseUrl must be an http or https address, or null")
+    state().set_issuer_services_url(url)
+    return "", 204
 
 
 @blueprint.get("/tokens")
@@ -123,7 +143,8 @@ def create_token() -> tuple[Response, int]:
 @blueprint.post("/tokens/<reference>/wallet")
 def wallet_acts(reference: str) -> tuple[Response, int]:
     """What a wallet or merchant does to its token on its own (initiator W): {"action": "suspend", "unsuspend" or
-    "delete_from_device"}. The portal learns of it only by asking the network, as with real MDES."""
+    "delete_from_device"}. The portal learns of it by asking the network, as with real MDES, and, when the sandbox
+    knows the issuer's services, by notifyTokenUpdated."""
     sandbox_state = state()
     token = sandbox_state.token(reference)
     if token is None:
@@ -142,4 +163,27 @@ def wallet_acts(reference: str) -> tuple[Response, int]:
             token.change(token.status, now, "W")
         else:
             return _bad_request(f"{action!r} does not apply to a token that is {token.status}")
-        return jsonify(token.to_control_json()), 200
+        answer = token.to_control_json()
+    answer["issuerNotified"] = _notify_issuer(token, deleted_from_device=action == "delete_from_device")
+    return jsonify(answer), 200
+
+
+def _notify_issuer(token: SandboxToken, *, deleted_from_device: bool) -> int | None:
+    """notifyTokenUpdated for the token's new state: the issuer's HTTP status, or None (not sent, or no answer)."""
+    client = state().issuer_client()
+    if client is None:
+        return None
+    try:
+        if deleted_from_device:
+            answer = client.notify_token_updated(
+                token_unique_reference=token.token_unique_reference, reason_code="DELETED_FROM_CONSUMER_APP"
+            )
+        else:
+            answer = client.notify_token_updated(
+                token_unique_reference=token.token_unique_reference,
+                status=NTU_STATUSES[token.status],
+                suspended_by=[NTU_SUSPENDERS[code] for code in token.suspenders if code in NTU_SUSPENDERS],
+            )
+    except requests.RequestException:
+        return None
+    return answer.status

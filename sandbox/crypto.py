@@ -11,6 +11,7 @@ PKCS#7 (or AES-GCM when algorithmCipherMode says so), every binary value hex-enc
 import base64
 import hashlib
 import json
+import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -151,3 +152,38 @@ def jws_verify(token: str, *, public_key: rsa.RSAPublicKey, kid: str | None = No
     if not isinstance(payload, dict):
         raise JwsError("The JWS payload is not an object")
     return payload
+
+
+def encrypt_envelope(
+    data: Mapping[str, Any], *, certificate: x509.Certificate, iv: bytes | None = None
+) -> dict[str, str]:
+    """An EncryptedPayload for the holder of `certificate`, as MDES encrypts a funding account to an issuer: a
+    random AES-128 key wrapped with RSA-OAEP SHA-512, the JSON in AES-CBC with PKCS#7 (a random IV unless one is
+    given), every value hex."""
+    key, iv = os.urandom(16), iv if iv is not None else os.urandom(16)
+    padder = symmetric_padding.PKCS7(128).padder()
+    clear = padder.update(json.dumps(data, separators=(",", ":")).encode()) + padder.finalize()
+    encryptor = Cipher(algorithms.AES(key), modes.CBC(iv)).encryptor()
+    public_key = certificate.public_key()
+    if not isinstance(public_key, rsa.RSAPublicKey):
+        raise ValueError("The issuer's certificate holds no RSA key")
+    wrapped = public_key.encrypt(
+        key, padding.OAEP(mgf=padding.MGF1(algorithm=hashes.SHA512()), algorithm=hashes.SHA512(), label=None)
+    )
+    return {
+        "encryptedData": (encryptor.update(clear) + encryptor.finalize()).hex(),
+        "publicKeyFingerprint": hashlib.sha256(certificate.public_bytes(serialization.Encoding.DER)).hexdigest(),
+        "encryptedKey": wrapped.hex(),
+        "oaepHashingAlgorithm": "SHA512",
+        "iv": iv.hex(),
+    }
+
+
+def detached_jws(body: bytes, *, private_key: rsa.RSAPrivateKey, header: Mapping[str, Any]) -> str:
+    """A detached JWS with an unencoded payload (RFC 7515 appendix F, RFC 7797 b64=false) over `body`:
+    `<base64url(header)>..<base64url(RS256 signature)>`, the signing input being `base64url(header).body`."""
+    protected = _b64url(
+        json.dumps({"alg": "RS256", **header, "b64": False, "crit": ["b64"]}, separators=(",", ":")).encode()
+    )
+    signature = private_key.sign(protected.encode("ascii") + b"." + body, padding.PKCS1v15(), hashes.SHA256())
+    return f"{protected}..{_b64url(signature)}"

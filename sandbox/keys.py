@@ -5,6 +5,7 @@ portal and the sandbox started separately agree on the keys. Nothing here is eve
 ignores *.p12, *.pem and .demo/.
 """
 
+import base64
 import fcntl
 import hashlib
 import os
@@ -32,6 +33,13 @@ ENCRYPTION_CERTIFICATE_FILE = "mdes-encryption-certificate.pem"
 ENCRYPTION_KEY_FILE = "mdes-encryption-private-key.pem"
 JWS_PRIVATE_KEY_FILE = "mdes-jws-private-key.pem"
 JWS_PUBLIC_KEY_FILE = "mdes-jws-public-key.pem"
+# MDES's calls to the issuer's services: signed with the sandbox's key, the funding account encrypted to the
+# issuer's certificate. The .p12 and its password are the portal's; everything else here is the sandbox's.
+ISSUER_SERVICES_SIGNING_KEY_FILE = "mdes-issuer-services-signing-private-key.pem"
+ISSUER_SERVICES_VERIFICATION_KEY_FILE = "mdes-issuer-services-signing-public-key.pem"
+ISSUER_DECRYPTION_P12_FILE = "issuer-services-decryption.p12"
+ISSUER_DECRYPTION_PASSWORD_FILE = "issuer-services-decryption.password"  # noqa: S105 - a file name
+ISSUER_ENCRYPTION_CERTIFICATE_FILE = "issuer-services-encryption-certificate.pem"
 
 
 @dataclass(frozen=True)
@@ -46,6 +54,12 @@ class DemoKeys:
     jws_private_key: Path  # sandbox only: signs redirect payloads (RS256)
     jws_public_key: Path  # for token requestors and tests to verify the JWS
     jws_kid: str
+    issuer_services_signing_key: Path  # sandbox only: signs MDES's calls to the portal's issuer services
+    issuer_services_verification_key: Path  # given to the portal (ISSUER_SERVICES_SIGNATURE_KEY_PATHS)
+    issuer_services_kid: str  # its RFC 7638 thumbprint
+    issuer_decryption_p12: Path  # the portal's key for the funding account MDES encrypts to it
+    issuer_decryption_p12_password: str = field(repr=False)
+    issuer_encryption_certificate: Path  # its certificate, which the sandbox MDES encrypts to
 
 
 def ensure_demo_keys(directory: Path) -> DemoKeys:
@@ -59,6 +73,17 @@ def ensure_demo_keys(directory: Path) -> DemoKeys:
             directory / ENCRYPTION_KEY_FILE, directory / ENCRYPTION_CERTIFICATE_FILE, "MDES sandbox payload encryption"
         )
         jws_kid = _ensure_jws_key_pair(directory / JWS_PRIVATE_KEY_FILE, directory / JWS_PUBLIC_KEY_FILE)
+        issuer_services_kid = jwk_thumbprint(
+            _ensure_key_pair(
+                directory / ISSUER_SERVICES_SIGNING_KEY_FILE, directory / ISSUER_SERVICES_VERIFICATION_KEY_FILE
+            )
+        )
+        issuer_password = _ensure_p12(
+            directory / ISSUER_DECRYPTION_P12_FILE,
+            directory / ISSUER_DECRYPTION_PASSWORD_FILE,
+            directory / ISSUER_ENCRYPTION_CERTIFICATE_FILE,
+            "Push Provisioning Portal demo issuer services encryption",
+        )
     return DemoKeys(
         directory=directory,
         consumer_key=consumer_key,
@@ -70,6 +95,12 @@ def ensure_demo_keys(directory: Path) -> DemoKeys:
         jws_private_key=directory / JWS_PRIVATE_KEY_FILE,
         jws_public_key=directory / JWS_PUBLIC_KEY_FILE,
         jws_kid=jws_kid,
+        issuer_services_signing_key=directory / ISSUER_SERVICES_SIGNING_KEY_FILE,
+        issuer_services_verification_key=directory / ISSUER_SERVICES_VERIFICATION_KEY_FILE,
+        issuer_services_kid=issuer_services_kid,
+        issuer_decryption_p12=directory / ISSUER_DECRYPTION_P12_FILE,
+        issuer_decryption_p12_password=issuer_password,
+        issuer_encryption_certificate=directory / ISSUER_ENCRYPTION_CERTIFICATE_FILE,
     )
 
 
@@ -77,6 +108,18 @@ def key_id_for(public_key: rsa.RSAPublicKey) -> str:
     """A stable decimal key id derived from the key (real MDES JWS headers carry a 19-digit decimal kid)."""
     spki = public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
     return str(int.from_bytes(hashlib.sha256(spki).digest()[:8], "big") >> 1)
+
+
+def jwk_thumbprint(public_key: rsa.RSAPublicKey) -> str:
+    """The key's RFC 7638 JWK thumbprint (SHA-256, base64url): the `kid` of the issuer services signature."""
+    numbers = public_key.public_numbers()
+
+    def b64url_uint(value: int) -> str:
+        raw = value.to_bytes((value.bit_length() + 7) // 8, "big")
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+    members = f'{{"e":"{b64url_uint(numbers.e)}","kty":"RSA","n":"{b64url_uint(numbers.n)}"}}'
+    return base64.urlsafe_b64encode(hashlib.sha256(members.encode()).digest()).rstrip(b"=").decode("ascii")
 
 
 @contextmanager
@@ -139,16 +182,23 @@ def _self_signed_certificate(key: rsa.RSAPrivateKey, common_name: str) -> x509.C
 
 
 def _ensure_client_signing(directory: Path) -> str:
-    p12_path = directory / SIGNING_P12_FILE
-    password_path = directory / SIGNING_PASSWORD_FILE
-    certificate_path = directory / SIGNING_CERTIFICATE_FILE
+    return _ensure_p12(
+        directory / SIGNING_P12_FILE,
+        directory / SIGNING_PASSWORD_FILE,
+        directory / SIGNING_CERTIFICATE_FILE,
+        "Push Provisioning Portal demo OAuth client",
+    )
+
+
+def _ensure_p12(p12_path: Path, password_path: Path, certificate_path: Path, common_name: str) -> str:
+    """A key in a password-protected PKCS#12 file (for the portal), its password and its certificate (for MDES)."""
     if p12_path.exists() and password_path.exists() and certificate_path.exists():
         return password_path.read_text().strip()
     password = secrets.token_urlsafe(24)
     key = _new_private_key()
-    certificate = _self_signed_certificate(key, "Push Provisioning Portal demo OAuth client")
+    certificate = _self_signed_certificate(key, common_name)
     p12 = pkcs12.serialize_key_and_certificates(
-        name=b"portal-oauth-signing",
+        name=p12_path.stem.encode(),
         key=key,
         cert=certificate,
         cas=None,
@@ -177,15 +227,19 @@ def _ensure_key_and_certificate(key_path: Path, certificate_path: Path, common_n
 
 
 def _ensure_jws_key_pair(private_path: Path, public_path: Path) -> str:
+    return key_id_for(_ensure_key_pair(private_path, public_path))
+
+
+def _ensure_key_pair(private_path: Path, public_path: Path) -> rsa.RSAPublicKey:
     if private_path.exists() and public_path.exists():
         public_key = serialization.load_pem_public_key(public_path.read_bytes())
         if not isinstance(public_key, rsa.RSAPublicKey):
             raise ValueError(f"{public_path} does not hold an RSA public key")
-        return key_id_for(public_key)
+        return public_key
     key = _new_private_key()
     _write_private(private_path, _private_pem(key))
     _write_private(
         public_path,
         key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo),
     )
-    return key_id_for(key.public_key())
+    return key.public_key()

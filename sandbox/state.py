@@ -22,6 +22,7 @@ from flask import current_app
 from sandbox.config import SandboxConfig
 from sandbox.crypto import certificate_fingerprints
 from sandbox.fixtures import FIXTURE_TOKEN_REQUESTORS, SimulatedTokenRequestor
+from sandbox.issuer_services import CardData, Device, IssuerServicesClient
 from sandbox.tokens import SandboxToken, new_token_unique_reference
 
 _REQUEST_LOG_SIZE = 500
@@ -82,6 +83,28 @@ class TokenRequestorSession:
     platform: str = "push"  # push (web), android or ios: where the token goes if the person approves
 
 
+@dataclass
+class WalletEnrolment:
+    """A card typed into a simulated wallet, on its way through the issuer's services (sandbox/wallet_pages.py)."""
+
+    id: str
+    trid: str
+    card: CardData = field(repr=False)
+    device: Device
+    token_unique_reference: str
+    correlation_id: str
+    payment_app_instance_id: str
+    code_mode: str  # "issuer": the issuer makes and validates the code; "mdes": MDES makes and checks it
+    status: str = "new"  # new, choose, code, waiting, added, declined, failed
+    decision: str = ""
+    methods: list[dict[str, str]] = field(default_factory=list)
+    chosen: dict[str, str] | None = None
+    mdes_code: str | None = field(default=None, repr=False)
+    code_expires_at: datetime | None = None
+    attempts: int = 0
+    message: str = ""
+
+
 class SandboxState:
     def __init__(self, config: SandboxConfig) -> None:
         self.config = config
@@ -101,6 +124,8 @@ class SandboxState:
         self.request_log: deque[dict[str, Any]] = deque(maxlen=_REQUEST_LOG_SIZE)
         self.sessions: dict[str, TokenRequestorSession] = {}
         self.tokens: dict[str, SandboxToken] = {}
+        self.enrolments: dict[str, WalletEnrolment] = {}
+        self.issuer_services_url = config.issuer_services_url
         self.clock_offset_seconds = 0.0
         self.reset()
 
@@ -120,6 +145,8 @@ class SandboxState:
             self.request_log.clear()
             self.sessions.clear()
             self.tokens.clear()
+            self.enrolments.clear()
+            self.issuer_services_url = self.config.issuer_services_url
             self.clock_offset_seconds = 0.0
 
     def epoch(self) -> float:
@@ -314,6 +341,27 @@ class SandboxState:
                 return None
             del self.sessions[session_id]
             return session
+
+    # --- the issuer's services and the simulated wallet's manual adds ----------------------------------------------
+    def set_issuer_services_url(self, url: str | None) -> None:
+        with self.lock:
+            self.issuer_services_url = url
+
+    def issuer_client(self) -> IssuerServicesClient | None:
+        """A client of the issuer's services on the sandbox clock (None: no address known)."""
+        with self.lock:
+            url = self.issuer_services_url
+        if not url:
+            return None
+        return IssuerServicesClient.for_keys(self.config.keys, url, clock=self.epoch)
+
+    def add_enrolment(self, enrolment: WalletEnrolment) -> None:
+        with self.lock:
+            self.enrolments[enrolment.id] = enrolment
+
+    def enrolment(self, enrolment_id: str) -> WalletEnrolment | None:
+        with self.lock:
+            return self.enrolments.get(enrolment_id)
 
     # --- inbox ---------------------------------------------------------------------------------------------------
     def add_message(self, *, channel: str, to: str, subject: str, body: str) -> InboxMessage:

@@ -94,6 +94,13 @@ def main() -> None:
         "PORTAL_ISSUER_NAME": os.environ.get("PORTAL_ISSUER_NAME", "Demo Bank"),
         "PORTAL_ENVIRONMENT_LABEL": "Demo · local MDES sandbox",
         "MDES_SIGNING_KEY_PASSWORD": keys.client_signing_p12_password,
+        # MDES's calls to the issuer (a card typed into the sandbox's wallet): signed by the sandbox, encrypted
+        # to the demo's own issuer key; no TLS proxy on loopback, so the signature alone vouches for MDES.
+        "ISSUER_SERVICES_ENABLED": "1",
+        "ISSUER_SERVICES_AUTHENTICATION": "signature",
+        "ISSUER_SERVICES_SIGNATURE_KEY_PATHS": str(keys.issuer_services_verification_key),
+        "ISSUER_SERVICES_DECRYPTION_KEY_PATH": str(keys.issuer_decryption_p12),
+        "ISSUER_SERVICES_DECRYPTION_KEY_PASSWORD": keys.issuer_decryption_p12_password,
         "PYTHONUNBUFFERED": "1",
     }
     env.setdefault("DATABASE_URL", f"sqlite:///{DEMO_DIR / 'db.sqlite3'}")
@@ -141,6 +148,8 @@ def main() -> None:
             str(keys.directory),
             "--portal-origin",
             PORTAL_URL,
+            "--issuer-services-url",
+            f"{PORTAL_URL}/mdes-issuer/1/0",
         ],
         "portal": [*manage, "runserver", f"{HOST}:{PORTAL_PORT}", "--noreload"],
     }
@@ -174,6 +183,7 @@ def main() -> None:
  Gift card link        {landing_link_file.read_text()}
    (open it on a phone, or here and scan the QR code; its code goes to {SANDBOX_URL}/inbox)
  MDES sandbox          {SANDBOX_URL}/        one-time codes "sent" by the portal: {SANDBOX_URL}/inbox
+ Type a card in        {SANDBOX_URL}/wallet/50100000011/add-card   (DemoPay asks the portal's issuer services)
  Data                  {env["DATABASE_URL"]}
 ==========================================================================================
 """,

@@ -15,7 +15,23 @@ from tests import factories
 from tests.https_client import HttpsClient
 from users.models import User
 
-pytest_plugins = ["tests.fixtures.sandbox_server"]
+pytest_plugins = ["tests.fixtures.sandbox_server", "tests.fixtures.issuer_services"]
+
+
+@pytest.fixture(scope="session")
+def live_server(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """pytest-django's live server, started over plain HTTP on loopback.
+
+    SecurityMiddleware reads the HTTPS redirect and HSTS settings once, when the server builds its handler,
+    so they are switched off just while it starts; the rest of the suite keeps the production values.
+    """
+    from django.test import override_settings
+    from pytest_django.live_server_helper import LiveServer
+
+    with override_settings(SECURE_SSL_REDIRECT=False, SECURE_HSTS_SECONDS=0):
+        server = LiveServer("127.0.0.1")
+    yield server
+    server.stop()
 
 
 @pytest.fixture

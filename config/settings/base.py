@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "provisioning",
     "landing",
     "api",
+    "issuer_services",
 ]
 PORTAL_DEMO = env.bool("PORTAL_DEMO", default=False)
 if PORTAL_DEMO:
@@ -443,6 +444,47 @@ PROVISIONING_NETWORK_CHECK_BACKOFF_SECONDS = env.int("PROVISIONING_NETWORK_CHECK
 PROVISIONING_TOKEN_REFRESH_INTERVAL_SECONDS = env.int("PROVISIONING_TOKEN_REFRESH_INTERVAL_SECONDS", default=6 * 3600)
 # Whether a token requestor MDES lists for the first time is offered to cardholders before staff review it.
 PROVISIONING_OFFER_NEW_TOKEN_REQUESTORS = env.bool("PROVISIONING_OFFER_NEW_TOKEN_REQUESTORS", default=False)
+
+# --- MDES issuer services (MDES asks the portal: authorizeService, activation codes, notifications) -------------
+# Off unless the issuer registered the portal's endpoint with Mastercard (the views then answer 404).
+ISSUER_SERVICES_ENABLED = env.bool("ISSUER_SERVICES_ENABLED", default=False)
+# How a call proves it comes from MDES; every mechanism listed must pass. "mtls": the TLS proxy verified MDES's
+# client certificate and names it in a header; "signature": a detached JWS over the body (issuer_services/
+# authentication.py). At least one.
+ISSUER_SERVICES_AUTHENTICATION = env.list("ISSUER_SERVICES_AUTHENTICATION", default=["mtls", "signature"])
+if not ISSUER_SERVICES_AUTHENTICATION or set(ISSUER_SERVICES_AUTHENTICATION) - {"mtls", "signature"}:
+    raise ImproperlyConfigured("ISSUER_SERVICES_AUTHENTICATION must list mtls, signature or both")
+# The network's signature keys: PEM files holding a public key or a certificate (several during a rotation).
+ISSUER_SERVICES_SIGNATURE_KEY_PATHS = env.list("ISSUER_SERVICES_SIGNATURE_KEY_PATHS", default=[])
+# A signature's iat may be this far from the portal's clock either way; its jti is remembered twice as long.
+ISSUER_SERVICES_SIGNATURE_MAX_AGE_SECONDS = env.int("ISSUER_SERVICES_SIGNATURE_MAX_AGE_SECONDS", default=300)
+# The header in which the TLS proxy names the client certificate it verified, the names accepted, and the proxies
+# (peer addresses) whose header counts; only with DJANGO_TRUSTED_PROXY_COUNT above 0 (a proxy is deployed).
+ISSUER_SERVICES_CLIENT_IDENTITY_HEADER = env.str(
+    "ISSUER_SERVICES_CLIENT_IDENTITY_HEADER", default="X-Client-Certificate-Subject"
+)
+ISSUER_SERVICES_CLIENT_IDENTITIES = env.list("ISSUER_SERVICES_CLIENT_IDENTITIES", default=[])
+ISSUER_SERVICES_TRUSTED_PROXIES = env.list(
+    "ISSUER_SERVICES_TRUSTED_PROXIES", default=env.list("GUNICORN_FORWARDED_ALLOW_IPS", default=["127.0.0.1", "::1"])
+)
+# The portal's own key for the funding-account data MDES encrypts to it: a PKCS#12 file and its password, or an
+# unencrypted PEM private key (no password). Never in the repository.
+ISSUER_SERVICES_DECRYPTION_KEY_PATH = env.str("ISSUER_SERVICES_DECRYPTION_KEY_PATH", default="")
+ISSUER_SERVICES_DECRYPTION_KEY_PASSWORD = env.str("ISSUER_SERVICES_DECRYPTION_KEY_PASSWORD", default="")
+# MDES gives authorizeService little time (no figure is published): slower answers are logged and counted.
+ISSUER_SERVICES_RESPONSE_BUDGET_SECONDS = env.float("ISSUER_SERVICES_RESPONSE_BUDGET_SECONDS", default=2.0)
+# How long a request awaiting the cardholder (REQUIRE_ADDITIONAL_AUTHENTICATION) stays pending.
+ISSUER_SERVICES_PENDING_HOURS = env.int("ISSUER_SERVICES_PENDING_HOURS", default=24)
+# Codes the portal makes (deliverActivationCode without a code; checked by validateActivationCode).
+ISSUER_SERVICES_CODE_DIGITS = env.int("ISSUER_SERVICES_CODE_DIGITS", default=6)
+ISSUER_SERVICES_CODE_MINUTES = env.int("ISSUER_SERVICES_CODE_MINUTES", default=15)
+ISSUER_SERVICES_CODE_ATTEMPTS = env.int("ISSUER_SERVICES_CODE_ATTEMPTS", default=3)
+# CARDHOLDER_TO_VISIT_WEBSITE: the cardholder's page of wallet requests (PORTAL_BASE_URL + this path; MDES allows
+# 64 characters). CARDHOLDER_TO_USE_MOBILE_APP: what the wallet shows for the issuer's app; empty: no app offered.
+ISSUER_SERVICES_APPROVAL_PATH = env.str("ISSUER_SERVICES_APPROVAL_PATH", default="/wallet-requests/")
+ISSUER_SERVICES_MOBILE_APP = env.str("ISSUER_SERVICES_MOBILE_APP", default="")
+# Bodies MDES sends are a few kilobytes; nothing bigger is read.
+ISSUER_SERVICES_MAX_BODY_BYTES = 64 * 1024
 
 # --- Messages to people (one-time codes) and step-up ---------------------------------------------------------
 PORTAL_MESSAGE_BACKEND = env.str("PORTAL_MESSAGE_BACKEND", default="core.messaging.EmailBackend")

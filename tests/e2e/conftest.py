@@ -61,22 +61,6 @@ def browser() -> Iterator[Any]:
         browser.close()
 
 
-@pytest.fixture(scope="session")
-def live_server(request: pytest.FixtureRequest) -> Iterator[Any]:
-    """pytest-django's live server, started over plain HTTP on loopback.
-
-    SecurityMiddleware reads the HTTPS redirect and HSTS settings once, when the server builds its handler,
-    so they are switched off just while it starts; the rest of the suite keeps the production values.
-    """
-    from django.test import override_settings
-    from pytest_django.live_server_helper import LiveServer
-
-    with override_settings(SECURE_SSL_REDIRECT=False, SECURE_HSTS_SECONDS=0):
-        server = LiveServer("127.0.0.1")
-    yield server
-    server.stop()
-
-
 @pytest.fixture
 def plain_http_settings(settings: Any) -> Any:
     """Cookies without the Secure flag and the __Host- prefix, which browsers refuse over plain HTTP."""

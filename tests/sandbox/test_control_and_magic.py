@@ -7,7 +7,9 @@ import jwt
 import pytest
 import requests
 
+from issuer_services.authentication import jwk_thumbprint
 from sandbox.fixtures import SUNDAY_STORE_TRID
+from sandbox.state import public_key_from_pem
 from tests.fixtures.mdes_samples import funding_account, push_payload, signature_data
 from tests.fixtures.sandbox_server import ELIGIBLE_PATH, SandboxServer
 
@@ -71,10 +73,21 @@ def test_the_request_log_records_operations_without_bodies(sandbox: SandboxServe
 
 def test_the_jwks_verifies_the_redirect_signature(sandbox: SandboxServer) -> None:
     body = sandbox.push(push_payload(SUNDAY_STORE_TRID, [funding_account()], signatureData=signature_data())).json()
-    (jwk,) = requests.get(f"{sandbox.origin}/__sandbox__/jwks.json", timeout=5).json()["keys"]
-    assert jwk["kid"] == sandbox.keys.jws_kid
+    jwks = requests.get(f"{sandbox.origin}/__sandbox__/jwks.json", timeout=5).json()["keys"]
+    jwk = next(jwk for jwk in jwks if jwk["kid"] == sandbox.keys.jws_kid)
     key = jwt.PyJWK(jwk).key
     assert jwt.decode(body["signature"], key, algorithms=["RS256"])["pushAccountReceipts"]
+
+
+def test_the_jwks_publishes_the_issuer_services_signing_key_under_its_thumbprint(sandbox: SandboxServer) -> None:
+    jwks = requests.get(f"{sandbox.origin}/__sandbox__/jwks.json", timeout=5).json()["keys"]
+    jwk = next(jwk for jwk in jwks if jwk["kid"] == sandbox.keys.issuer_services_kid)
+    published = jwt.PyJWK(jwk).key
+    assert jwk["kid"] == jwk_thumbprint(published)  # the portal's RFC 7638 thumbprint agrees with the sandbox's
+    assert (
+        published.public_numbers()
+        == public_key_from_pem(sandbox.keys.issuer_services_verification_key.read_bytes()).public_numbers()
+    )
 
 
 def test_a_registered_requestor_is_listed(sandbox: SandboxServer) -> None:

@@ -22,7 +22,7 @@ def test_keys_are_generated_private_and_reused(tmp_path: Path) -> None:
     assert second == first
     assert second.client_signing_p12_password == first.client_signing_p12_password
     assert {path: path.read_bytes() for path in _files(second)} == contents
-    assert len(contents) == 8
+    assert len(contents) == 13
     for path in contents:
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
     assert stat.S_IMODE(first.directory.stat().st_mode) == 0o700

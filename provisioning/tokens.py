@@ -93,14 +93,15 @@ def card_tokens_record(card: Card, tokens: Iterable[Token]) -> list[CardToken]:
         return []
     now = timezone.now()
     requestors = {r.trid: r for r in TokenRequestor.objects.filter(trid__in={t.token_requestor_id for t in own})}
-    known = {r.token_unique_reference: r for r in CardToken.objects.filter(card=card)}
+    references = {t.token_unique_reference for t in own}
+    known = {r.token_unique_reference: r for r in CardToken.objects.filter(token_unique_reference__in=references)}
     records = []
     for token in own:
         record = known.get(token.token_unique_reference) or CardToken(
             card=card, token_unique_reference=token.token_unique_reference
         )
         if record.card_id != card.pk:
-            continue
+            continue  # recorded for another card with the same last four: that card's search keeps it
         requestor = requestors.get(token.token_requestor_id or "")
         record.token_requestor = requestor
         record.trid = token.token_requestor_id or ""
@@ -129,20 +130,20 @@ def card_tokens_refresh(card: Card, *, quick: bool = False, audit: AuditInfo | N
     """Ask the network for every token of `card` and store them. The check records when it last answered; a
     failure is recorded and raised (MdesError), so a task can retry it and a page can say so. `audit`: who asks
     (a staff member); by default the portal's self-service identity for the card's holder."""
-    check, _created = CardTokenCheck.objects.get_or_create(card=card)
-    check.attempted_at = timezone.now()
+    asked = timezone.now()
     reference = cardholder_reference(cardholder_id=card.cardholder_id, push_public_id=card.public_id)
     try:
         client = customer_service_client(quick=quick)
         number = vault.card_account_data(card)["accountNumber"]  # goes only into the encrypted search
         found = client.search_by_account_number(number, audit=audit or self_service_audit(reference)).tokens
     except MdesError as error:
-        check.failure = str(error)[:200]
-        check.save(update_fields=["attempted_at", "failure"])
+        CardTokenCheck.objects.update_or_create(
+            card=card, defaults={"attempted_at": asked, "failure": str(error)[:200]}
+        )
         logger.warning("Token refresh of card %s failed: %s", card.pk, type(error).__name__)
         raise
     card_tokens_record(card, found)
-    return card_tokens_listed(card, at=check.attempted_at)
+    return card_tokens_listed(card, at=asked)
 
 
 def card_tokens_listed(card: Card, *, at: datetime | None = None) -> CardTokenCheck:
@@ -379,16 +380,14 @@ def _change(
         token.status_at = timezone.now()
         token.save()
         _audited(token, actor, action, AuditEvent.Outcome.SUCCESS, before, detail)
-    _take_network_word(token, audit)
+    _take_network_word(token, client, audit)
     return token
 
 
-def _take_network_word(token: CardToken, audit: AuditInfo) -> None:
+def _take_network_word(token: CardToken, client: CustomerServiceClient, audit: AuditInfo) -> None:
     """The network's description of the token after the change; the accepted change stands until it answers."""
     try:
-        found = customer_service_client(quick=True).search_by_token_unique_reference(
-            token.token_unique_reference, audit=audit
-        )
+        found = client.search_by_token_unique_reference(token.token_unique_reference, audit=audit)
     except MdesError:
         _refresh_later(token.card)
         return

@@ -25,9 +25,7 @@ from urllib.parse import quote
 
 import requests
 from client_encryption.encryption_exception import (  # type: ignore[import-untyped]
-    CertificateError,
     EncryptionError,
-    HashAlgorithmError,
     KeyWrappingError,
 )
 from client_encryption.field_level_encryption import encrypt_payload  # type: ignore[import-untyped]
@@ -49,6 +47,7 @@ from provisioning.mdes.transport import (
     SignedTransport,
     envelope_errors,
     error_summary,
+    field_level_encryption,
     json_object,
     observed_call,
     raise_refusal,
@@ -109,10 +108,7 @@ def encryption_settings(certificate_path: str, fingerprint: str | None = None) -
 
 
 def encryption_config(certificate_path: str, fingerprint: str | None = None) -> FieldLevelEncryptionConfig:
-    try:
-        return FieldLevelEncryptionConfig(encryption_settings(certificate_path, fingerprint))
-    except (CertificateError, HashAlgorithmError, OSError, ValueError) as exc:
-        raise MdesConfigurationError("The MDES encryption certificate cannot be loaded") from exc
+    return field_level_encryption(encryption_settings(certificate_path, fingerprint))
 
 
 def _format_timestamp(moment: datetime) -> str:

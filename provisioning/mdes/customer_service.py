@@ -24,13 +24,10 @@ from typing import Any, TypeVar
 
 import requests
 from client_encryption.encryption_exception import (  # type: ignore[import-untyped]
-    CertificateError,
     EncryptionError,
-    HashAlgorithmError,
     KeyWrappingError,
 )
 from client_encryption.field_level_encryption import encrypt_payload  # type: ignore[import-untyped]
-from client_encryption.field_level_encryption_config import FieldLevelEncryptionConfig  # type: ignore[import-untyped]
 from cryptography.hazmat.primitives.asymmetric import rsa
 from django.conf import settings
 
@@ -59,6 +56,7 @@ from provisioning.mdes.transport import (
     Credentials,
     SignedTransport,
     envelope_errors,
+    field_level_encryption,
     json_object,
     observed_call,
     raise_refusal,
@@ -131,12 +129,9 @@ class CustomerServiceClient:
             user_agent=_USER_AGENT,
             url_label="MDES Customer Service base URL",
         )
-        try:
-            self._encryption = FieldLevelEncryptionConfig(
-                search_encryption_settings(encryption_certificate_path, encryption_key_fingerprint)
-            )
-        except (CertificateError, HashAlgorithmError, OSError, ValueError) as exc:
-            raise MdesConfigurationError("The MDES encryption certificate cannot be loaded") from exc
+        self._encryption = field_level_encryption(
+            search_encryption_settings(encryption_certificate_path, encryption_key_fingerprint)
+        )
         self._reference_in_user_name = cardholder_reference_in == "UserName"
 
     @classmethod

@@ -24,6 +24,8 @@ from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
 import requests
+from client_encryption.encryption_exception import CertificateError, HashAlgorithmError  # type: ignore[import-untyped]
+from client_encryption.field_level_encryption_config import FieldLevelEncryptionConfig  # type: ignore[import-untyped]
 from cryptography.hazmat.primitives.asymmetric import rsa
 from django.conf import settings
 from oauth1.authenticationutils import load_signing_key  # type: ignore[import-untyped]
@@ -87,6 +89,14 @@ def signing_key_password(env_name: str) -> str:
     if password is None:
         raise MdesConfigurationError(f"The environment variable {env_name} (signing key password) is not set")
     return password
+
+
+def field_level_encryption(settings_: dict[str, Any]) -> FieldLevelEncryptionConfig:
+    """Mastercard's field-level encryption set up from `settings_` (the dict FieldLevelEncryptionConfig takes)."""
+    try:
+        return FieldLevelEncryptionConfig(settings_)
+    except (CertificateError, HashAlgorithmError, OSError, ValueError) as exc:
+        raise MdesConfigurationError("The MDES encryption certificate cannot be loaded") from exc
 
 
 def configured_timeout() -> tuple[float, float]:

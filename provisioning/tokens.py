@@ -35,6 +35,7 @@ from cardholders import vault
 from cardholders.models import Card
 from provisioning.mdes.customer_service import CustomerServiceClient
 from provisioning.mdes.customer_service_types import (
+    ActivateReason,
     AuditInfo,
     DeleteReason,
     SuspendReason,
@@ -304,6 +305,30 @@ def token_resume(
             token.token_unique_reference, reason_code=code, audit=audit, comment=text
         ),
         accepted={"status": Status.SUSPENDED if remaining or others else Status.ACTIVE, "portal_suspenders": remaining},
+        detail=f"reason {code}" + (f": {text}" if text else ""),
+    )
+
+
+def token_activate(
+    token: CardToken, *, actor: TokenActor, reason_code: str | None = None, comment: str | None = None
+) -> CardToken:
+    """Activate a token the network holds awaiting the cardholder's proof: the cardholder approved a wallet request
+    after a second factor, or the portal completes a push's activation itself (streamlined activation)."""
+    with _refusal_audited(token, actor, "token.activated"):
+        _may_change(token, actor)
+        if token.status != Status.IN_PROGRESS or not token.is_live:
+            raise TokenChangeRefused(_("Only a card still being set up can be activated."), code="token_state")
+        default = ActivateReason.AUTHENTICATED_BY_ACTIVATION_METHOD
+        code = _reason(reason_code, default, ActivateReason, actor)
+        text = _comment(comment, actor)
+    return _change(
+        token,
+        actor,
+        action="token.activated",
+        call=lambda client, audit: client.activate(
+            token.token_unique_reference, reason_code=code, audit=audit, comment=text
+        ),
+        accepted={"status": Status.ACTIVE},
         detail=f"reason {code}" + (f": {text}" if text else ""),
     )
 

@@ -20,6 +20,7 @@ from provisioning.tokens import (
     card_tokens_refresh,
     cardholder_may_resume,
     cards_due_for_token_refresh,
+    token_activate,
     token_remove,
     token_resume,
     token_suspend,
@@ -148,6 +149,27 @@ def test_the_cardholder_pauses_and_resumes_their_card_and_the_network_agrees(
         AuditEvent.objects.filter(object_type="provisioning.cardtoken").order_by("id").values_list("action", "outcome")
     )
     assert actions == [("token.suspended", "success"), ("token.resumed", "success")]
+
+
+def test_the_cardholder_activates_a_token_awaiting_their_proof_and_the_network_agrees(
+    sandbox: SandboxServer, card: Card
+) -> None:
+    sandbox.create_token(accountNumber=factories.TEST_CARD_NUMBERS[0], tokenRequestorId=DEMOPAY, status="U")
+    card_tokens_refresh(card)
+    waiting = CardToken.objects.get(card=card)
+
+    token = token_activate(waiting, actor=_holder(waiting))
+
+    assert token.status == CardToken.Status.ACTIVE
+    assert _network_token(sandbox, token)["CurrentStatusCode"] == "A"
+    assert AuditEvent.objects.filter(action="token.activated", outcome=AuditEvent.Outcome.SUCCESS).exists()
+
+
+def test_only_a_token_still_being_set_up_can_be_activated(in_demopay: CardToken) -> None:
+    with pytest.raises(TokenChangeRefused) as refused:
+        token_activate(in_demopay, actor=_holder(in_demopay))
+    assert refused.value.code == "token_state"
+    assert AuditEvent.objects.filter(action="token.activated", outcome=AuditEvent.Outcome.FAILURE).exists()
 
 
 def test_a_cardholder_cannot_lift_the_banks_suspension(

@@ -93,6 +93,8 @@ def main() -> None:
         "PORTAL_BASE_URL": PORTAL_URL,
         "PORTAL_ISSUER_NAME": os.environ.get("PORTAL_ISSUER_NAME", "Demo Bank"),
         "PORTAL_ENVIRONMENT_LABEL": "Demo · local MDES sandbox",
+        # The sandbox's simulated Click to Pay beside the real one's TRID.
+        "CLICK_TO_PAY_TOKEN_REQUESTOR_IDS": "50123197928,50100000033",
         "MDES_SIGNING_KEY_PASSWORD": keys.client_signing_p12_password,
         # MDES's calls to the issuer (a card typed into the sandbox's wallet): signed by the sandbox, encrypted
         # to the demo's own issuer key; no TLS proxy on loopback, so the signature alone vouches for MDES.

@@ -422,6 +422,9 @@ MDES_PAYLOAD_VALIDITY_MINUTES = env.int("MDES_PAYLOAD_VALIDITY_MINUTES", default
 # activates the token through the Customer Service API ("streamlined activation").
 MDES_COMPLETE_WEBSITE_ACTIVATION = env.bool("MDES_COMPLETE_WEBSITE_ACTIVATION", default=True)
 MDES_COMPLETE_ISSUER_APP_ACTIVATION = env.bool("MDES_COMPLETE_ISSUER_APP_ACTIVATION", default=True)
+# The token requestors that are Mastercard Click to Pay (its own place on the cardholder's pages, review and consent
+# before the push, always approved without more proof): 50123197928 is Click to Pay's TRID in MDES.
+CLICK_TO_PAY_TOKEN_REQUESTOR_IDS = env.list("CLICK_TO_PAY_TOKEN_REQUESTOR_IDS", default=["50123197928"])
 # The only hosts the client may call, per environment of the network configuration (SSRF guard, ASVS 13.2.4).
 MDES_ALLOWED_HOSTS: dict[str, list[str]] = {
     "production": env.list("MDES_ALLOWED_HOSTS_PRODUCTION", default=["api.mastercard.com"]),

@@ -14,6 +14,7 @@ from config.settings.base import *  # noqa: F403
 from config.settings.base import CACHES, DATABASES, REDIS_URL
 
 MDES_ALLOW_LOCAL_SANDBOX = True  # the tests' MDES is the sandbox on loopback
+CLICK_TO_PAY_TOKEN_REQUESTOR_IDS = ["50123197928", "50100000033"]  # the sandbox's simulated Click to Pay
 PORTAL_MESSAGE_BACKEND = "core.messaging.EmailBackend"  # into mail.outbox
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only; production uses PBKDF2
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

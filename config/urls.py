@@ -18,6 +18,7 @@ urlpatterns = [
     path("card/", include("landing.urls")),
     path("api/", include("api.urls")),
     path("mdes-issuer/", include("issuer_services.urls")),
+    path("was-this-you/", include("issuer_services.token_alert_urls")),
     path("healthz", core_views.healthz, name="healthz"),
     path("readyz", core_views.readyz, name="readyz"),
     path("metrics", core_views.metrics, name="metrics"),

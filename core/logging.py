@@ -12,9 +12,9 @@ from core.request_context import current_request_id
 
 REDACTED = "[redacted]"
 
-# Paths whose last segment is a bearer token (a landing link, a continue-on-phone link): Django and the web
-# server log request paths, e.g. for every 404 or 429.
-_BEARER_PATHS = re.compile(r"(/(?:card/open|continue)/)[A-Za-z0-9_-]{8,}")
+# Paths whose last segment is a bearer token (a landing link, a continue-on-phone link, a "Was this you?" link):
+# Django and the web server log request paths, e.g. for every 404 or 429.
+_BEARER_PATHS = re.compile(r"(/(?:card/open|continue|was-this-you)/)[A-Za-z0-9_-]{8,}")
 # A request's repr quotes its full path: its query string may carry receipts and callback signatures.
 _QUERY_IN_REPR = re.compile(r"\?[^'\"]*")
 

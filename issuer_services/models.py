@@ -178,3 +178,50 @@ class ActivationCode(OneTimeCode):
 
     def __str__(self) -> str:
         return f"Activation code for request {self.request_id} by {self.channel}"
+
+
+class TokenAlert(StatefulModel):
+    """ "Was this you?": the message about a token the portal did not push, and its single-use suspend link.
+
+    One per token (duplicate notifications raise nothing more). The row is also the send queue: it commits with
+    the notification that raised it, so a message the task could not send is sent by the minutely sweep. The link's
+    token is made when the message is sent and kept only as its digest.
+    """
+
+    class State(models.TextChoices):
+        DUE = "due", "Waiting to be sent"
+        SENT = "sent", "Sent, link unused"
+        NOT_SENT = "not_sent", "Could not be sent"
+        SUSPENDED = "suspended", "The cardholder suspended the token"
+        ACKNOWLEDGED = "acknowledged", "The cardholder said it was them"
+
+    TRANSITIONS = {
+        State.DUE: frozenset({State.SENT, State.NOT_SENT}),
+        State.SENT: frozenset({State.SUSPENDED, State.ACKNOWLEDGED}),
+        State.NOT_SENT: frozenset(),
+        State.SUSPENDED: frozenset(),
+        State.ACKNOWLEDGED: frozenset(),
+    }
+    INITIAL_STATES = frozenset({State.DUE})
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    token = models.OneToOneField("provisioning.CardToken", on_delete=models.CASCADE, related_name="alert")
+    state = models.CharField(max_length=16, choices=State.choices, default=State.DUE)
+    reason = models.CharField(max_length=32, help_text="Why the portal counts the token as not its push.")
+    channel = models.CharField(max_length=8, blank=True)
+    sent_to_hint = models.CharField(max_length=64, blank=True, help_text="Where it went, masked.")
+    link_digest = models.CharField(max_length=64, null=True, blank=True, unique=True)  # NULL, not "", until sent: unique
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    last_error = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True, help_text="The link works until then.")
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        indexes = [models.Index(fields=["next_attempt_at"], condition=Q(state="due"), name="token_alert_due_idx")]
+
+    def __str__(self) -> str:
+        return f"Was-this-you alert for token {self.token_id} ({self.state})"

@@ -28,6 +28,7 @@ from issuer_services.activation_methods import activation_methods_for, code_chan
 from issuer_services.decisions import Facts, Outcome, decide
 from issuer_services.funding_accounts import FundingAccount, funding_account_open
 from issuer_services.models import Decision, DecisionRules, TokenizationRequest
+from issuer_services.token_alerts import token_alert_raise
 from issuer_services.wire import (
     AuthorizeServiceRequest,
     DeliverActivationCodeRequest,
@@ -393,6 +394,8 @@ def notify_service_activated(data: dict[str, Any]) -> dict[str, Any]:
         # A removed token stays removed: a later change of the network's comes as notifyTokenUpdated.
         change = None if token.status == CardToken.Status.DELETED else _apply(token, values)
         _activated(reference)
+        if change is not None:
+            token_alert_raise(token, status_before=change.before.get("status"))
     if change is None:
         logger.info("notifyServiceActivated for a token already active", extra={"mdes_request_id": ask.request_id})
     else:
@@ -428,6 +431,8 @@ def notify_token_updated(data: dict[str, Any]) -> dict[str, Any]:
             change = _apply(record, _token_values(record, update, ask.reason_code))
             if record.status == CardToken.Status.ACTIVE:
                 _activated(record.token_unique_reference)
+            if change is not None:
+                token_alert_raise(record, status_before=change.before.get("status"))
         if change is not None:
             _record(
                 "issuer_service.token_updated",

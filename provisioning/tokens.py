@@ -193,10 +193,17 @@ class TokenActor:
     user: Any
     is_staff: bool
     request: HttpRequest | None = None
+    by_link: bool = False
 
     @classmethod
     def cardholder(cls, user: Any, request: HttpRequest | None = None) -> "TokenActor":
         return cls(user=user, is_staff=False, request=request)
+
+    @classmethod
+    def cardholder_by_link(cls, user: Any, request: HttpRequest | None = None) -> "TokenActor":
+        """The cardholder through a single-use link sent to a channel on file, not signed in ("Was this you?"):
+        the link proves only that the message reached them, enough to suspend (the safe direction) and no more."""
+        return cls(user=user, is_staff=False, request=request, by_link=True)
 
     @classmethod
     def staff(cls, user: Any, request: HttpRequest | None = None) -> "TokenActor":
@@ -265,7 +272,9 @@ def token_suspend(
             raise TokenChangeRefused(_("Only an active card can be paused."), code="token_state")
         if actor.party in token.suspended_by:
             raise TokenChangeRefused(_("This card is already paused."), code="token_state")
-        code = _reason(reason_code, SuspendReason.OTHER, SuspendReason, actor)
+        # A token the cardholder says they did not make is the network's suspected fraud.
+        default = SuspendReason.FRAUDULENT_TRANSACTIONS if actor.by_link else SuspendReason.OTHER
+        code = _reason(reason_code, default, SuspendReason, actor)
         text = _comment(comment, actor)
     return _change(
         token,
@@ -377,6 +386,9 @@ def _change(
     detail: str,
 ) -> CardToken:
     before = {"status": token.status, "suspenders": list(token.suspenders)}
+    if actor.by_link and action != "token.suspended":
+        _audited(token, actor, action, AuditEvent.Outcome.FAILURE, before, "refused (sign_in_needed)")
+        raise TokenChangeRefused(_("Sign in to do this."), code="sign_in_needed")
     audit = actor.audit_info(token)
     try:
         client = customer_service_client(quick=not actor.is_staff)
@@ -448,6 +460,6 @@ def _audited(
         outcome=outcome,
         before=before,
         after={"status": token.status, "portal_suspenders": list(token.portal_suspenders)},
-        detail=("staff: " if actor.is_staff else "cardholder: ") + detail,
+        detail=("staff: " if actor.is_staff else "cardholder by link: " if actor.by_link else "cardholder: ") + detail,
         request=actor.request,
     )

@@ -341,6 +341,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": 3600.0,
         "options": {"expires": 3600},
     },
+    "send-token-alerts-due": {
+        # "Was this you?" messages the task after the notification did not send (the broker or the backend failed)
+        "task": "issuer_services.send_token_alerts_due",
+        "schedule": 60.0,
+        "options": {"expires": 60},
+    },
     "refresh-token-requestors-if-due": {
         "task": "provisioning.refresh_token_requestors_if_due",
         # hourly check; the interval itself (default 14 days) is the staff's, in the network configuration
@@ -488,6 +494,8 @@ ISSUER_SERVICES_APPROVAL_PATH = env.str("ISSUER_SERVICES_APPROVAL_PATH", default
 ISSUER_SERVICES_MOBILE_APP = env.str("ISSUER_SERVICES_MOBILE_APP", default="")
 # Bodies MDES sends are a few kilobytes; nothing bigger is read.
 ISSUER_SERVICES_MAX_BODY_BYTES = 64 * 1024
+# "Was this you?" (issuer_services/token_alerts.py): how long the suspend link in the message works.
+ISSUER_SERVICES_ALERT_LINK_DAYS = env.int("ISSUER_SERVICES_ALERT_LINK_DAYS", default=7)
 
 # --- Messages to people (one-time codes) and step-up ---------------------------------------------------------
 PORTAL_MESSAGE_BACKEND = env.str("PORTAL_MESSAGE_BACKEND", default="core.messaging.EmailBackend")

@@ -140,9 +140,8 @@ def _message(alert: TokenAlert, *, kind: str, to: str, url: str) -> Message:
     subject = gettext("Was this you? Your card •••• %(last_four)s was added to %(where)s") % values
     body = (
         gettext(
-            "%(issuer)s: your card •••• %(last_four)s was just added to %(where)s. If this was not you, suspend it "
-            "at once with this link (it works once, for %(days)s days): %(url)s If it was you, there is nothing "
-            "to do."
+            "%(issuer)s: your card •••• %(last_four)s was just added to %(where)s. If it was you, there is nothing "
+            "to do. If it was not you, suspend it at once (the link works once, for %(days)s days): %(url)s"
         )
         % values
     )

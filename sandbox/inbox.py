@@ -1,8 +1,10 @@
 """An inbox standing in for SMS and e-mail: the portal "sends" its one-time codes here in demo mode."""
 
+import re
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, render_template, request
+from markupsafe import Markup, escape
 
 from sandbox.state import current_state as state
 
@@ -10,6 +12,18 @@ blueprint = Blueprint("inbox", __name__)
 
 CHANNELS = ("sms", "email")
 _LIMITS = {"to": (1, 320), "subject": (0, 200), "body": (1, 5000)}
+_WEB_ADDRESS = re.compile(r"https?://[^\s<>\"']+")
+
+
+@blueprint.app_template_filter("linked")
+def linked(text: str) -> Markup:
+    """A message's text with its web addresses as links, as a phone shows a text with a link in it."""
+    parts, last = [], 0
+    for found in _WEB_ADDRESS.finditer(text):
+        parts += [escape(text[last : found.start()]), Markup('<a href="{0}">{0}</a>').format(found.group(0))]
+        last = found.end()
+    parts.append(escape(text[last:]))
+    return Markup("").join(parts)
 
 
 def _problems(data: Any) -> list[str]:

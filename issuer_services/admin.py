@@ -7,7 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 
 from audit.admin_mixins import AuditedAdminMixin, ReadOnlyAdmin
-from issuer_services.models import ActivationCode, DecisionRules, TokenizationRequest
+from issuer_services.models import ActivationCode, DecisionRules, TokenAlert, TokenizationRequest
 
 
 @admin.register(DecisionRules)
@@ -105,4 +105,29 @@ class TokenizationRequestAdmin(ReadOnlyAdmin):
         "created_at",
         "expires_at",
         "activated_at",
+    )
+
+
+@admin.register(TokenAlert)
+class TokenAlertAdmin(ReadOnlyAdmin):
+    """ "Was this you?" messages: whom the portal told of a token it did not push, and what they did with the link
+    (each step is also in the audit trail)."""
+
+    list_display = ("created_at", "token", "reason", "state", "channel", "sent_at", "used_at")
+    list_filter = ("state", "reason", "channel")
+    search_fields = ("token__token_unique_reference",)
+    list_select_related = ("token",)
+    fields = (
+        "token",
+        "reason",
+        "state",
+        "channel",
+        "sent_to_hint",
+        "attempts",
+        "next_attempt_at",
+        "last_error",
+        "created_at",
+        "sent_at",
+        "expires_at",
+        "used_at",
     )

@@ -210,7 +210,8 @@ class TokenAlert(StatefulModel):
     reason = models.CharField(max_length=32, help_text="Why the portal counts the token as not its push.")
     channel = models.CharField(max_length=8, blank=True)
     sent_to_hint = models.CharField(max_length=64, blank=True, help_text="Where it went, masked.")
-    link_digest = models.CharField(max_length=64, null=True, blank=True, unique=True)  # NULL, not "", until sent: unique
+    # NULL until sent, not "": unique allows many NULLs.
+    link_digest = models.CharField(max_length=64, null=True, blank=True, unique=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(default=timezone.now)
     last_error = models.CharField(max_length=200, blank=True)

@@ -5,6 +5,8 @@ import django.utils.timezone
 import uuid
 from django.db import migrations, models
 
+from core.role_grants import role_grants
+
 
 class Migration(migrations.Migration):
 
@@ -37,5 +39,12 @@ class Migration(migrations.Migration):
                 'ordering': ('-created_at', '-id'),
                 'indexes': [models.Index(condition=models.Q(('state', 'due')), fields=['next_attempt_at'], name='token_alert_due_idx')],
             },
+        ),
+        # Operations and Auditors read the "Was this you?" alerts (they are written only by the portal).
+        role_grants(
+            {
+                "Operations": ["issuer_services.view_tokenalert"],
+                "Auditor": ["issuer_services.view_tokenalert"],
+            }
         ),
     ]

@@ -11,9 +11,10 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from cardholders.models import Card
 from issuer_services.checks import issuer_services_configuration
-from issuer_services.models import Decision, DecisionRules, TokenizationRequest
+from issuer_services.models import Decision, DecisionRules, TokenAlert, TokenizationRequest
 from tests.factories import StaffUserFactory
 from tests.issuer_portal.helpers import staff_client
+from tests.provisioning.factories import CardTokenFactory
 from users.models import User
 
 pytestmark = pytest.mark.django_db
@@ -95,3 +96,17 @@ def test_services_that_could_not_answer_mdes_fail_the_check(settings: Any) -> No
 
 def test_a_complete_configuration_passes_the_check(issuer_services_on: Any) -> None:
     assert issuer_services_configuration() == []
+
+
+def test_auditors_read_the_was_this_you_alerts_and_change_nothing(card: Card) -> None:
+    token = CardTokenFactory.create(card=card)
+    alert = TokenAlert.objects.create(token=token, reason="typed_in", sent_to_hint="your phone ending 5678")
+    client = staff_client(_member_of("Auditor"))
+
+    listed = client.get(reverse("admin:issuer_services_tokenalert_changelist"))
+    shown = client.get(reverse("admin:issuer_services_tokenalert_change", args=[alert.pk]))
+
+    assert listed.status_code == shown.status_code == 200
+    assert "your phone ending 5678" in shown.content.decode()
+    assert client.post(reverse("admin:issuer_services_tokenalert_delete", args=[alert.pk])).status_code == 403
+    assert TokenAlert.objects.filter(pk=alert.pk).exists()

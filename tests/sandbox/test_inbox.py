@@ -48,3 +48,15 @@ def test_reset_empties_the_inbox(sandbox: SandboxServer) -> None:
     _post(sandbox, channel="sms", to="+15555550100", body="Your code is 333333")
     sandbox.reset()
     assert requests.get(f"{sandbox.origin}/inbox/messages.json", timeout=5).json() == {"messages": []}
+
+
+def test_web_addresses_in_a_message_are_links_and_nothing_else_is(sandbox: SandboxServer) -> None:
+    body = 'Suspend it: http://127.0.0.1:8000/was-this-you/abc_DEF-123/ <a href="https://evil.test">x</a>'
+    _post(sandbox, channel="sms", to="+15555550100", body=body)
+
+    page = requests.get(f"{sandbox.origin}/inbox", timeout=5).text
+
+    url = "http://127.0.0.1:8000/was-this-you/abc_DEF-123/"
+    assert f'<a href="{url}">{url}</a>' in page
+    assert "&lt;a href=&#34;" in page  # the body's own markup stays text (its address is linked, as a phone does)
+    assert '<a href="https://evil.test">x</a>' not in page

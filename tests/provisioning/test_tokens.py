@@ -151,6 +151,28 @@ def test_the_cardholder_pauses_and_resumes_their_card_and_the_network_agrees(
     assert actions == [("token.suspended", "success"), ("token.resumed", "success")]
 
 
+def test_a_cardholder_by_link_may_suspend_and_nothing_else(sandbox: SandboxServer, in_demopay: CardToken) -> None:
+    assert in_demopay.card.cardholder is not None
+    by_link = TokenActor.cardholder_by_link(in_demopay.card.cardholder.user)
+
+    token = token_suspend(in_demopay, actor=by_link)
+
+    assert token.suspended_by == {CardToken.Party.CARDHOLDER}  # theirs to resume once signed in
+    [suspension] = [c for c in _network_token(sandbox, token)["History"] if c["StatusCode"] == "S"]
+    assert suspension["ReasonCode"] == "T"  # suspected fraud
+    for change in (token_resume, lambda t, actor: token_remove(t, actor=actor, everywhere=True)):
+        with pytest.raises(TokenChangeRefused) as refused:
+            change(token, actor=by_link)
+        assert refused.value.code == "sign_in_needed"
+    assert _network_token(sandbox, token)["CurrentStatusCode"] == "S"
+    details = AuditEvent.objects.filter(object_type="provisioning.cardtoken").order_by("id").values_list("detail")
+    assert [d for (d,) in details] == [
+        "cardholder by link: reason T",
+        "cardholder by link: refused (sign_in_needed)",
+        "cardholder by link: refused (sign_in_needed)",
+    ]
+
+
 def test_the_cardholder_activates_a_token_awaiting_their_proof_and_the_network_agrees(
     sandbox: SandboxServer, card: Card
 ) -> None:

@@ -4,6 +4,7 @@ GET only shows (link scanners open links; they must not suspend anything); POST 
 The pages come in the cardholder's language (their message was in it). Every refused link is on record.
 """
 
+import contextlib
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
@@ -45,7 +46,9 @@ def _page(request: HttpRequest, lookup: LinkLookup, *, view: str, message: str =
             "added_at": token.status_at or lookup.alert.created_at,
             "resume_url": reverse("provisioning:token_resume", args=[token.public_id]),
         }
-    with translation.override(link_language(lookup)):
+    language = link_language(lookup)
+    # An unknown link names no one: the page follows the browser's language then.
+    with translation.override(language) if language else contextlib.nullcontext():
         return render(request, "issuer_services/token_alert.html", context, status=status)
 
 

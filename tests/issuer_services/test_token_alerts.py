@@ -166,6 +166,8 @@ def test_the_message_is_in_the_cardholders_language(
 
     [text] = _texts(inbox)
     assert "DemoPay auf Pixel 9 (sandbox)" in text["body"]  # the rest is German once locale/ has these strings
+    url, _token = _link_in(text)
+    assert "DemoPay auf Pixel 9 (sandbox)" in requests.get(url, timeout=10).text  # and so is the link's page
 
 
 def test_duplicate_and_later_notifications_send_nothing_more(

@@ -16,7 +16,7 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from cardholders.models import Card
 from core import messaging
-from issuer_services import tasks
+from issuer_services import tasks, token_alerts
 from issuer_services.models import DecisionRules, TokenAlert
 from provisioning.models import CardToken, NetworkConfiguration, PushReceipt
 from sandbox.issuer_services import PUSH_SOURCE, CardData, Device, IssuerServicesClient
@@ -256,6 +256,24 @@ def test_a_message_the_backend_could_not_send_is_sent_later_by_the_sweep(
     [text] = _texts(inbox)
     _link_in(text)
     assert TokenAlert.objects.get().state == "sent"
+
+
+def test_after_the_last_failed_attempt_staff_are_told_the_cardholder_was_not(
+    typed_in: Callable[[], Asked], inbox: SandboxServer, settings: Any
+) -> None:
+    settings.PORTAL_SANDBOX_INBOX_URL = "http://127.0.0.1:9/inbox/messages"
+    messaging._backend.cache_clear()
+    typed_in()
+    TokenAlert.objects.update(attempts=token_alerts.MAX_ATTEMPTS - 1, next_attempt_at=timezone.now())
+
+    tasks.send_token_alerts_due()
+
+    alert = TokenAlert.objects.get()
+    assert (alert.state, alert.attempts) == ("not_sent", token_alerts.MAX_ATTEMPTS)
+    [given_up] = _events("token_alert.given_up")
+    assert given_up.outcome == AuditEvent.Outcome.FAILURE
+    assert "was not told" in given_up.detail
+    assert tasks.send_token_alerts_due() == "0 alerts tried"
 
 
 # --- the link ----------------------------------------------------------------------------------------------------

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "landing",
     "api",
     "issuer_services",
+    "webhooks",
 ]
 PORTAL_DEMO = env.bool("PORTAL_DEMO", default=False)
 if PORTAL_DEMO:
@@ -488,6 +489,23 @@ ISSUER_SERVICES_APPROVAL_PATH = env.str("ISSUER_SERVICES_APPROVAL_PATH", default
 ISSUER_SERVICES_MOBILE_APP = env.str("ISSUER_SERVICES_MOBILE_APP", default="")
 # Bodies MDES sends are a few kilobytes; nothing bigger is read.
 ISSUER_SERVICES_MAX_BODY_BYTES = 64 * 1024
+
+# --- Webhooks to the issuer's app backend (the `webhooks` app; docs/operations.md, "Webhooks") ----------------------
+# Off without a URL. The HMAC secret comes from WEBHOOKS_SECRET or from the file WEBHOOKS_SECRET_FILE names (a
+# mounted secret); never from the repository. https only, except an endpoint on this machine (the demo, tests).
+WEBHOOKS_URL = env.str("WEBHOOKS_URL", default="")
+WEBHOOKS_SECRET = env.str("WEBHOOKS_SECRET", default="")
+if env.str("WEBHOOKS_SECRET_FILE", default=""):
+    WEBHOOKS_SECRET = Path(env.str("WEBHOOKS_SECRET_FILE")).read_text(encoding="utf-8").strip()
+if WEBHOOKS_URL and len(WEBHOOKS_SECRET) < 32:
+    raise ImproperlyConfigured("WEBHOOKS_URL needs WEBHOOKS_SECRET or WEBHOOKS_SECRET_FILE (32 characters or more)")
+WEBHOOKS_CONNECT_TIMEOUT_SECONDS = env.float("WEBHOOKS_CONNECT_TIMEOUT_SECONDS", default=3.05)
+WEBHOOKS_READ_TIMEOUT_SECONDS = env.float("WEBHOOKS_READ_TIMEOUT_SECONDS", default=10.0)
+# Attempts in all (the first included); retries wait BACKOFF seconds, doubling up to BACKOFF_MAX, with jitter. The
+# cap stays below CELERY_VISIBILITY_TIMEOUT, after which Redis would hand a waiting retry to a second worker.
+WEBHOOKS_MAX_ATTEMPTS = env.int("WEBHOOKS_MAX_ATTEMPTS", default=8)
+WEBHOOKS_BACKOFF_SECONDS = env.float("WEBHOOKS_BACKOFF_SECONDS", default=30.0)
+WEBHOOKS_BACKOFF_MAX_SECONDS = env.float("WEBHOOKS_BACKOFF_MAX_SECONDS", default=1800.0)
 
 # --- Messages to people (one-time codes) and step-up ---------------------------------------------------------
 PORTAL_MESSAGE_BACKEND = env.str("PORTAL_MESSAGE_BACKEND", default="core.messaging.EmailBackend")

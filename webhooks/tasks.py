@@ -1,0 +1,15 @@
+"""The webhook task: one attempt per run, the next one scheduled by Celery's retry with the service's backoff."""
+
+from typing import Any
+
+from celery import shared_task
+
+from webhooks.services import webhook_delivery_attempt
+
+
+@shared_task(bind=True, name="webhooks.deliver", acks_late=True, max_retries=None)  # the service counts attempts
+def webhook_deliver(self: Any, delivery_pk: int, attempt: int) -> str:
+    result = webhook_delivery_attempt(delivery_pk=delivery_pk, attempt=attempt)
+    if result.retry_in_seconds is not None:
+        raise self.retry(kwargs={"delivery_pk": delivery_pk, "attempt": attempt + 1}, countdown=result.retry_in_seconds)
+    return result.state

@@ -78,6 +78,7 @@ WEBHOOK_ATTEMPTS = Counter(
     ["event_type", "outcome"],
 )
 
+
 def metrics_exposition() -> tuple[bytes, str]:
     """The text exposition of every figure (summed over processes in multi-process mode) and its content type."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):

@@ -98,7 +98,6 @@ def test_a_signed_delivery_that_fails_once_is_retried_with_the_same_delivery_id(
     assert len(receiver.wait_for(3, timeout=2)) == 2  # and nothing more
 
 
-
 @pytest.mark.parametrize("status", [400, 401, 404, 410, 422])
 def test_an_answer_that_a_retry_cannot_change_fails_the_delivery_at_once(
     webhooks_on: Receiver, tasks_in_process: None, status: int

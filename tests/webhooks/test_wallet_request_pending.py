@@ -65,9 +65,10 @@ def test_an_approved_or_declined_request_sends_nothing(
     DecisionRules.objects.update_or_create(pk=1, defaults={"push_must_match": False})
 
     assert ask(source=PUSH_SOURCE).body["decision"] == "APPROVED"
-    assert ask(CardData(account_number=alice_data.account_number, expiry_month="01", expiry_year="29")).body[
-        "decision"
-    ] == "DECLINED"
+    assert (
+        ask(CardData(account_number=alice_data.account_number, expiry_month="01", expiry_year="29")).body["decision"]
+        == "DECLINED"
+    )
 
     assert not WebhookDelivery.objects.exists()
     assert app_backend.wait_for(1, timeout=1) == []

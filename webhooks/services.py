@@ -31,6 +31,8 @@ from webhooks.models import WebhookAttempt, WebhookDelivery
 logger = logging.getLogger(__name__)
 
 RETRYABLE_STATUSES = frozenset({408, 429})
+OVERDUE_SECONDS = 300
+OVERDUE_BATCH = 500
 _jitter = secrets.SystemRandom()
 
 
@@ -64,7 +66,30 @@ def _enqueue(delivery: WebhookDelivery) -> None:
     from webhooks.tasks import webhook_deliver
 
     pk = delivery.pk
-    transaction.on_commit(lambda: webhook_deliver.delay(delivery_pk=pk, attempt=1))
+    # robust: a broker that is down must not fail the change that caused the event (MDES's call, a staff action);
+    # the delivery stays due and the sweep queues it again.
+    transaction.on_commit(lambda: webhook_deliver.delay(delivery_pk=pk, attempt=1), robust=True)
+
+
+def webhook_deliveries_due() -> int:
+    """Queue again the deliveries whose attempt is overdue by OVERDUE_SECONDS (the broker was down when the change
+    committed, or lost the message); a message that was only late then finds its attempt taken and does nothing."""
+    from webhooks.tasks import webhook_deliver
+
+    recorded = WebhookAttempt.objects.filter(delivery=OuterRef("pk"), number=OuterRef("attempts"))
+    due = (
+        WebhookDelivery.objects.filter(
+            state=WebhookDelivery.State.PENDING,
+            next_attempt_at__lte=timezone.now() - timedelta(seconds=OVERDUE_SECONDS),
+        )
+        .annotate(last_recorded=Exists(recorded))
+        .order_by("next_attempt_at")
+        .values_list("pk", "attempts", "last_recorded")[:OVERDUE_BATCH]
+    )
+    for pk, attempts, last_recorded in due:
+        # The next attempt, or the one a worker claimed and died in before recording it.
+        webhook_deliver.delay(delivery_pk=pk, attempt=attempts + 1 if last_recorded or not attempts else attempts)
+    return len(due)
 
 
 def webhook_body(delivery: WebhookDelivery) -> bytes:

@@ -342,6 +342,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": 3600.0,
         "options": {"expires": 3600},
     },
+    "deliver-overdue-webhooks": {
+        # webhook deliveries whose queued attempt never ran (the broker was down at the commit, a lost message)
+        "task": "webhooks.deliver_due",
+        "schedule": 60.0,
+        "options": {"expires": 60},
+    },
     "refresh-token-requestors-if-due": {
         "task": "provisioning.refresh_token_requestors_if_due",
         # hourly check; the interval itself (default 14 days) is the staff's, in the network configuration

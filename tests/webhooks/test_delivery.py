@@ -7,11 +7,13 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from config.celery import app
 from tests.https_client import HttpsClient
@@ -19,6 +21,7 @@ from tests.metrics import moved, scrape
 from tests.webhooks.conftest import SECRET, Receiver
 from webhooks.models import WebhookAttempt, WebhookDelivery
 from webhooks.services import retry_delay_seconds, webhook_delivery_attempt, webhook_event_send
+from webhooks.tasks import webhook_deliver_due
 
 ROOT = Path(__file__).resolve().parents[2]
 REAL_SERVICES = bool(os.environ.get("REDIS_URL")) and os.environ.get("DATABASE_URL", "").startswith("postgres")
@@ -203,3 +206,26 @@ def test_plain_http_is_refused_for_an_endpoint_off_this_machine(
     delivery.refresh_from_db()
     assert (delivery.state, delivery.attempts) == ("failed", 1)
     assert delivery.last_error == "WEBHOOKS_URL must be https (plain http only on this machine)"
+
+
+def test_deliveries_whose_queued_attempt_never_ran_are_sent_by_the_minutely_sweep(
+    webhooks_on: Receiver, tasks_in_process: None
+) -> None:
+    now = timezone.now()
+    # Recorded while the broker was down at the commit; claimed by a worker that died before recording its attempt
+    # (its lease, the task time limit, ran out); and one only a minute late, which its own message will still run.
+    lost = WebhookDelivery.objects.create(event_type="wallet_request.pending", payload=PAYLOAD, next_attempt_at=now)
+    abandoned = WebhookDelivery.objects.create(
+        event_type="wallet_request.pending", payload=PAYLOAD, attempts=1, next_attempt_at=now
+    )
+    late = WebhookDelivery.objects.create(event_type="wallet_request.pending", payload=PAYLOAD, next_attempt_at=now)
+    WebhookDelivery.objects.filter(pk__in=[lost.pk, abandoned.pk]).update(next_attempt_at=now - timedelta(minutes=6))
+    WebhookDelivery.objects.filter(pk=late.pk).update(next_attempt_at=now - timedelta(minutes=1))
+
+    assert webhook_deliver_due.apply().result == "2 deliveries queued again"
+
+    received = webhooks_on.wait_for(2)
+    assert {r.headers["X-Delivery-Id"] for r in received} == {str(lost.delivery_id), str(abandoned.delivery_id)}
+    assert list(WebhookAttempt.objects.filter(delivery=abandoned).values_list("number", "status")) == [(1, 200)]
+    assert WebhookDelivery.objects.get(pk=late.pk).attempts == 0
+    assert webhook_deliver_due.apply().result == "0 deliveries queued again"

@@ -1,5 +1,5 @@
-"""H6: a delivery reaches the issuer's app backend signed; a failed attempt is retried with the same delivery id (on a real
-Celery worker with PostgreSQL and Redis, in-process on the embedded default); what cannot succeed fails at once."""
+"""H6: a delivery reaches the issuer's app backend signed; a failed attempt is retried with the same delivery id (on a
+real Celery worker with PostgreSQL and Redis, in-process on the embedded default); what cannot succeed fails at once."""
 
 import os
 import signal

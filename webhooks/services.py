@@ -13,7 +13,7 @@ import json
 import logging
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -103,7 +103,7 @@ def webhook_body(delivery: WebhookDelivery) -> bytes:
     return json.dumps(event, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def _event_created_at(delivery: WebhookDelivery) -> Any:
+def _event_created_at(delivery: WebhookDelivery) -> datetime:
     original = delivery.replay_of
     return original.created_at if original is not None else delivery.created_at
 

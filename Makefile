@@ -47,7 +47,7 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
 	$(BIN)/lint-imports --no-cache
-	$(BIN)/bandit -q -r config core users audit issuer_portal issuer_services cardholders provisioning landing api demo sandbox -ll -ii
+	$(BIN)/bandit -q -r config core users audit issuer_portal issuer_services cardholders provisioning landing api webhooks demo sandbox -ll -ii
 	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python scripts/check_secrets.py
 	$(BIN)/hadolint Dockerfile

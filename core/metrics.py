@@ -72,6 +72,11 @@ CELERY_QUEUE_LAG_SECONDS = Histogram(
     ["task"],
     buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 15, 30, 60, 300, 900),
 )
+WEBHOOK_ATTEMPTS = Counter(
+    "portal_webhook_attempts",
+    "Webhook attempts to the issuer's app backend by event type and outcome (delivered, will_retry, failed)",
+    ["event_type", "outcome"],
+)
 
 
 def metrics_exposition() -> tuple[bytes, str]:

@@ -29,6 +29,7 @@ from issuer_services.decisions import Facts, Outcome, decide
 from issuer_services.funding_accounts import FundingAccount, funding_account_open
 from issuer_services.models import Decision, DecisionRules, TokenizationRequest
 from issuer_services.token_alerts import token_alert_raise
+from issuer_services.webhook_events import wallet_request_pending_announce
 from issuer_services.wire import (
     AuthorizeServiceRequest,
     DeliverActivationCodeRequest,
@@ -201,6 +202,7 @@ def _request_record(
         record.save()
         if outcome.decision != Decision.DECLINED:
             _token_announce(card, ask, requestor)
+        wallet_request_pending_announce(record)
     return record
 
 

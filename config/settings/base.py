@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "landing",
     "api",
     "issuer_services",
+    "webhooks",
 ]
 PORTAL_DEMO = env.bool("PORTAL_DEMO", default=False)
 if PORTAL_DEMO:
@@ -347,6 +348,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": 60.0,
         "options": {"expires": 60},
     },
+    "deliver-overdue-webhooks": {
+        # webhook deliveries whose queued attempt never ran (the broker was down at the commit, a lost message)
+        "task": "webhooks.deliver_due",
+        "schedule": 60.0,
+        "options": {"expires": 60},
+    },
     "refresh-token-requestors-if-due": {
         "task": "provisioning.refresh_token_requestors_if_due",
         # hourly check; the interval itself (default 14 days) is the staff's, in the network configuration
@@ -496,6 +503,23 @@ ISSUER_SERVICES_MOBILE_APP = env.str("ISSUER_SERVICES_MOBILE_APP", default="")
 ISSUER_SERVICES_MAX_BODY_BYTES = 64 * 1024
 # "Was this you?" (issuer_services/token_alerts.py): how long the suspend link in the message works.
 ISSUER_SERVICES_ALERT_LINK_DAYS = env.int("ISSUER_SERVICES_ALERT_LINK_DAYS", default=7)
+
+# --- Webhooks to the issuer's app backend (the `webhooks` app; docs/operations.md, "Webhooks") ----------------------
+# Off without a URL. The HMAC secret comes from WEBHOOKS_SECRET or from the file WEBHOOKS_SECRET_FILE names (a
+# mounted secret); never from the repository. https only, except an endpoint on this machine (the demo, tests).
+WEBHOOKS_URL = env.str("WEBHOOKS_URL", default="")
+WEBHOOKS_SECRET = env.str("WEBHOOKS_SECRET", default="")
+if env.str("WEBHOOKS_SECRET_FILE", default=""):
+    WEBHOOKS_SECRET = Path(env.str("WEBHOOKS_SECRET_FILE")).read_text(encoding="utf-8").strip()
+if WEBHOOKS_URL and len(WEBHOOKS_SECRET) < 32:
+    raise ImproperlyConfigured("WEBHOOKS_URL needs WEBHOOKS_SECRET or WEBHOOKS_SECRET_FILE (32 characters or more)")
+WEBHOOKS_CONNECT_TIMEOUT_SECONDS = env.float("WEBHOOKS_CONNECT_TIMEOUT_SECONDS", default=3.05)
+WEBHOOKS_READ_TIMEOUT_SECONDS = env.float("WEBHOOKS_READ_TIMEOUT_SECONDS", default=10.0)
+# Attempts in all (the first included); retries wait BACKOFF seconds, doubling up to BACKOFF_MAX, with jitter. The
+# cap stays below CELERY_VISIBILITY_TIMEOUT, after which Redis would hand a waiting retry to a second worker.
+WEBHOOKS_MAX_ATTEMPTS = env.int("WEBHOOKS_MAX_ATTEMPTS", default=8)
+WEBHOOKS_BACKOFF_SECONDS = env.float("WEBHOOKS_BACKOFF_SECONDS", default=30.0)
+WEBHOOKS_BACKOFF_MAX_SECONDS = env.float("WEBHOOKS_BACKOFF_MAX_SECONDS", default=1800.0)
 
 # --- Messages to people (one-time codes) and step-up ---------------------------------------------------------
 PORTAL_MESSAGE_BACKEND = env.str("PORTAL_MESSAGE_BACKEND", default="core.messaging.EmailBackend")

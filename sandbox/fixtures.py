@@ -27,7 +27,7 @@ DEMOPAY_TRID = "50100000011"
 SUNDAY_STORE_TRID = "50100000022"
 CLICK_TO_PAY_TRID = "50100000033"
 NO_PUSH_TRID = "50100000044"
-CARD_ON_FILE_TRID = "50100000055"
+CARD_ON_FILE_TRID = "50100000050"
 # The page a requestor's push URIs open: the generic decision page, the simulated Click to Pay
 # (sandbox/click_to_pay.py) or a Secure Card on File merchant (sandbox/card_on_file.py).
 EXPERIENCES = ("generic", "click_to_pay", "card_on_file")

@@ -139,7 +139,7 @@ def test_with_the_issuer_services_the_code_comes_from_the_bank_and_the_bank_hear
     sandbox.control("POST", "issuer-services", {"baseUrl": f"{live_server.url}{PREFIX}"})
     code_page = _code_page(_merchant_page(portal, card))
     assert "a code by an e-mail to p•••@example.test" in code_page.text  # the method the bank offered, masked
-    message = mail.outbox[-1].body
+    message = str(mail.outbox[-1].body)
     assert f"to {MERCHANT}" in message
     code = re.search(r"is (\d+)\.", message)
     assert code

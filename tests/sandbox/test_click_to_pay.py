@@ -30,7 +30,8 @@ def _opened(sandbox: SandboxServer, accounts: list[dict[str, Any]], trid: str = 
 def _submit(sandbox: SandboxServer, page: requests.Response, **form: str) -> requests.Response:
     action = re.search(r'<form method="post" action="([^"]+)"', page.text)
     session = re.search(r'name="session" value="([^"]+)"', page.text)
-    assert action and session
+    assert action
+    assert session
     data = {"session": session.group(1), **form}
     return requests.post(sandbox.origin + action.group(1), data=data, allow_redirects=False, timeout=5)
 

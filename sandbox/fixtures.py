@@ -169,15 +169,15 @@ FIXTURE_TOKEN_REQUESTORS: tuple[SimulatedTokenRequestor, ...] = (
     ),
     SimulatedTokenRequestor(
         trid=CARD_ON_FILE_TRID,
-        name="Sunday Store Subscriptions Ltd",
-        consumer_facing_name="Sunday Store Subscriptions",
+        name="Veg Box Club Ltd",
+        consumer_facing_name="Veg Box Club",
         requestor_type="MERCHANT",
         enabled_account_ranges=DEMO_ISSUER_RANGES,
         push_methods=("WEB",),
         supported_account_holder_data=("NAME", "EMAIL_ADDRESS"),
         supports_cardholder_authentication=True,
         supports_signature=True,
-        logo=LogoStyle(initials="SS", colour="#986a44", shape="circle"),
+        logo=LogoStyle(initials="VB", colour="#986a44", shape="circle"),
         experience="card_on_file",
     ),
 )

@@ -17,7 +17,7 @@ from tests.fixtures.sandbox_server import SandboxServer
 pytestmark = pytest.mark.django_db(transaction=True)
 
 ANDROID = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 Chrome/126.0 Mobile Safari/537.36"
-MERCHANT = "Sunday Store Subscriptions"
+MERCHANT = "Veg Box Club"
 
 
 def test_a_phone_saves_a_card_at_a_merchant_and_confirms_it_with_the_bank_s_code(

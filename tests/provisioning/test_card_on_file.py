@@ -1,5 +1,5 @@
 """A push to a merchant that saves cards on file and checks them afterwards (post-tokenization authentication): the
-sandbox's Sunday Store Subscriptions answers AUTHENTICATED or DELETED, and the cardholder reads what that means.
+sandbox's Veg Box Club answers AUTHENTICATED or DELETED, and the cardholder reads what that means.
 
 The portal runs under Django's test client (and, where the sandbox's MDES calls the issuer's services, as the live
 server); MDES and the merchant's pages are the real sandbox over HTTP.
@@ -22,7 +22,7 @@ from sandbox.fixtures import CARD_ON_FILE_TRID
 from tests.fixtures.issuer_services import PREFIX
 from tests.fixtures.sandbox_server import SandboxServer
 
-MERCHANT = "Sunday Store Subscriptions"
+MERCHANT = "Veg Box Club"
 
 
 def _merchant_page(portal: Client, card: Card) -> requests.Response:

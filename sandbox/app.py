@@ -4,7 +4,16 @@ from flask import Flask, Response, jsonify, render_template, request
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException
 
-from sandbox import control, customer_service, inbox, mdes_api, token_requestor_pages, wallet_pages
+from sandbox import (
+    card_on_file,
+    click_to_pay,
+    control,
+    customer_service,
+    inbox,
+    mdes_api,
+    token_requestor_pages,
+    wallet_pages,
+)
 from sandbox.config import SandboxConfig
 from sandbox.gateway import gateway_error_body
 from sandbox.state import SandboxState
@@ -29,6 +38,8 @@ def create_app(config: SandboxConfig) -> Flask:
         customer_service.blueprint,
         token_requestor_pages.blueprint,
         wallet_pages.blueprint,
+        click_to_pay.blueprint,
+        card_on_file.blueprint,
         inbox.blueprint,
         control.blueprint,
     )

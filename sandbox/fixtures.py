@@ -27,6 +27,10 @@ DEMOPAY_TRID = "50100000011"
 SUNDAY_STORE_TRID = "50100000022"
 CLICK_TO_PAY_TRID = "50100000033"
 NO_PUSH_TRID = "50100000044"
+CARD_ON_FILE_TRID = "50100000050"
+# The page a requestor's push URIs open: the generic decision page, the simulated Click to Pay
+# (sandbox/click_to_pay.py) or a Secure Card on File merchant (sandbox/card_on_file.py).
+EXPERIENCES = ("generic", "click_to_pay", "card_on_file")
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,7 @@ class SimulatedTokenRequestor:
     # Sent exactly as given instead of the derived values, so tests can hand the portal odd or hostile data.
     asset_id: str | None = None
     available_push_methods: tuple[dict[str, Any], ...] | None = None
+    experience: str = "generic"  # one of EXPERIENCES
 
     @property
     def in_token_connect(self) -> bool:
@@ -152,6 +157,7 @@ FIXTURE_TOKEN_REQUESTORS: tuple[SimulatedTokenRequestor, ...] = (
         required_account_holder_data=("NAME", "EMAIL_ADDRESS", "MOBILE_PHONE_NUMBER"),
         supports_signature=True,
         logo=LogoStyle(initials="C2P", colour="#26a269", shape="diamond"),
+        experience="click_to_pay",
     ),
     SimulatedTokenRequestor(
         trid=NO_PUSH_TRID,
@@ -160,6 +166,19 @@ FIXTURE_TOKEN_REQUESTORS: tuple[SimulatedTokenRequestor, ...] = (
         requestor_type="MERCHANT",
         enabled_account_ranges=DEMO_ISSUER_RANGES,
         logo=LogoStyle(initials="CB", colour="#813d9c", shape="square"),
+    ),
+    SimulatedTokenRequestor(
+        trid=CARD_ON_FILE_TRID,
+        name="Veg Box Club Ltd",
+        consumer_facing_name="Veg Box Club",
+        requestor_type="MERCHANT",
+        enabled_account_ranges=DEMO_ISSUER_RANGES,
+        push_methods=("WEB",),
+        supported_account_holder_data=("NAME", "EMAIL_ADDRESS"),
+        supports_cardholder_authentication=True,
+        supports_signature=True,
+        logo=LogoStyle(initials="VB", colour="#986a44", shape="circle"),
+        experience="card_on_file",
     ),
 )
 
@@ -228,6 +247,13 @@ def _verbatim_asset_id(data: Mapping[str, Any]) -> str | None:
     return asset_id
 
 
+def _experience(data: Mapping[str, Any]) -> str:
+    experience = data.get("sandboxExperience", "generic")
+    if experience not in EXPERIENCES:
+        raise ValueError(f"sandboxExperience must be one of {', '.join(EXPERIENCES)}")
+    return str(experience)
+
+
 def token_requestor_from_json(data: Mapping[str, Any]) -> SimulatedTokenRequestor:
     """Build a requestor registered through the control API (MDES field names plus the sandbox's own).
 
@@ -256,4 +282,5 @@ def token_requestor_from_json(data: Mapping[str, Any]) -> SimulatedTokenRequesto
         logo=LogoStyle(initials=initials[:3], colour=_colour(data), shape="circle"),
         asset_id=_verbatim_asset_id(data),
         available_push_methods=_verbatim_push_methods(data),
+        experience=_experience(data),
     )

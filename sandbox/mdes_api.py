@@ -242,6 +242,16 @@ def _digitization_data(receipt: str) -> str:
     return base64.b64encode(payload.encode()).decode("ascii")
 
 
+def _kept_for_the_requestor(account: dict[str, Any]) -> dict[str, Any]:
+    """What MDES keeps with the receipt (already checked): the account holder data, released to the requestor on an
+    APPROVED tokenization, and the expiry, which MDES sends the issuer's services with the card."""
+    data = account["fundingAccountData"]
+    card = data.get("cardAccountData") or {}
+    expiry = (card["expiryMonth"], card["expiryYear"]) if "expiryMonth" in card else None
+    holder = data.get("accountHolderData")
+    return {"account_holder_data": dict(holder) if isinstance(holder, dict) else None, "expiry": expiry}
+
+
 def _push_one(
     account: dict[str, Any], token_requestor: SimulatedTokenRequestor, request_id: str, validity: int, want_iidd: bool
 ) -> dict[str, Any]:
@@ -269,6 +279,7 @@ def _push_one(
         request_id=request_id,
         account_number=checked.account_number,
         minutes=validity,
+        **_kept_for_the_requestor(account),
     )
     result["pushAccountReceipt"] = record.receipt
     if want_iidd and token_requestor.supports_issuer_initiated_digitization_data:

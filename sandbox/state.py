@@ -23,6 +23,7 @@ from sandbox.config import SandboxConfig
 from sandbox.crypto import certificate_fingerprints
 from sandbox.fixtures import FIXTURE_TOKEN_REQUESTORS, SimulatedTokenRequestor
 from sandbox.issuer_services import CardData, Device, IssuerServicesClient
+from sandbox.merchant_records import MerchantRecords
 from sandbox.tokens import SandboxToken, new_token_unique_reference
 
 _REQUEST_LOG_SIZE = 500
@@ -43,10 +44,16 @@ class ReceiptRecord:
     # Kept (in memory only) so that the token a wallet creates from the receipt can be searched by account number.
     account_number: str = field(default="", repr=False)
     token_unique_reference: str | None = None
+    # What the issuer pushed with the account, until a requestor redeems the receipt: MDES hands the account holder
+    # data over only for an APPROVED tokenization and erases it once retrieved (mdes-beyond-the-push.md section 0).
+    account_holder_data: dict[str, Any] | None = field(default=None, repr=False)
+    expiry: tuple[str, str] | None = field(default=None, repr=False)  # (MM, YY) as pushed, for calls to the issuer
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
-        del data["account_number"]
+        for private in ("account_number", "account_holder_data", "expiry"):
+            del data[private]
+        data["account_holder_data_held"] = sorted(self.account_holder_data or {})
         for key in ("issued_at", "expires_at", "redeemed_at"):
             data[key] = data[key].isoformat() if data[key] else None
         return data
@@ -125,6 +132,7 @@ class SandboxState:
         self.sessions: dict[str, TokenRequestorSession] = {}
         self.tokens: dict[str, SandboxToken] = {}
         self.enrolments: dict[str, WalletEnrolment] = {}
+        self.merchants = MerchantRecords()  # Click to Pay profiles, card-on-file enrolments (sandbox/merchant_records)
         self.issuer_services_url = config.issuer_services_url
         self.clock_offset_seconds = 0.0
         self.reset()
@@ -146,6 +154,7 @@ class SandboxState:
             self.sessions.clear()
             self.tokens.clear()
             self.enrolments.clear()
+            self.merchants.clear()
             self.issuer_services_url = self.config.issuer_services_url
             self.clock_offset_seconds = 0.0
 
@@ -213,7 +222,16 @@ class SandboxState:
             self.token_requestors[token_requestor.trid] = token_requestor
 
     def mint_receipt(
-        self, *, prefix: str, trid: str, push_account_id: str, request_id: str, account_number: str, minutes: int
+        self,
+        *,
+        prefix: str,
+        trid: str,
+        push_account_id: str,
+        request_id: str,
+        account_number: str,
+        minutes: int,
+        account_holder_data: dict[str, Any] | None = None,
+        expiry: tuple[str, str] | None = None,
     ) -> ReceiptRecord:
         issued = self.now()
         record = ReceiptRecord(
@@ -225,6 +243,8 @@ class SandboxState:
             issued_at=issued,
             expires_at=issued + timedelta(minutes=minutes),
             account_number=account_number,
+            account_holder_data=account_holder_data or None,
+            expiry=expiry,
         )
         with self.lock:
             self.receipts[record.receipt] = record
@@ -247,26 +267,47 @@ class SandboxState:
 
     def redeem(self, results: Mapping[str, str], trid: str) -> dict[str, str]:
         """Redeem every receipt once, all or none; returns the problems that stopped it (empty: done)."""
+        problems, _released = self.redeem_releasing(results, trid)
+        return problems
+
+    def redeem_releasing(
+        self, results: Mapping[str, str], trid: str
+    ) -> tuple[dict[str, str], dict[str, dict[str, Any]]]:
+        """`redeem`, and the account holder data MDES hands the requestor: that of each receipt whose tokenization
+        is APPROVED. It is erased from every redeemed receipt, released or not."""
+        released: dict[str, dict[str, Any]] = {}
         with self.lock:
             problems = self.receipt_problems(results, trid)
             if problems:
-                return problems
+                return problems, released
             now = self.now()
             for receipt, result in results.items():
                 record = self.receipts[receipt]
                 record.redeemed_at = now
                 record.result = result
-            return {}
+                data, record.account_holder_data = record.account_holder_data, None
+                if data is not None and result == "APPROVED":
+                    released[receipt] = data
+            return {}, released
 
-    def tokenize(self, receipt: str, result: str, *, device_name: str | None, device_type: str | None) -> SandboxToken:
-        """The token the requestor created from a redeemed receipt (an approval, or one awaiting authentication)."""
+    def tokenize(
+        self,
+        receipt: str,
+        result: str,
+        *,
+        device_name: str | None,
+        device_type: str | None,
+        token_unique_reference: str | None = None,
+    ) -> SandboxToken:
+        """The token the requestor created from a redeemed receipt (an approval, or one awaiting authentication);
+        `token_unique_reference` when MDES already named it to the issuer (authorizeService)."""
         with self.lock:
             record = self.receipts[receipt]
             token_requestor = self.token_requestors[record.trid]
             now = self.now()
             awaiting = result == "REQUIRE_ADDITIONAL_AUTHENTICATION"
             token = SandboxToken(
-                token_unique_reference=new_token_unique_reference(),
+                token_unique_reference=token_unique_reference or new_token_unique_reference(),
                 trid=record.trid,
                 token_requestor_name=token_requestor.name,
                 consumer_facing_name=token_requestor.consumer_facing_name,

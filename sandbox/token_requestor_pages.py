@@ -15,7 +15,7 @@ Conventions (sandbox/README.md has the details), those of the token requestor gu
   `|<tokenUniqueReference>` appended when a token exists.
 """
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit, urlunsplit
@@ -65,6 +65,10 @@ DEVICES = {
     "ios": ("iPhone (sandbox)", "21"),
 }
 CALLBACK_REQUIRED_PARAMETER = "callbackRequired"
+# Pages of requestors with their own behaviour (SimulatedTokenRequestor.experience), registered by their modules:
+# given the requestor and the checked redirect, they take over once the receipts are known to be usable.
+ExperiencePage = Callable[[SimulatedTokenRequestor, "RedirectReading", str], Response]
+EXPERIENCE_PAGES: dict[str, ExperiencePage] = {}
 _FORBIDDEN_CALLBACK_SCHEMES = frozenset({"javascript", "data", "vbscript", "file", "blob", "about"})
 
 
@@ -233,6 +237,8 @@ def push_page(trid: str, platform: str) -> Response:
         messages = [f"Receipt {receipt_hint(r)} is {why}." for r, why in receipt_problems.items()]
         return_url = _error_return_url(reading.callback_url, reading.receipts)
         return _problem_page(token_requestor, messages, 409, return_url=return_url, lang=lang)
+    if token_requestor.experience in EXPERIENCE_PAGES:
+        return EXPERIENCE_PAGES[token_requestor.experience](token_requestor, reading, lang)
     session = sandbox_state.open_session(trid, reading.receipts, reading.callback_url, platform)
     if reading.callback_url:
         g.form_targets = [_origin_source(reading.callback_url)]

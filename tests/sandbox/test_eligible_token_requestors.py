@@ -7,7 +7,7 @@ import pytest
 
 from sandbox.app import create_app
 from sandbox.config import SandboxConfig
-from sandbox.fixtures import CLICK_TO_PAY_TRID, DEMOPAY_TRID, NO_PUSH_TRID, SUNDAY_STORE_TRID
+from sandbox.fixtures import CARD_ON_FILE_TRID, CLICK_TO_PAY_TRID, DEMOPAY_TRID, NO_PUSH_TRID, SUNDAY_STORE_TRID
 from sandbox.keys import DemoKeys
 from tests.fixtures.openapi import schema_errors
 from tests.fixtures.sandbox_server import ELIGIBLE_PATH, SandboxServer
@@ -26,7 +26,7 @@ def test_every_fixture_requestor_is_enabled_for_the_demo_issuer(sandbox: Sandbox
     assert schema_errors(body, "GetEligibleTokenRequestorsResponseData") == []
     assert body["responseId"] == "r-1"
     by_trid = {tr["tokenRequestorId"]: tr for tr in body["tokenRequestors"]}
-    assert set(by_trid) == {DEMOPAY_TRID, SUNDAY_STORE_TRID, CLICK_TO_PAY_TRID, NO_PUSH_TRID}
+    assert set(by_trid) == {DEMOPAY_TRID, SUNDAY_STORE_TRID, CLICK_TO_PAY_TRID, NO_PUSH_TRID, CARD_ON_FILE_TRID}
     for token_requestor in by_trid.values():
         assert sorted(token_requestor["enabledAccountRanges"]) == sorted(int(r.ljust(19, "0")) for r in DEMO_RANGES)
         for method in token_requestor.get("availablePushMethods", []):

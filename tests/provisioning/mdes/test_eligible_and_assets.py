@@ -5,7 +5,7 @@ import pytest
 from provisioning.mdes.client import TokenConnectClient
 from provisioning.mdes.errors import MdesApplicationError, MdesGatewayError, MdesProtocolError
 from provisioning.mdes.types import UnreadableTokenRequestor
-from sandbox.fixtures import CLICK_TO_PAY_TRID, DEMOPAY_TRID, NO_PUSH_TRID, SUNDAY_STORE_TRID
+from sandbox.fixtures import CARD_ON_FILE_TRID, CLICK_TO_PAY_TRID, DEMOPAY_TRID, NO_PUSH_TRID, SUNDAY_STORE_TRID
 from tests.fixtures.sandbox_server import SandboxServer
 
 DEMO_RANGES = ["555555555", "510510510", "520082828", "222300004"]
@@ -13,7 +13,7 @@ DEMO_RANGES = ["555555555", "510510510", "520082828", "222300004"]
 
 def test_the_demo_issuers_token_requestors(token_connect_client: TokenConnectClient) -> None:
     found = {tr.token_requestor_id: tr for tr in token_connect_client.get_eligible_token_requestors(DEMO_RANGES)}
-    assert set(found) == {DEMOPAY_TRID, SUNDAY_STORE_TRID, CLICK_TO_PAY_TRID, NO_PUSH_TRID}
+    assert set(found) == {DEMOPAY_TRID, SUNDAY_STORE_TRID, CLICK_TO_PAY_TRID, NO_PUSH_TRID, CARD_ON_FILE_TRID}
     demopay = found[DEMOPAY_TRID]
     assert demopay.consumer_facing_entity_name == "DemoPay"
     assert demopay.token_requestor_type == "WALLET"
@@ -34,7 +34,7 @@ def test_more_than_25_ranges_are_asked_in_batches_and_merged(
     found = token_connect_client.get_eligible_token_requestors(ranges, request_id="batch")
     calls = [entry for entry in sandbox.request_log() if entry["operation"] == "getEligibleTokenRequestors"]
     assert [entry["request_id"] for entry in calls] == ["batch-1", "batch-2"]
-    assert len(found) == len({tr.token_requestor_id for tr in found}) == 4
+    assert len(found) == len({tr.token_requestor_id for tr in found}) == 5
     # The demo ranges straddle both batches: the merged entry holds all of them.
     assert set(found[0].enabled_account_ranges) == {start.ljust(19, "0") for start in DEMO_RANGES}
 
@@ -50,7 +50,13 @@ def test_an_unreadable_entry_fails_the_call_unless_the_caller_takes_it_apart(
     unreadable: list[UnreadableTokenRequestor] = []
     found = token_connect_client.get_eligible_token_requestors(DEMO_RANGES, unreadable=unreadable.append)
 
-    assert {tr.token_requestor_id for tr in found} == {DEMOPAY_TRID, SUNDAY_STORE_TRID, CLICK_TO_PAY_TRID, NO_PUSH_TRID}
+    assert {tr.token_requestor_id for tr in found} == {
+        DEMOPAY_TRID,
+        SUNDAY_STORE_TRID,
+        CLICK_TO_PAY_TRID,
+        NO_PUSH_TRID,
+        CARD_ON_FILE_TRID,
+    }
     assert unreadable == [UnreadableTokenRequestor("50100000077", "PushMethod.uri has an unexpected type")]
 
 

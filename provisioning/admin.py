@@ -43,7 +43,8 @@ class TokenRequestorStaffForm(forms.ModelForm):
 
     class Meta:
         model = TokenRequestor
-        fields = ("offered", "display_order", "receipts_separator", "signature_param_name")
+        fields = ("offered", "display_order", "receipts_separator", "signature_param_name", "complete_website_activation")
+        labels = {"complete_website_activation": "The wallet completes the activation"}
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -79,6 +80,17 @@ class TokenRequestorAdmin(AuditedAdminMixin):
     fieldsets = (
         ("Shown to cardholders", {"fields": ("offered", "display_order", "logo_thumbnail")}),
         ("As MDES reports it", {"fields": (*MDES_FIELDS, "enabled_range_list")}),
+        (
+            "Activation",
+            {
+                "fields": ("complete_website_activation",),
+                "description": (
+                    "Off is streamlined activation: when a pushed card needs the cardholder's proof, the portal "
+                    "activates the token itself on their return (they passed a second factor before the push), "
+                    "and they see it added."
+                ),
+            },
+        ),
         (
             "Redirect conventions",
             {

@@ -242,6 +242,11 @@ def _digitization_data(receipt: str) -> str:
     return base64.b64encode(payload.encode()).decode("ascii")
 
 
+def _expiry(account: dict[str, Any]) -> tuple[str, str]:
+    card = account["fundingAccountData"].get("cardAccountData") or {}
+    return str(card.get("expiryMonth", "")), str(card.get("expiryYear", ""))
+
+
 def _push_one(
     account: dict[str, Any], token_requestor: SimulatedTokenRequestor, request_id: str, validity: int, want_iidd: bool
 ) -> dict[str, Any]:
@@ -269,6 +274,7 @@ def _push_one(
         request_id=request_id,
         account_number=checked.account_number,
         minutes=validity,
+        expiry=_expiry(account),
     )
     result["pushAccountReceipt"] = record.receipt
     if want_iidd and token_requestor.supports_issuer_initiated_digitization_data:

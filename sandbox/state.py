@@ -42,6 +42,9 @@ class ReceiptRecord:
     result: str | None = None
     # Kept (in memory only) so that the token a wallet creates from the receipt can be searched by account number.
     account_number: str = field(default="", repr=False)
+    # The pushed card's expiry, for the tokenization MDES then asks the issuer about (authorizeService).
+    expiry_month: str = ""
+    expiry_year: str = ""
     token_unique_reference: str | None = None
 
     def to_json(self) -> dict[str, Any]:
@@ -81,6 +84,7 @@ class TokenRequestorSession:
     receipts: tuple[str, ...]
     callback_url: str | None
     platform: str = "push"  # push (web), android or ios: where the token goes if the person approves
+    complete_website_activation: bool = True  # false: leave a token that needs proof to the issuer
 
 
 @dataclass
@@ -103,6 +107,9 @@ class WalletEnrolment:
     code_expires_at: datetime | None = None
     attempts: int = 0
     message: str = ""
+    # A pushed card (sandbox/push_tokenization.py): where the requestor sends the person back, by how the
+    # enrolment ended (added, declined, failed); empty for a card typed in.
+    return_urls: dict[str, str] = field(default_factory=dict, repr=False)
 
 
 class SandboxState:
@@ -213,7 +220,15 @@ class SandboxState:
             self.token_requestors[token_requestor.trid] = token_requestor
 
     def mint_receipt(
-        self, *, prefix: str, trid: str, push_account_id: str, request_id: str, account_number: str, minutes: int
+        self,
+        *,
+        prefix: str,
+        trid: str,
+        push_account_id: str,
+        request_id: str,
+        account_number: str,
+        minutes: int,
+        expiry: tuple[str, str] = ("", ""),
     ) -> ReceiptRecord:
         issued = self.now()
         record = ReceiptRecord(
@@ -225,6 +240,8 @@ class SandboxState:
             issued_at=issued,
             expires_at=issued + timedelta(minutes=minutes),
             account_number=account_number,
+            expiry_month=expiry[0],
+            expiry_year=expiry[1],
         )
         with self.lock:
             self.receipts[record.receipt] = record
@@ -258,15 +275,24 @@ class SandboxState:
                 record.result = result
             return {}
 
-    def tokenize(self, receipt: str, result: str, *, device_name: str | None, device_type: str | None) -> SandboxToken:
-        """The token the requestor created from a redeemed receipt (an approval, or one awaiting authentication)."""
+    def tokenize(
+        self,
+        receipt: str,
+        result: str,
+        *,
+        device_name: str | None,
+        device_type: str | None,
+        token_unique_reference: str | None = None,
+    ) -> SandboxToken:
+        """The token the requestor created from a redeemed receipt (an approval, or one awaiting authentication);
+        `token_unique_reference`: the one already given to the issuer (authorizeService)."""
         with self.lock:
             record = self.receipts[receipt]
             token_requestor = self.token_requestors[record.trid]
             now = self.now()
             awaiting = result == "REQUIRE_ADDITIONAL_AUTHENTICATION"
             token = SandboxToken(
-                token_unique_reference=new_token_unique_reference(),
+                token_unique_reference=token_unique_reference or new_token_unique_reference(),
                 trid=record.trid,
                 token_requestor_name=token_requestor.name,
                 consumer_facing_name=token_requestor.consumer_facing_name,
@@ -325,10 +351,21 @@ class SandboxState:
 
     # --- simulated token requestor sessions ------------------------------------------------------------------------
     def open_session(
-        self, trid: str, receipts: tuple[str, ...], callback_url: str | None, platform: str = "push"
+        self,
+        trid: str,
+        receipts: tuple[str, ...],
+        callback_url: str | None,
+        platform: str = "push",
+        *,
+        complete_website_activation: bool = True,
     ) -> TokenRequestorSession:
         session = TokenRequestorSession(
-            id=secrets.token_urlsafe(24), trid=trid, receipts=receipts, callback_url=callback_url, platform=platform
+            id=secrets.token_urlsafe(24),
+            trid=trid,
+            receipts=receipts,
+            callback_url=callback_url,
+            platform=platform,
+            complete_website_activation=complete_website_activation,
         )
         with self.lock:
             self.sessions[session.id] = session

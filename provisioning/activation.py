@@ -69,8 +69,9 @@ def _network_word(receipt: PushReceipt, token: CardToken) -> CardToken | None:
     """The token as the network describes it now: a lost answer may have activated it after all."""
     push = receipt.push
     audit = self_service_audit(cardholder_reference(cardholder_id=push.cardholder_id, push_public_id=push.public_id))
-    found = customer_service_client().search_by_token_unique_reference(token.token_unique_reference, audit=audit)
-    card_tokens_record(receipt.card, [t for t in found.tokens if t.token_unique_reference == token.token_unique_reference])
+    reference = token.token_unique_reference
+    found = customer_service_client().search_by_token_unique_reference(reference, audit=audit)
+    card_tokens_record(receipt.card, [t for t in found.tokens if t.token_unique_reference == reference])
     token.refresh_from_db()
     return token
 

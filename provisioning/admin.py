@@ -43,7 +43,13 @@ class TokenRequestorStaffForm(forms.ModelForm):
 
     class Meta:
         model = TokenRequestor
-        fields = ("offered", "display_order", "receipts_separator", "signature_param_name", "complete_website_activation")
+        fields = (
+            "offered",
+            "display_order",
+            "receipts_separator",
+            "signature_param_name",
+            "complete_website_activation",
+        )
         labels = {"complete_website_activation": "The wallet completes the activation"}
 
     def clean(self) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from typing import Any
 
 import requests
 
+from sandbox.fixtures import SimulatedTokenRequestor
 from sandbox.issuer_services import PUSH_SOURCE, Answer, CardData, Device, IssuerServicesClient, new_correlation_id
 from sandbox.state import WalletEnrolment
 from sandbox.state import current_state as state
@@ -42,8 +43,9 @@ class IssuerWord:
 
 
 def _card(receipt: str) -> CardData:
-    record = state().receipt(receipt)
-    assert record is not None  # redeemed a moment ago
+    sandbox_state = state()
+    with sandbox_state.lock:
+        record = sandbox_state.receipts[receipt]  # redeemed a moment ago
     return CardData(record.account_number, record.expiry_month, record.expiry_year)
 
 
@@ -76,14 +78,13 @@ def tokenize_with_issuer(
     receipt: str,
     choice: str,
     *,
-    trid: str,
+    token_requestor: SimulatedTokenRequestor,
     device: Device | None,
     decisioning: dict[str, str] | None,
     complete_website_activation: bool,
     may_walk_through_methods: bool,
 ) -> IssuerWord:
-    token_requestor = state().token_requestor(trid)
-    assert token_requestor is not None
+    trid = token_requestor.trid
     card = _card(receipt)
     fields: dict[str, Any] = {
         "token_unique_reference": new_token_unique_reference(),

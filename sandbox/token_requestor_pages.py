@@ -333,7 +333,7 @@ def decision(trid: str) -> Response:
                 client,
                 receipt,
                 code,
-                trid=trid,
+                token_requestor=token_requestor,
                 device=_issuer_device(token_requestor, session.platform),
                 decisioning=_decisioning(request.form),
                 complete_website_activation=session.complete_website_activation,

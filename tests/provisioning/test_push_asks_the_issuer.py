@@ -99,11 +99,13 @@ def test_proof_asked_for_runs_the_activation_methods_and_the_wallet_returns_once
 
     chosen = re.search(r'value="(\d+)"[^>]*>\s*<label for="method-\d+">E-mail to', page.text)
     action = re.search(r'action="(/wallet/enrolments/[^/"]+)/method"', page.text)
-    assert chosen and action, page.text
-    page = requests.post(f"{asks_issuer.origin}{action.group(1)}/method", data={"method": chosen.group(1)}, timeout=20)
+    assert chosen, page.text
+    assert action, page.text
+    enrolment = f"{asks_issuer.origin}{action.group(1)}"
+    page = requests.post(f"{enrolment}/method", data={"method": chosen.group(1)}, timeout=20)
     code = re.search(r"\b(\d{6})\b", str(mail.outbox[-1].body))
     assert code
-    page = requests.post(f"{asks_issuer.origin}{action.group(1)}/code", data={"code": code.group(1)}, timeout=20)
+    page = requests.post(f"{enrolment}/code", data={"code": code.group(1)}, timeout=20)
 
     assert "Card added to DemoPay" in page.text
     back = re.search(r'href="([^"]+)">Back to your bank', page.text)

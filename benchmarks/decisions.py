@@ -6,7 +6,8 @@ decrypted with the portal's key), PostgreSQL, Redis. The requests are the sandbo
 certificate), built and signed before the clock starts, so only the round trip is timed. Each is a card typed into
 DemoPay on a phone, a fresh token each time: the portal decrypts, finds the card, decides (REQUIRE_ADDITIONAL_
 AUTHENTICATION, with the activation methods) and records the request and the token in progress. Prints p50 and p99
-of the latency the caller sees and of the server's time from gunicorn's access log.
+of the latency the caller sees and of the server's time from gunicorn's access log, and the workers' CPU a request
+(from /proc, Linux).
 
     .venv/bin/python benchmarks/decisions.py [--requests 480]
 
@@ -153,9 +154,10 @@ def main() -> None:
         # Unmeasured: each worker's first call loads the keys and opens its connections.
         _send_concurrently(client, _calls(client, cards, CONCURRENT * 2))
         calls = _calls(client, cards, args.requests)  # signed within the signature's 5 minutes, before the clock
-        started = time.perf_counter()
+        cpu_before, started = stack.worker_cpu_seconds(running.gunicorn), time.perf_counter()
         latencies = _send_concurrently(client, calls)
         seconds = time.perf_counter() - started
+        cpu_ms = (stack.worker_cpu_seconds(running.gunicorn) - cpu_before) * 1000 / len(calls)
     records = stack.log_records(running)  # once gunicorn has stopped: a worker logs a request after answering it
     server_ms = [
         float(record["duration_ms"])
@@ -163,6 +165,7 @@ def main() -> None:
         if record.get("name") == "gunicorn.access" and record.get("path") == PATH and record.get("status") == 200
     ][CONCURRENT * 2 :]  # the unmeasured warm-up came first
     print(f"{len(latencies)} authorizeService requests at {CONCURRENT} concurrent in {seconds:.1f} s")
+    print(f"worker CPU {cpu_ms:.1f} ms a request (what a busy machine does not change much)")
     for name, values in (("latency seen by MDES", latencies), ("server time", server_ms)):
         p50, p99 = _percentile(values, 0.5), _percentile(values, 0.99)
         print(f"[{name}] p50 {p50:.1f} ms, p99 {p99:.1f} ms (mean {statistics.mean(values):.1f} ms)")

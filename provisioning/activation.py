@@ -65,7 +65,7 @@ def _token_of_receipt(receipt: PushReceipt) -> CardToken | None:
     return waiting[0] if len(waiting) == 1 else None
 
 
-def _network_word(receipt: PushReceipt, token: CardToken) -> CardToken | None:
+def _network_word(receipt: PushReceipt, token: CardToken) -> CardToken:
     """The token as the network describes it now: a lost answer may have activated it after all."""
     push = receipt.push
     audit = self_service_audit(cardholder_reference(cardholder_id=push.cardholder_id, push_public_id=push.public_id))

@@ -176,7 +176,17 @@ class PushReceiptInline(admin.TabularInline):
     model = PushReceipt
     extra = 0
     can_delete = False
-    fields = ("card_last_four", "push_account_id", "state", "receipt_hint", "expires_at", "used_at", "result", "error")
+    fields = (
+        "card_last_four",
+        "push_account_id",
+        "state",
+        "receipt_hint",
+        "expires_at",
+        "used_at",
+        "result",
+        "activation",
+        "error",
+    )
     readonly_fields = fields
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[PushReceipt]:

@@ -5,6 +5,7 @@ Screenshots: test-artifacts/streamlined-activation-added.png, test-artifacts/str
 """
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -30,7 +31,7 @@ def streamlined(alice: Cardholder) -> Cardholder:
     return alice
 
 
-def _push_and_require_proof(page: Any, email: str) -> str:
+def _push_and_require_proof(page: Any, email: str, before_deciding: Callable[[], object] = lambda: None) -> str:
     sign_in(page, email)
     page.get_by_role("link", name=re.compile("Add Everyday Debit")).click()
     step_up_by_email(page)
@@ -38,6 +39,7 @@ def _push_and_require_proof(page: Any, email: str) -> str:
     page.get_by_role("button", name="Continue", exact=True).click()
     page.get_by_role("heading", name="DemoPay").wait_for()  # the sandbox's simulated wallet
     assert "false" in page.locator("dl.details").inner_text()  # completeWebsiteActivation, as MDES signed it
+    before_deciding()
     page.get_by_role("button", name="Require additional authentication").click()
     page.wait_for_url(OUTCOME_PAGE)
     assert accessibility_violations(page) == []
@@ -60,9 +62,8 @@ def test_the_card_the_wallet_left_waiting_is_activated_and_shown_added(
 def test_when_the_network_does_not_answer_the_page_says_the_card_is_not_active_yet(
     page: Any, streamlined: Cardholder, sandbox: SandboxServer
 ) -> None:
-    sandbox.fail_next(503)  # the network's check when the browser comes back
-
-    heading = _push_and_require_proof(page, streamlined.user.email)
+    # The network's check when the browser comes back fails.
+    heading = _push_and_require_proof(page, streamlined.user.email, lambda: sandbox.fail_next(503))
 
     screenshot(page, "streamlined-activation-not-yet")
     assert heading == "Your Everyday Debit is not active in DemoPay yet"

@@ -12,7 +12,7 @@ import pytest
 from django.test import Client
 
 from audit.models import AuditEvent
-from cardholders.models import Card
+from cardholders.models import Card, Cardholder
 from provisioning import refresh
 from provisioning.activation import streamlined_activations_due
 from provisioning.models import CardToken, NetworkCheck, PushReceipt, TokenRequestor
@@ -87,7 +87,7 @@ def test_the_push_asks_the_wallet_to_leave_the_activation_to_the_issuer(
 
 
 def test_the_portal_activates_the_waiting_token_and_the_card_is_added(
-    streamlined: TokenRequestor, portal: Client, card: Card, sandbox: SandboxServer
+    streamlined: TokenRequestor, portal: Client, card: Card, cardholder: Cardholder, sandbox: SandboxServer
 ) -> None:
     callback = wallet_decides(_pushed(portal, card), RAA)
     assert f"{RAA}%7C" in callback  # the wallet ran no activation: the token waits for the issuer
@@ -100,7 +100,7 @@ def test_the_portal_activates_the_waiting_token_and_the_card_is_added(
     assert _sandbox_token(sandbox, receipt.token_unique_reference)["CurrentStatusCode"] == "A"
     assert CardToken.objects.get(token_unique_reference=receipt.token_unique_reference).status == "A"
     activated = AuditEvent.objects.get(action="token.activated")
-    assert activated.actor == card.cardholder.user  # the cardholder's own act, through their push
+    assert activated.actor == cardholder.user  # the cardholder's own act, through their push
     assert "reason A" in activated.detail
     assert f"push {receipt.push.public_id}" in activated.detail
     assert AuditEvent.objects.filter(action="push.activated", outcome=AuditEvent.Outcome.SUCCESS).exists()

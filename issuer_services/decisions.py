@@ -29,6 +29,7 @@ class Reason(enum.StrEnum):
     LOW_ACCOUNT_SCORE = "low_account_score"
     MANY_ACTIVE_TOKENS = "many_active_tokens"
     NEW_DEVICE = "new_device"
+    CLICK_TO_PAY_NO_STEP_UP = "click_to_pay_no_step_up"
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,7 @@ class Facts:
     account_score: int | None = None
     active_tokens: int = 0
     new_device: bool = False
+    click_to_pay: bool = False  # the token requestor is Click to Pay (CLICK_TO_PAY_TOKEN_REQUESTOR_IDS)
 
     @property
     def is_push(self) -> bool:
@@ -130,4 +132,9 @@ def decide(facts: Facts, rules: DecisionRules) -> Outcome:
             decision = _raise(decision, to)
             if reason not in reasons:
                 reasons.append(reason)
+    if facts.is_push and facts.click_to_pay and decision == Decision.REQUIRE_ADDITIONAL_AUTHENTICATION:
+        # Click to Pay's rule: the issuer authenticates the cardholder before the push and never asks for more
+        # during it. The portal's own push stays approved; a push it did not make is declined, not stepped up.
+        decision = Decision.APPROVED if Reason.PUSH_FROM_PORTAL in reasons else Decision.DECLINED
+        reasons.append(Reason.CLICK_TO_PAY_NO_STEP_UP)
     return Outcome(decision, tuple(reasons))

@@ -133,6 +133,7 @@ def _facts(ask: AuthorizeServiceRequest, account: FundingAccount, rules: Decisio
         account_score=ask.wallet.account_score,
         active_tokens=max(_live_tokens(card), ask.active_token_count or 0),
         new_device=_new_device(card, ask),
+        click_to_pay=ask.token_requestor_id in settings.CLICK_TO_PAY_TOKEN_REQUESTOR_IDS,
     )
 
 

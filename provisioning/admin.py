@@ -43,7 +43,14 @@ class TokenRequestorStaffForm(forms.ModelForm):
 
     class Meta:
         model = TokenRequestor
-        fields = ("offered", "display_order", "receipts_separator", "signature_param_name")
+        fields = (
+            "offered",
+            "display_order",
+            "receipts_separator",
+            "signature_param_name",
+            "complete_website_activation",
+        )
+        labels = {"complete_website_activation": "The wallet completes the activation"}
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -79,6 +86,17 @@ class TokenRequestorAdmin(AuditedAdminMixin):
     fieldsets = (
         ("Shown to cardholders", {"fields": ("offered", "display_order", "logo_thumbnail")}),
         ("As MDES reports it", {"fields": (*MDES_FIELDS, "enabled_range_list")}),
+        (
+            "Activation",
+            {
+                "fields": ("complete_website_activation",),
+                "description": (
+                    "Off is streamlined activation: when a pushed card needs the cardholder's proof, the portal "
+                    "activates the token itself on their return (they passed a second factor before the push), "
+                    "and they see it added."
+                ),
+            },
+        ),
         (
             "Redirect conventions",
             {
@@ -158,7 +176,17 @@ class PushReceiptInline(admin.TabularInline):
     model = PushReceipt
     extra = 0
     can_delete = False
-    fields = ("card_last_four", "push_account_id", "state", "receipt_hint", "expires_at", "used_at", "result", "error")
+    fields = (
+        "card_last_four",
+        "push_account_id",
+        "state",
+        "receipt_hint",
+        "expires_at",
+        "used_at",
+        "result",
+        "activation",
+        "error",
+    )
     readonly_fields = fields
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[PushReceipt]:

@@ -8,6 +8,7 @@ names of environment variables), which the MDES client resolves at run time.
 import uuid
 from typing import Any
 
+from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
@@ -149,6 +150,12 @@ class LogoAsset(models.Model):
         return self.asset_id
 
 
+def _complete_website_activation_default() -> bool:
+    """New token requestors start with the deployment's choice (MDES_COMPLETE_WEBSITE_ACTIVATION, else MDES's
+    default, true)."""
+    return bool(getattr(settings, "MDES_COMPLETE_WEBSITE_ACTIVATION", True))
+
+
 class TokenRequestor(models.Model):
     """A wallet or merchant eligible for the issuer's account ranges (from getEligibleTokenRequestors)."""
 
@@ -193,6 +200,14 @@ class TokenRequestor(models.Model):
         blank=True,
         help_text="tokenRequestorSignatureSupport from the last push response; unknown before the first push.",
     )
+    complete_website_activation = models.BooleanField(
+        default=_complete_website_activation_default,
+        help_text=(
+            "completeWebsiteActivation of a push: on, the wallet runs the activation a token awaiting the "
+            "cardholder's proof needs; off (streamlined activation), it returns at once and the portal activates "
+            "the token itself, the cardholder having passed a second factor before the push."
+        ),
+    )
     offered = models.BooleanField(default=False, help_text="Shown to cardholders (a staff choice).")
     display_order = models.PositiveIntegerField(default=0, help_text="Lower comes first.")
     first_seen_at = models.DateTimeField(auto_now_add=True)
@@ -217,6 +232,10 @@ class TokenRequestor(models.Model):
 
     def __str__(self) -> str:
         return f"{self.consumer_facing_name} ({self.trid})"
+
+    @property
+    def streamlined_activation(self) -> bool:
+        return not self.complete_website_activation
 
 
 class EnabledAccountRange(models.Model):
@@ -288,6 +307,9 @@ class PushRequest(StatefulModel):
     pushed_at = models.DateTimeField(null=True, blank=True)
     redirected_at = models.DateTimeField(null=True, blank=True)
     returned_at = models.DateTimeField(null=True, blank=True)
+    streamlined_activation = models.BooleanField(
+        default=False, help_text="Sent with completeWebsiteActivation=false: the portal activates what awaits proof."
+    )
 
     class Meta:
         ordering = ("-created_at", "-id")
@@ -331,6 +353,12 @@ class PushReceipt(StatefulModel):
         DELETED = "DELETED", "Removed by the merchant"
         UNKNOWN = "UNKNOWN", "Unknown"
 
+    class Activation(models.TextChoices):
+        NONE = "", "Not the portal's to do"
+        DUE = "due", "To be activated by the portal"
+        DONE = "done", "Activated by the portal"
+        FAILED = "failed", "Could not be activated"
+
     TRANSITIONS = {
         State.ISSUED: frozenset({State.USED, State.EXPIRED}),
         State.REFUSED: frozenset(),
@@ -365,6 +393,13 @@ class PushReceipt(StatefulModel):
         validators=[RegexValidator(TOKEN_UNIQUE_REFERENCE_PATTERN, "1 to 64 letters, digits, - or _")],
         help_text="tokenUniqueReference the token requestor's callback reported (unverified).",
     )
+    activation = models.CharField(
+        max_length=8,
+        choices=Activation.choices,
+        blank=True,
+        help_text="Streamlined activation: whether the portal still has to activate the token, did, or gave up.",
+    )
+    activation_attempts = models.PositiveSmallIntegerField(default=0)
     error_code = models.CharField(max_length=100, blank=True)
     error_description = models.CharField(max_length=256, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -60,6 +60,29 @@ _UNKNOWN: _Words = (
     ),
     gettext_lazy("%(requestor)s did not say what happened"),
 )
+# Streamlined activation (provisioning/activation.py): the token exists but the portal has not activated it yet.
+_ACTIVATING: _Words = (
+    "pending",
+    gettext_lazy("Not active yet"),
+    gettext_lazy(
+        "Your card %(card)s is in %(requestor)s but not active yet: we are finishing its activation with the card "
+        "network. You do not need to do anything; it is usually ready within a few minutes."
+    ),
+    gettext_lazy("Your %(product)s is not active in %(requestor)s yet"),
+)
+_NOT_ACTIVATED: _Words = (
+    "failure",
+    gettext_lazy("Not active"),
+    gettext_lazy(
+        "Your card %(card)s reached %(requestor)s but we could not activate it there, so it cannot be used yet. "
+        "Call us and we will activate it, or remove it from %(requestor)s and add it again."
+    ),
+    gettext_lazy("Your %(product)s could not be activated in %(requestor)s"),
+)
+_BY_ACTIVATION: dict[str, _Words] = {
+    PushReceipt.Activation.DUE: _ACTIVATING,
+    PushReceipt.Activation.FAILED: _NOT_ACTIVATED,
+}
 _BY_RESULT: dict[str, _Words] = {
     PushReceipt.Result.APPROVED: (
         "success",
@@ -134,6 +157,8 @@ def _words(receipt: PushReceipt) -> tuple[_Words, bool]:
         return _EXPIRED, False
     if receipt.state == PushReceipt.State.ISSUED:
         return _WAITING, False
+    if receipt.activation in _BY_ACTIVATION:
+        return _BY_ACTIVATION[receipt.activation], False
     return _BY_RESULT.get(receipt.result, _UNKNOWN), True
 
 

@@ -20,6 +20,7 @@ from cardholders import vault
 from cardholders.models import Card, Cardholder
 from core.metrics import PUSHES
 from core.states import transition_update
+from provisioning.activation import receipt_activation_start
 from provisioning.devices import usable_push_method_types
 from provisioning.mdes.callback import ReportedResult
 from provisioning.mdes.client import TokenConnectClient
@@ -229,6 +230,7 @@ def _push_record(
         network_environment=config.environment,
         request_id=str(uuid.uuid4()),
         idempotency_key=idempotency_key,
+        streamlined_activation=token_requestor.streamlined_activation,
     )
     audit_event_record(
         action="push.started",
@@ -256,7 +258,7 @@ def _push_to_mdes(
     signature_data = SignatureData(
         callback_url=callback_url,
         complete_issuer_app_activation=bool(settings.MDES_COMPLETE_ISSUER_APP_ACTIVATION),
-        complete_website_activation=bool(settings.MDES_COMPLETE_WEBSITE_ACTIVATION),
+        complete_website_activation=not push.streamlined_activation,
         account_holder_data_supplied=holder_data is not None,
         locale=push.locale,
     )
@@ -392,9 +394,11 @@ def push_return(*, push: PushRequest, results: Mapping[str, ReportedResult]) -> 
     }
     outcomes = {receipt: use for receipt, (use, _) in used.items()}
     # The browser only reported these outcomes: the network's token records decide them.
-    for _, row in used.values():
+    for use, row in used.values():
         if row is not None and row.network_check == NetworkCheck.PENDING:
             receipt_network_check(row, quick=True)
+        if row is not None and use == ReceiptUse.USED:
+            receipt_activation_start(row)
     if ReceiptUse.USED in outcomes.values():
         now = timezone.now()
         returned = transition_update(

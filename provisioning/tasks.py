@@ -9,7 +9,7 @@ from celery.contrib.django.task import DjangoTask
 from django.conf import settings
 
 from cardholders.models import Card
-from provisioning import expiry, network_check, refresh, tokens
+from provisioning import activation, expiry, network_check, refresh, tokens
 from provisioning.mdes.errors import MdesError, MdesUnavailable
 
 
@@ -44,8 +44,10 @@ def refresh_token_requestors_if_due() -> bool:
 
 @shared_task(name="provisioning.check_push_outcomes", acks_late=True)
 def check_push_outcomes() -> str:
-    """Every minute: ask the network again about outcomes it could not confirm at the callback."""
-    return f"{network_check.receipt_network_checks_due()} outcomes checked"
+    """Every minute: ask the network again about outcomes it could not confirm at the callback, then finish the
+    streamlined activations the callback could not (provisioning/activation.py)."""
+    checked = network_check.receipt_network_checks_due()
+    return f"{checked} outcomes checked, {activation.streamlined_activations_due()} activations retried"
 
 
 @shared_task(

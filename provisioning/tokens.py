@@ -44,7 +44,7 @@ from provisioning.mdes.customer_service_types import (
     check_comment,
 )
 from provisioning.mdes.errors import MdesApplicationError, MdesConfigurationError, MdesError, MdesOutcomeUnknown
-from provisioning.models import CardToken, CardTokenCheck, PushReceipt, TokenRequestor
+from provisioning.models import CardToken, CardTokenCheck, PushReceipt, PushRequest, TokenRequestor
 from provisioning.selectors import network_configuration_active
 
 logger = logging.getLogger(__name__)
@@ -188,12 +188,14 @@ class TokenChangeUnknown(Exception):  # noqa: N818
 
 @dataclass(frozen=True)
 class TokenActor:
-    """Who asks for a change: the cardholder (self-service) or a staff member."""
+    """Who asks for a change: the cardholder (self-service) or a staff member. `push`: the cardholder acts through
+    that push of theirs (streamlined activation), which also covers a landing link's recipient, who has no account."""
 
     user: Any
     is_staff: bool
     request: HttpRequest | None = None
     by_link: bool = False
+    push: PushRequest | None = None
 
     @classmethod
     def cardholder(cls, user: Any, request: HttpRequest | None = None) -> "TokenActor":
@@ -204,6 +206,11 @@ class TokenActor:
         """The cardholder through a single-use link sent to a channel on file, not signed in ("Was this you?"):
         the link proves only that the message reached them, enough to suspend (the safe direction) and no more."""
         return cls(user=user, is_staff=False, request=request, by_link=True)
+
+    @classmethod
+    def pusher(cls, push: PushRequest, request: HttpRequest | None = None) -> "TokenActor":
+        user = push.cardholder.user if push.cardholder is not None else None
+        return cls(user=user, is_staff=False, request=request, push=push)
 
     @classmethod
     def staff(cls, user: Any, request: HttpRequest | None = None) -> "TokenActor":
@@ -231,6 +238,10 @@ def _may_change(token: CardToken, actor: TokenActor) -> None:
     if actor.is_staff:
         if not actor.user.has_perm("provisioning.change_cardtoken"):
             raise TokenChangeRefused(_("You may look at tokens but not change them."), code="forbidden")
+        return
+    if actor.push is not None:
+        if not PushReceipt.objects.filter(push=actor.push, card_id=token.card_id).exists():
+            raise TokenChangeRefused(_("This card is not yours."), code="not_your_card")
         return
     holder = getattr(token.card.cardholder, "user_id", None)
     if holder is None or holder != actor.user.pk:
@@ -450,6 +461,14 @@ def _refresh_later(card: Card) -> None:
     CardTokenCheck.objects.update_or_create(card=card, defaults={"attempted_at": None})
 
 
+def _who(actor: TokenActor) -> str:
+    if actor.is_staff:
+        return "staff: "
+    if actor.by_link:
+        return "cardholder by link: "
+    return f"cardholder, through push {actor.push.public_id}: " if actor.push is not None else "cardholder: "
+
+
 def _audited(
     token: CardToken, actor: TokenActor, action: str, outcome: str, before: dict[str, Any], detail: str
 ) -> None:
@@ -460,6 +479,6 @@ def _audited(
         outcome=outcome,
         before=before,
         after={"status": token.status, "portal_suspenders": list(token.portal_suspenders)},
-        detail=("staff: " if actor.is_staff else "cardholder by link: " if actor.by_link else "cardholder: ") + detail,
+        detail=_who(actor) + detail,
         request=actor.request,
     )

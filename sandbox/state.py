@@ -88,6 +88,7 @@ class TokenRequestorSession:
     receipts: tuple[str, ...]
     callback_url: str | None
     platform: str = "push"  # push (web), android or ios: where the token goes if the person approves
+    complete_website_activation: bool = True  # false: leave a token that needs proof to the issuer
 
 
 @dataclass
@@ -110,6 +111,9 @@ class WalletEnrolment:
     code_expires_at: datetime | None = None
     attempts: int = 0
     message: str = ""
+    # A pushed card (sandbox/push_tokenization.py): where the requestor sends the person back, by how the
+    # enrolment ended (added, declined, failed); empty for a card typed in.
+    return_urls: dict[str, str] = field(default_factory=dict, repr=False)
 
 
 class SandboxState:
@@ -366,10 +370,21 @@ class SandboxState:
 
     # --- simulated token requestor sessions ------------------------------------------------------------------------
     def open_session(
-        self, trid: str, receipts: tuple[str, ...], callback_url: str | None, platform: str = "push"
+        self,
+        trid: str,
+        receipts: tuple[str, ...],
+        callback_url: str | None,
+        platform: str = "push",
+        *,
+        complete_website_activation: bool = True,
     ) -> TokenRequestorSession:
         session = TokenRequestorSession(
-            id=secrets.token_urlsafe(24), trid=trid, receipts=receipts, callback_url=callback_url, platform=platform
+            id=secrets.token_urlsafe(24),
+            trid=trid,
+            receipts=receipts,
+            callback_url=callback_url,
+            platform=platform,
+            complete_website_activation=complete_website_activation,
         )
         with self.lock:
             self.sessions[session.id] = session

@@ -13,6 +13,8 @@ Conventions (sandbox/README.md has the details), those of the token requestor gu
   MDES (the Customer Service API sees it).
 - The return is a 303 to callbackURL with one `results[<receipt>]=<CODE>` parameter per receipt,
   `|<tokenUniqueReference>` appended when a token exists.
+- When the sandbox knows the issuer's services, tokenizing with a receipt asks the issuer first
+  (sandbox/push_tokenization.py), and the issuer's decision wins over the person's choice.
 """
 
 from collections.abc import Callable, Iterable, Mapping
@@ -20,14 +22,17 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 
-from flask import Blueprint, Response, abort, g, render_template, request
+from flask import Blueprint, Response, abort, g, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
 from sandbox.crypto import JwsError, jws_verify
 from sandbox.fixtures import SimulatedTokenRequestor
+from sandbox.issuer_services import Device
 from sandbox.logos import logo_png, logo_svg
+from sandbox.push_tokenization import TOKENIZING_CHOICES, enrolment_results, tokenize_with_issuer
 from sandbox.state import current_state as state
 from sandbox.validation import MAX_PUSHED_ACCOUNTS, SIGNATURE_BOOLEAN_FIELDS, SIGNATURE_FIELDS
+from sandbox.wallet_pages import RECOMMENDATIONS, SCORES
 
 blueprint = Blueprint("token_requestors", __name__)
 
@@ -239,7 +244,13 @@ def push_page(trid: str, platform: str) -> Response:
         return _problem_page(token_requestor, messages, 409, return_url=return_url, lang=lang)
     if token_requestor.experience in EXPERIENCE_PAGES:
         return EXPERIENCE_PAGES[token_requestor.experience](token_requestor, reading, lang)
-    session = sandbox_state.open_session(trid, reading.receipts, reading.callback_url, platform)
+    session = sandbox_state.open_session(
+        trid,
+        reading.receipts,
+        reading.callback_url,
+        platform,
+        complete_website_activation=reading.values.get("completeWebsiteActivation", "true").lower() != "false",
+    )
     if reading.callback_url:
         g.form_targets = [_origin_source(reading.callback_url)]
     cards = []
@@ -255,8 +266,36 @@ def push_page(trid: str, platform: str) -> Response:
         cards=cards,
         reading=reading,
         decisions=DECISIONS + (MERCHANT_DECISIONS if token_requestor.requestor_type == "MERCHANT" else ()),
+        asks_issuer=sandbox_state.issuer_client() is not None,
+        recommendations=RECOMMENDATIONS,
+        scores=SCORES,
         lang=lang,
     )
+
+
+def _issuer_device(token_requestor: SimulatedTokenRequestor, platform: str) -> Device | None:
+    """The device MDES names to the issuer: a wallet's; a merchant keeps the card on file, on no device."""
+    if token_requestor.requestor_type != "WALLET":
+        return None
+    name, iso_type = DEVICES.get(platform, DEVICES["push"])
+    if platform == "push":
+        return Device(name, "PC", "OTHER", iso_type)
+    return Device(name, "PHONE", platform.upper(), iso_type)
+
+
+def _decisioning(form: MultiDict[str, str]) -> dict[str, str] | None:
+    """The wallet's own assessment (walletProviderDecisioningInfo) the person chose on the page, if any."""
+    values = {
+        "recommendedDecision": form.get("recommendation", ""),
+        "deviceScore": form.get("device_score", ""),
+        "accountScore": form.get("account_score", ""),
+    }
+    if values["recommendedDecision"] not in RECOMMENDATIONS or {values["deviceScore"], values["accountScore"]} - set(
+        SCORES
+    ):
+        return None
+    chosen = {name: value for name, value in values.items() if value}
+    return chosen or None
 
 
 def _results_from_form(
@@ -291,15 +330,40 @@ def decision(trid: str) -> Response:
         return_url = _error_return_url(session.callback_url, session.receipts)
         return _problem_page(token_requestor, messages, 409, return_url=return_url)
     device_name, device_type = DEVICES.get(session.platform, DEVICES["push"])
+    client = sandbox_state.issuer_client()
     values = {}
+    walking = None
     for receipt, code in results.items():
-        if code in TOKEN_RESULTS:
+        if client is not None and code in TOKENIZING_CHOICES:
+            word = tokenize_with_issuer(
+                client,
+                receipt,
+                code,
+                token_requestor=token_requestor,
+                device=_issuer_device(token_requestor, session.platform),
+                decisioning=_decisioning(request.form),
+                complete_website_activation=session.complete_website_activation,
+                may_walk_through_methods=len(results) == 1,
+            )
+            values[receipt] = f"{word.code}|{word.token_unique_reference}" if word.token_unique_reference else word.code
+            walking = word.enrolment or walking
+        elif code in TOKEN_RESULTS:
             token = sandbox_state.tokenize(receipt, code, device_name=device_name, device_type=device_type)
             values[receipt] = f"{code}|{token.token_unique_reference}"
         else:
             if code == "DUPLICATE_REQUEST":
                 sandbox_state.token_already_there(receipt, device_name=device_name, device_type=device_type)
             values[receipt] = code
+    if walking is not None:
+        # The person proves it is them first (the issuer's activation methods); the page then leads back.
+        (receipt,) = results  # only a single pushed card is walked through the methods
+        if session.callback_url:
+            walking.return_urls = {
+                ending: append_query(session.callback_url, [(f"results[{receipt}]", result)])
+                for ending, result in enrolment_results(walking).items()
+            }
+        sandbox_state.add_enrolment(walking)
+        return Response(status=303, headers={"Location": url_for("wallet.enrolment_page", enrolment_id=walking.id)})
     if session.callback_url:
         target = append_query(session.callback_url, [(f"results[{r}]", value) for r, value in values.items()])
         return Response(status=303, headers={"Location": target})

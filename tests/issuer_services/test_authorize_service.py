@@ -330,3 +330,45 @@ def test_a_payload_without_an_iv_is_read_with_the_zero_iv_w2_assumes(
     answer = mdes.call("authorizeService", payload)
 
     assert (answer.status, answer.body["decision"]) == (200, "REQUIRE_ADDITIONAL_AUTHENTICATION")
+
+
+# --- Click to Pay (mdes-beyond-the-push.md §1.2): authenticated before the push, never asked for more during it ---
+@pytest.mark.parametrize("trid", ["50123197928", "50100000033"], ids=["click-to-pay", "sandbox-click-to-pay"])
+@pytest.mark.parametrize(
+    "asked",
+    [
+        {},
+        {"decisioning": {"recommendedDecision": "REQUIRE_ADDITIONAL_AUTHENTICATION", "deviceScore": "1"}},
+        {"decisioning": {"accountScore": "1"}, "active_token_count": 9},
+    ],
+    ids=["plain", "wallet-asks-for-proof-on-a-low-score", "low-account-score-many-tokens"],
+)
+def test_a_click_to_pay_push_the_portal_made_is_approved_never_stepped_up(
+    ask: Any, alice_card: Card, trid: str, asked: dict[str, Any]
+) -> None:
+    PushFactory.create(card=alice_card, token_requestor=TokenRequestorFactory.create(trid=trid))
+
+    answer = ask(source=PUSH_SOURCE, token_requestor_id=trid, wallet_id=None, device=None, **asked)
+
+    decision, reasons = _decided(answer)
+    assert decision == "APPROVED"
+    assert answer.body["activationMethods"] == []
+    assert reasons[0] == "push_from_portal"
+
+
+def test_a_click_to_pay_push_the_portal_did_not_make_is_declined_rather_than_stepped_up(
+    ask: Any, alice_card: Card
+) -> None:
+    answer = ask(source=PUSH_SOURCE, token_requestor_id="50123197928", wallet_id=None, device=None)
+
+    decision, reasons = _decided(answer)
+    assert decision == "DECLINED"
+    assert (reasons[0], reasons[-1]) == ("push_not_found", "click_to_pay_no_step_up")
+
+
+def test_a_click_to_pay_push_is_still_declined_for_a_card_that_is_not_active(ask: Any, alice_card: Card) -> None:
+    PushFactory.create(card=alice_card, token_requestor=TokenRequestorFactory.create(trid="50123197928"))
+    alice_card.transition_to(Card.State.SUSPENDED)
+    alice_card.save()
+
+    assert _decided(ask(source=PUSH_SOURCE, token_requestor_id="50123197928"))[0] == "DECLINED"

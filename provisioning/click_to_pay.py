@@ -133,6 +133,14 @@ class ClickToPayReview:
         return _("%(others)s and %(last)s") % {"others": ", ".join(words[:-1]), "last": words[-1]}
 
     @property
+    def consent_text(self) -> str:
+        """The words the cardholder agrees to (version CONSENT_TEXT_VERSION), on the page and in the API."""
+        return _(
+            "I agree that %(issuer)s shares the details above with Mastercard Click to Pay, to create or update my "
+            "Click to Pay profile and add my card to it."
+        ) % {"issuer": settings.PORTAL_ISSUER_NAME}
+
+    @property
     def missing_reason(self) -> str:
         return _("Click to Pay needs %(missing)s, and we do not have it yet.") % {"missing": self.missing_words}
 

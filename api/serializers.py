@@ -215,7 +215,7 @@ class ClickToPayReviewQuerySerializer(serializers.Serializer[Any]):
 
 class ClickToPayDataSerializer(serializers.Serializer[Any]):
     kind = serializers.ChoiceField(choices=["NAME", "EMAIL_ADDRESS", "MOBILE_PHONE_NUMBER", "ADDRESS"])
-    label = serializers.CharField()
+    caption = serializers.CharField(source="label", help_text="What to call it on screen, e.g. Mobile number.")
     value = serializers.CharField(help_text="As the cardholder should see it.")
 
 
@@ -233,7 +233,7 @@ class ClickToPayReviewSerializer(serializers.Serializer[Any]):
     already_there = serializers.SerializerMethodField(
         help_text="Ids of the chosen cards already in Click to Pay (a live token)."
     )
-    data = ClickToPayDataSerializer(source="review.items", many=True, help_text="Exactly what the push would send.")
+    shared = ClickToPayDataSerializer(source="review.items", many=True, help_text="Exactly what the push would send.")
     data_digest = serializers.CharField(source="review.digest", help_text="Send it back with the push (optional).")
     country = serializers.CharField(source="review.country", help_text="Whose terms apply (ISO alpha-2, or empty).")
     terms_url = serializers.URLField(source="review.terms_url")

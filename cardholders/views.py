@@ -1,3 +1,5 @@
+from typing import cast
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -12,6 +14,7 @@ from cardholders.forms import ADDRESS_FIELDS, ProfileForm
 from cardholders.models import Cardholder
 from cardholders.services import cardholder_language_set, cardholder_profile_update
 from core.urls_safety import safe_next
+from users.models import User
 from users.step_up import step_up_first, step_up_is_fresh
 
 
@@ -34,7 +37,7 @@ def language_choose(request: HttpRequest) -> HttpResponse:
 def profile_edit(request: HttpRequest) -> HttpResponse:
     """The cardholder's name, mobile number and billing address, then back to where they came from (`next`: the
     Click to Pay review). A fresh second factor first: the mobile number also receives one-time codes."""
-    cardholder = Cardholder.objects.filter(user=request.user).select_related("user").first()
+    cardholder = Cardholder.objects.filter(user=cast(User, request.user)).select_related("user").first()
     if cardholder is None:
         raise Http404("No cardholder profile on this account")
     back = safe_next(request, request.POST.get("next") or request.GET.get("next"))

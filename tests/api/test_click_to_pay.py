@@ -1,6 +1,8 @@
 """Click to Pay through the API: the data to be shared comes first, and the push needs the cardholder's consent to
 the current wording. MDES is the real sandbox over HTTP."""
 
+from typing import Any
+
 import pytest
 from django.urls import reverse
 
@@ -21,14 +23,14 @@ def reachable(cardholder: Cardholder) -> Cardholder:
     return cardholder
 
 
-def _review(app: HttpsApiClient, card: Card, trid: str = CLICK_TO_PAY):  # type: ignore[no-untyped-def]
+def _review(app: HttpsApiClient, card: Card, trid: str = CLICK_TO_PAY) -> Any:
     return app.get(
         reverse("api:my_click_to_pay_review"),
         {"card": [str(card.public_id)], "token_requestor": trid, "platform": "WEB"},
     )
 
 
-def _push(app: HttpsApiClient, card: Card, **consent: object):  # type: ignore[no-untyped-def]
+def _push(app: HttpsApiClient, card: Card, **consent: object) -> Any:
     return app.post(
         reverse("api:my_pushes"),
         {"cards": [str(card.public_id)], "token_requestor": CLICK_TO_PAY, "platform": "WEB", **consent},
@@ -45,7 +47,7 @@ def test_the_review_returns_exactly_the_data_to_be_shared_and_the_terms(
     body = response.json()
     assert body["available"] is True
     assert body["missing"] == []
-    assert [(item["kind"], item["value"]) for item in body["data"]] == [
+    assert [(item["kind"], item["value"]) for item in body["shared"]] == [
         ("NAME", "Susan Example"),
         ("EMAIL_ADDRESS", reachable.user.email),
         ("MOBILE_PHONE_NUMBER", "+1 415-555-0123"),

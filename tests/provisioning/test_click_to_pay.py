@@ -16,7 +16,13 @@ from django.urls import reverse
 from audit.models import AuditEvent
 from cardholders.models import Card, Cardholder
 from provisioning import refresh, services
-from provisioning.click_to_pay import CONSENT_TEXT_VERSION, ClickToPayAnswer, click_to_pay_review, data_digest
+from provisioning.click_to_pay import (
+    CONSENT_TEXT_VERSION,
+    ClickToPayAnswer,
+    account_holder_data,
+    click_to_pay_review,
+    data_digest,
+)
 from provisioning.models import ClickToPayConsent, DeviceEnvironment, PushRequest, TokenRequestor
 from provisioning.push_errors import PushError, PushErrorCode
 from tests.fixtures.sandbox_server import SandboxServer
@@ -40,6 +46,11 @@ def holder(cardholder: Cardholder) -> Cardholder:
 
 def _requestor(trid: str = CLICK_TO_PAY) -> TokenRequestor:
     return TokenRequestor.objects.get(trid=trid)
+
+
+def review_data(holder: Cardholder) -> Any:
+    """The data a push to Click to Pay sends for `holder`, as the push builds it."""
+    return account_holder_data(holder, list(_requestor().supported_account_holder_data))
 
 
 def _review_url(cards: list[Card], requestor: TokenRequestor) -> str:
@@ -66,7 +77,7 @@ def _agree(portal: Client, card: Card, *, consent: bool = True, **fields: str) -
 def test_click_to_pay_has_its_own_place_on_the_wallet_step_not_a_line_among_the_others(
     portal: Client, holder: Cardholder, card: Card
 ) -> None:
-    page = portal.get(reverse("provisioning:choose"), {"card": card.public_id}).content.decode()
+    page = portal.get(reverse("provisioning:choose"), {"card": str(card.public_id)}).content.decode()
     section = page[page.index('class="panel click-to-pay"') : page.index("</section>")]
     assert "Click to Pay (simulated)" in section
     assert "at checkouts that show the Click to Pay icon" in section
@@ -170,7 +181,15 @@ def test_the_push_records_the_consent_with_a_digest_and_no_personal_data(
     assert consent.given_by == holder.user
     assert consent.data_kinds == ["NAME", "EMAIL_ADDRESS", "MOBILE_PHONE_NUMBER", "ADDRESS"]
     audited = AuditEvent.objects.get(action="push.click_to_pay_consent")
-    assert audited.after["data_digest"] == consent.data_digest
+    assert audited.after == {
+        "data_digest": consent.data_digest,
+        "data_kinds": consent.data_kinds,
+        "text_version": CONSENT_TEXT_VERSION,
+        "terms_url": TERMS,
+        "privacy_url": PRIVACY,
+        "country": "US",
+        "explicit_opt_in": False,
+    }
     stored = json.dumps(
         [
             {f.name: str(getattr(consent, f.name)) for f in ClickToPayConsent._meta.fields if f.name != "given_by"},
@@ -180,12 +199,6 @@ def test_the_push_records_the_consent_with_a_digest_and_no_personal_data(
     )
     for personal in (holder.user.email, holder.user.first_name, holder.user.last_name, "4155550123", "Main Street"):
         assert personal not in stored
-
-
-def review_data(holder: Cardholder) -> Any:
-    from provisioning.click_to_pay import account_holder_data
-
-    return account_holder_data(holder, list(_requestor().supported_account_holder_data))
 
 
 def test_the_confirmation_says_where_the_card_can_be_used(portal: Client, holder: Cardholder, card: Card) -> None:
@@ -202,7 +215,7 @@ def test_missing_mobile_shows_why_and_how_to_complete_the_profile(
 ) -> None:
     cardholder.phone_number = ""
     cardholder.save()
-    page = portal.get(reverse("provisioning:choose"), {"card": card.public_id}).content.decode()
+    page = portal.get(reverse("provisioning:choose"), {"card": str(card.public_id)}).content.decode()
     section = page[page.index('class="panel click-to-pay"') : page.index("</section>")]
     assert "Click to Pay needs your mobile number, and we do not have it yet." in section
     assert f'href="{reverse("profile")}?next=' in section
@@ -264,10 +277,11 @@ def test_details_changed_after_the_review_are_shown_again_before_the_push(
     portal: Client, holder: Cardholder, card: Card
 ) -> None:
     review = portal.get(_review_url([card], _requestor())).content.decode()
-    digest = re.search(r'name="data_digest" value="([^"]+)"', review).group(1)  # type: ignore[union-attr]
+    digest = re.search(r'name="data_digest" value="([^"]+)"', review)
+    assert digest
     holder.phone_number = "+14155550199"
     holder.save()
-    response = _agree(portal, card, data_digest=digest)
+    response = _agree(portal, card, data_digest=digest.group(1))
     assert response.status_code == 409
     page = response.content.decode()
     assert "Your details changed since you reviewed them" in page
@@ -279,7 +293,7 @@ def test_a_card_already_in_click_to_pay_says_so_instead_of_a_second_enrolment(
     portal: Client, holder: Cardholder, card: Card
 ) -> None:
     CardTokenFactory.create(card=card, token_requestor=_requestor(), device_name="", device_type="")
-    page = portal.get(reverse("provisioning:choose"), {"card": card.public_id}).content.decode()
+    page = portal.get(reverse("provisioning:choose"), {"card": str(card.public_id)}).content.decode()
     section = page[page.index('class="panel click-to-pay"') : page.index("</section>")]
     assert "Your Everyday Debit is already in Click to Pay (simulated)." in section
     assert "Review and add" not in section

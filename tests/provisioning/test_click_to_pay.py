@@ -26,8 +26,10 @@ from provisioning.click_to_pay import (
 from provisioning.models import ClickToPayConsent, DeviceEnvironment, PushRequest, TokenRequestor
 from provisioning.push_errors import PushError, PushErrorCode
 from tests.fixtures.sandbox_server import SandboxServer
+from tests.issuer_portal.helpers import staff_client
 from tests.provisioning.factories import CardTokenFactory
 from tests.wallet import wallet_decides
+from users.models import User
 
 pytestmark = pytest.mark.django_db
 
@@ -328,3 +330,17 @@ def test_the_details_page_asks_for_a_fresh_second_factor(client: Client, cardhol
     response = client.get(reverse("profile"))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("step_up"))
+
+
+def test_staff_see_the_consent_with_the_push_and_no_personal_data(
+    portal: Client, holder: Cardholder, card: Card, staff_user: User
+) -> None:
+    assert _agree(portal, card).status_code == 302
+    push = PushRequest.objects.get()
+    page = staff_client(staff_user).get(reverse("admin:provisioning_pushrequest_change", args=[push.pk]))
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert push.click_to_pay_consent.data_digest in text
+    assert CONSENT_TEXT_VERSION in text
+    assert "4155550123" not in text
+    assert "415-555-0123" not in text

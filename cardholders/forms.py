@@ -53,7 +53,7 @@ class ProfileForm(forms.Form):
             parsed = phonenumbers.parse(value)
         except phonenumbers.NumberParseException:
             parsed = None
-        if not value.startswith("+") or parsed is None or not phonenumbers.is_valid_number(parsed):
+        if not value.startswith("+") or parsed is None or not phonenumbers.is_possible_number(parsed):
             raise forms.ValidationError(_("Enter your mobile number with + and the country code, e.g. +4915112345678."))
         return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 

@@ -344,3 +344,14 @@ def test_staff_see_the_consent_with_the_push_and_no_personal_data(
     assert CONSENT_TEXT_VERSION in text
     assert "4155550123" not in text
     assert "415-555-0123" not in text
+
+
+def test_saving_the_details_unchanged_keeps_the_number_on_file_and_records_nothing(
+    portal: Client, cardholder: Cardholder
+) -> None:
+    user = cardholder.user
+    details = {"first_name": user.first_name, "last_name": user.last_name, "phone_number": cardholder.phone_number}
+    saved = portal.post(reverse("profile"), details)
+    assert saved.status_code == 302
+    assert saved["Location"] == reverse("home")  # no `next`: back to the cards
+    assert not AuditEvent.objects.filter(action="cardholder.profile_updated").exists()

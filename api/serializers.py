@@ -184,6 +184,72 @@ class PushStartSerializer(serializers.Serializer[Any]):
     )
     token_requestor = serializers.RegexField(r"^[0-9]{11}$", help_text="The chosen requestor's trid.")
     platform = serializers.ChoiceField(choices=DeviceEnvironment.choices)
+    consent_given = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Click to Pay only, required there: true once the cardholder agreed to the review "
+        "(GET /me/click-to-pay/review/). Without it: 422 `consent_required`.",
+    )
+    consent_version = serializers.CharField(
+        required=False,
+        default="",
+        max_length=32,
+        help_text="Click to Pay only, required there: the review's `consent_version` the cardholder agreed to.",
+    )
+    data_digest = serializers.RegexField(
+        r"^[0-9a-f]{64}$",
+        required=False,
+        default="",
+        help_text="Click to Pay, optional: the review's `data_digest`; if the details changed since, 409 "
+        "`details_changed`.",
+    )
+
+
+class ClickToPayReviewQuerySerializer(serializers.Serializer[Any]):
+    card = serializers.ListField(
+        child=serializers.UUIDField(), min_length=1, max_length=MAX_CARDS_PER_PUSH, help_text="Card id, repeated."
+    )
+    token_requestor = serializers.RegexField(r"^[0-9]{11}$", help_text="The Click to Pay requestor's trid.")
+    platform = serializers.ChoiceField(choices=DeviceEnvironment.choices)
+
+
+class ClickToPayDataSerializer(serializers.Serializer[Any]):
+    kind = serializers.ChoiceField(choices=["NAME", "EMAIL_ADDRESS", "MOBILE_PHONE_NUMBER", "ADDRESS"])
+    caption = serializers.CharField(source="label", help_text="What to call it on screen, e.g. Mobile number.")
+    value = serializers.CharField(help_text="As the cardholder should see it.")
+
+
+class ClickToPayReviewSerializer(serializers.Serializer[Any]):
+    """What a push to Click to Pay would share, to show the cardholder before they agree."""
+
+    token_requestor = TokenRequestorBriefSerializer(source="review.requestor")
+    available = serializers.BooleanField(
+        source="review.available", help_text="False while details Click to Pay needs are missing (see `missing`)."
+    )
+    missing = serializers.ListField(
+        source="review.missing", child=serializers.CharField(), help_text="Needed kinds of data not on file."
+    )
+    missing_reason = serializers.SerializerMethodField()
+    already_there = serializers.SerializerMethodField(
+        help_text="Ids of the chosen cards already in Click to Pay (a live token)."
+    )
+    shared = ClickToPayDataSerializer(source="review.items", many=True, help_text="Exactly what the push would send.")
+    data_digest = serializers.CharField(source="review.digest", help_text="Send it back with the push (optional).")
+    country = serializers.CharField(source="review.country", help_text="Whose terms apply (ISO alpha-2, or empty).")
+    terms_url = serializers.URLField(source="review.terms_url")
+    privacy_url = serializers.URLField(source="review.privacy_url")
+    explicit_opt_in = serializers.BooleanField(
+        source="review.explicit_opt_in", help_text="The consent box must start unticked in this country."
+    )
+    consent_text = serializers.CharField(source="review.consent_text")
+    consent_version = serializers.CharField(source="review.consent_version")
+
+    def get_missing_reason(self, offer: Any) -> str:
+        return str(offer.review.missing_reason) if offer.review.missing else ""
+
+    @extend_schema_field(serializers.ListField(child=serializers.UUIDField()))
+    def get_already_there(self, offer: Any) -> list[str]:
+        return [str(card.public_id) for card in offer.cards_there]
 
 
 class IssuedReceiptSerializer(serializers.Serializer[Any]):

@@ -22,6 +22,7 @@ v1: list[URLPattern | URLResolver] = [
     path("me/tokens/<uuid:token_id>/resume/", card_tokens.TokenResumeApi.as_view(), name="my_card_token_resume"),
     path("me/tokens/<uuid:token_id>/remove/", card_tokens.TokenRemoveApi.as_view(), name="my_card_token_remove"),
     path("me/token-requestors/", cardholder.EligibleTokenRequestorsApi.as_view(), name="my_token_requestors"),
+    path("me/click-to-pay/review/", cardholder.ClickToPayReviewApi.as_view(), name="my_click_to_pay_review"),
     path("me/pushes/", cardholder.PushesApi.as_view(), name="my_pushes"),
     path("me/pushes/<uuid:push_id>/", cardholder.PushDetailApi.as_view(), name="my_push"),
     path("me/pushes/<uuid:push_id>/result/", cardholder.PushResultApi.as_view(), name="my_push_result"),

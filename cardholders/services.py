@@ -1,6 +1,6 @@
 """Write use cases for cardholders and cards."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from django.db import transaction
 from django.http import HttpRequest
@@ -111,3 +111,42 @@ def cardholder_language_set(*, cardholder: Cardholder, language: str, request: H
         after={"preferred_locale": locale},
         request=request,
     )
+
+
+PROFILE_FIELDS = (
+    "phone_number",
+    "address_line1",
+    "address_line2",
+    "address_city",
+    "address_country_subdivision",
+    "address_postal_code",
+    "address_country",
+)
+
+
+@transaction.atomic
+def cardholder_profile_update(
+    *, cardholder: Cardholder, details: Mapping[str, str], request: HttpRequest | None = None
+) -> list[str]:
+    """Save the cardholder's own name, mobile number and billing address (`details`, as ProfileForm cleaned
+    them). The audit record names the fields that changed, never their values. Returns those names."""
+    user = cardholder.user
+    changed = [name for name in ("first_name", "last_name") if getattr(user, name) != details[name]]
+    changed += [name for name in PROFILE_FIELDS if getattr(cardholder, name) != details[name]]
+    if not changed:
+        return []
+    for name in ("first_name", "last_name"):
+        setattr(user, name, details[name])
+    user.save(update_fields=["first_name", "last_name"])
+    for name in PROFILE_FIELDS:
+        setattr(cardholder, name, details[name])
+    cardholder.full_clean()
+    cardholder.save()
+    audit_event_record(
+        action="cardholder.profile_updated",
+        actor=user,
+        target=cardholder,
+        after={"changed": changed},
+        request=request,
+    )
+    return changed

@@ -11,6 +11,7 @@ from provisioning import card_views
 urlpatterns = [
     path("", card_views.home, name="home"),
     path("language/", cardholder_views.language_choose, name="language_choose"),
+    path("profile/", cardholder_views.profile_edit, name="profile"),
     path("accounts/", include("allauth.urls")),
     path("", include("users.urls")),
     path("admin/", admin.site.urls),

@@ -27,6 +27,7 @@ from landing.models import LandingLink
 from landing.selectors import landing_link_history
 from provisioning import services as provisioning
 from provisioning.access import push_access_grant
+from provisioning.click_to_pay import click_to_pay_offers
 from provisioning.devices import (
     TokenRequestorRedirect,
     csp_allow_form_action,
@@ -126,9 +127,13 @@ def _render_page(
     status: int = 200,
 ) -> HttpResponse:
     device = device_environment(request.headers.get("User-Agent", ""))
-    choices = token_requestor_choices(cards=[link.card], device=device)
+    choices = token_requestor_choices(
+        cards=[link.card], device=device, exclude_trids=settings.CLICK_TO_PAY_TOKEN_REQUESTOR_IDS
+    )
     requestors = [choice.requestor for choice in choices]
     context: dict[str, Any] = {
+        # A landing card belongs to no cardholder profile, so Click to Pay (which needs one) says why it is not here.
+        "click_to_pay": click_to_pay_offers(cardholder=None, cards=[link.card], device=device),
         "link": link,
         "card": link.card,
         "art": link.art,

@@ -16,6 +16,7 @@ from provisioning.connection_test import network_configuration_test
 from provisioning.models import (
     AccountRange,
     CardToken,
+    ClickToPayConsent,
     JobRun,
     NetworkConfiguration,
     PushReceipt,
@@ -207,6 +208,31 @@ class PushReceiptInline(admin.TabularInline):
         return f"{receipt.error_code}: {receipt.error_description}" if receipt.error_code else ""
 
 
+class ClickToPayConsentInline(admin.StackedInline):
+    """What the cardholder agreed to before a push to Click to Pay (a digest of the data, never the data)."""
+
+    model = ClickToPayConsent
+    extra = 0
+    can_delete = False
+    fields = (
+        "given_at",
+        "text_version",
+        "data_kinds",
+        "data_digest",
+        "country",
+        "explicit_opt_in",
+        "terms_url",
+        "privacy_url",
+    )
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(PushRequest)
 class PushRequestAdmin(ReadOnlyAdmin):
     """Pushes as they happened: read-only for everyone."""
@@ -230,7 +256,7 @@ class PushRequestAdmin(ReadOnlyAdmin):
     )
     date_hierarchy = "created_at"
     search_fields = ("public_id", "request_id")
-    inlines = (PushReceiptInline,)
+    inlines = (PushReceiptInline, ClickToPayConsentInline)
     fields = (
         "public_id",
         "masked_cardholder",

@@ -319,6 +319,33 @@ class PushRequest(StatefulModel):
         return f"Push {self.public_id} to {self.token_requestor_id} ({self.state})"
 
 
+class ClickToPayConsent(models.Model):
+    """The cardholder's consent to one push to Click to Pay: what they were shown, never the data itself.
+
+    `data_digest` is an HMAC-SHA-256 of the personal data's canonical form (`provisioning.click_to_pay`), so
+    what was sent can be matched later by whoever holds the data and the portal's key, but not read from here.
+    """
+
+    push = models.OneToOneField(PushRequest, on_delete=models.PROTECT, related_name="click_to_pay_consent")
+    data_digest = models.CharField(max_length=64)
+    data_kinds = models.JSONField(default=list, help_text="The kinds shown and sent, e.g. NAME, EMAIL_ADDRESS.")
+    text_version = models.CharField(max_length=32, help_text="The consent wording's version.")
+    terms_url = models.URLField(max_length=500)
+    privacy_url = models.URLField(max_length=500)
+    country = models.CharField(max_length=2, blank=True, help_text="Whose terms were shown (ISO alpha-2).")
+    explicit_opt_in = models.BooleanField(help_text="The box started unticked (an explicit opt-in country).")
+    given_by = models.ForeignKey(
+        "users.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="click_to_pay_consents"
+    )
+    given_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("-given_at", "-id")
+
+    def __str__(self) -> str:
+        return f"Click to Pay consent for push {self.push_id} ({self.text_version})"
+
+
 class NetworkCheck(models.TextChoices):
     """Whether the network (Customer Service API) confirmed what the browser reported for a receipt."""
 

@@ -26,6 +26,9 @@ class PushErrorCode(StrEnum):
     OUTCOME_UNKNOWN = "outcome_unknown"
     NO_RECEIPT = "no_receipt"
     NO_USABLE_PUSH_METHOD = "no_usable_push_method"
+    CONSENT_REQUIRED = "consent_required"
+    DETAILS_MISSING = "details_missing"
+    DETAILS_CHANGED = "details_changed"
 
     @property
     def http_status(self) -> int:
@@ -54,6 +57,9 @@ _STATUS = {
     PushErrorCode.OUTCOME_UNKNOWN: 502,
     PushErrorCode.NO_RECEIPT: 502,
     PushErrorCode.NO_USABLE_PUSH_METHOD: 502,
+    PushErrorCode.CONSENT_REQUIRED: 422,
+    PushErrorCode.DETAILS_MISSING: 409,
+    PushErrorCode.DETAILS_CHANGED: 409,
 }
 
 _CANNOT_PUSH = _("Cannot push")
@@ -70,6 +76,9 @@ _TITLES: dict[PushErrorCode, Promise] = {
     PushErrorCode.OUTCOME_UNKNOWN: _NETWORK_FAILED,
     PushErrorCode.NO_RECEIPT: _NETWORK_FAILED,
     PushErrorCode.NO_USABLE_PUSH_METHOD: _("The requestor cannot be opened on this platform"),
+    PushErrorCode.CONSENT_REQUIRED: _("Consent required"),
+    PushErrorCode.DETAILS_MISSING: _("Details missing"),
+    PushErrorCode.DETAILS_CHANGED: _("Details changed"),
 }
 
 _MESSAGES: dict[PushErrorCode, Promise] = {
@@ -93,6 +102,13 @@ _MESSAGES: dict[PushErrorCode, Promise] = {
         "None of the chosen cards could be added to %(requestor)s. They may not be eligible for it yet."
     ),
     PushErrorCode.NO_USABLE_PUSH_METHOD: _("%(requestor)s cannot be opened from this device."),
+    PushErrorCode.CONSENT_REQUIRED: _(
+        "Tick the box to agree that we share these details with %(requestor)s, or choose another wallet."
+    ),
+    PushErrorCode.DETAILS_MISSING: _("%(requestor)s needs %(missing)s. Add it to your details, then try again."),
+    PushErrorCode.DETAILS_CHANGED: _(
+        "Your details changed since you reviewed them. Please check them again before adding your card."
+    ),
 }
 
 

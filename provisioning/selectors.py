@@ -1,7 +1,7 @@
 """Read use cases of push provisioning."""
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -295,11 +295,14 @@ class RequestorChoice:
     preselected: bool = False
 
 
-def token_requestor_choices(*, cards: Sequence[Card], device: str) -> list[RequestorChoice]:
+def token_requestor_choices(
+    *, cards: Sequence[Card], device: str, exclude_trids: Collection[str] = ()
+) -> list[RequestorChoice]:
     """The eligible token requestors (`token_requestors_eligible`), each with the cards already in it; preselected
     is the first, in the staff's order, that does not hold every card yet, preferring on a phone a wallet with the
-    phone's own app (the phone's own wallet rather than a web page)."""
-    requestors = token_requestors_eligible(cards=cards, device=device)
+    phone's own app (the phone's own wallet rather than a web page). `exclude_trids`: requestors the page shows in
+    a place of their own (Click to Pay)."""
+    requestors = [r for r in token_requestors_eligible(cards=cards, device=device) if r.trid not in exclude_trids]
     holding = token_requestors_holding_cards(cards=cards)
     there = {
         r.pk: [(card, holding[r.pk][card.pk]) for card in cards if card.pk in holding.get(r.pk, {})] for r in requestors

@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-import phonenumbers
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.urls import reverse
@@ -21,6 +20,14 @@ from cardholders.models import Card, Cardholder
 from core.metrics import PUSHES
 from core.states import transition_update
 from provisioning.activation import receipt_activation_start
+from provisioning.click_to_pay import (
+    CONSENT_TEXT_VERSION,
+    ClickToPayAnswer,
+    ClickToPayReview,
+    account_holder_data,
+    click_to_pay_review,
+    is_click_to_pay,
+)
 from provisioning.devices import usable_push_method_types
 from provisioning.mdes.callback import ReportedResult
 from provisioning.mdes.client import TokenConnectClient
@@ -28,21 +35,23 @@ from provisioning.mdes.errors import MdesError, MdesOutcomeUnknown
 from provisioning.mdes.push_methods import PushUriRefusedError, push_uri_source
 from provisioning.mdes.redirect import token_requestor_redirect_url
 from provisioning.mdes.types import (
-    AccountHolderData,
-    BillingAddress,
-    PhoneNumber,
     PushFundingAccount,
     PushResult,
     SignatureData,
     receipt_hint,
 )
-from provisioning.models import NetworkCheck, NetworkConfiguration, PushReceipt, PushRequest, TokenRequestor
+from provisioning.models import (
+    ClickToPayConsent,
+    NetworkCheck,
+    NetworkConfiguration,
+    PushReceipt,
+    PushRequest,
+    TokenRequestor,
+)
 from provisioning.network_check import receipt_network_check
 from provisioning.push_errors import PushError, PushErrorCode
 from provisioning.receipts import ReceiptUse, push_receipt_use, receipt_digest
 from provisioning.selectors import network_configuration_active, token_requestors_eligible
-
-ACCOUNT_HOLDER_NAME_MAX = 27  # MDES accountHolderName is 1-27 characters
 
 
 @dataclass(frozen=True)
@@ -68,35 +77,6 @@ def push_idempotency_key(*, channel: str, scope: object, key: str) -> str:
     form without a key gets a random one: that push cannot be recognised when sent twice, but it is not lost."""
     bound = f"{channel}\n{scope}\n{key[:255] or secrets.token_urlsafe(24)}"
     return f"{channel}:" + hashlib.sha256(bound.encode()).hexdigest()[:48]
-
-
-def _account_holder_data(cardholder: Cardholder | None, accepted: Sequence[str]) -> AccountHolderData | None:
-    """Only the kinds of personal data the token requestor says it accepts, and only what is on file."""
-    if cardholder is None or not accepted:
-        return None
-    user = cardholder.user
-    name = f"{user.first_name} {user.last_name}".strip()[:ACCOUNT_HOLDER_NAME_MAX]
-    address = None
-    if cardholder.address_line1 and cardholder.address_country:
-        address = BillingAddress(
-            line1=cardholder.address_line1,
-            line2=cardholder.address_line2 or None,
-            city=cardholder.address_city or None,
-            country_subdivision=cardholder.address_country_subdivision or None,
-            postal_code=cardholder.address_postal_code or None,
-            country=cardholder.address_country,
-        )
-    phone = None
-    if cardholder.phone_number:
-        parsed = phonenumbers.parse(cardholder.phone_number)
-        phone = PhoneNumber(country_dial_in_code=str(parsed.country_code), phone_number=str(parsed.national_number))
-    data = AccountHolderData(
-        name=name if "NAME" in accepted and name else None,
-        address=address if "ADDRESS" in accepted else None,
-        email_address=user.email if "EMAIL_ADDRESS" in accepted else None,
-        mobile_phone_number=phone if "MOBILE_PHONE_NUMBER" in accepted else None,
-    )
-    return data if data.kinds else None
 
 
 def _failure_code(error: MdesError) -> PushErrorCode:
@@ -160,6 +140,45 @@ def _check_choice(
         )
 
 
+def _click_to_pay_refused(
+    cardholder: Cardholder | None,
+    requestor: TokenRequestor,
+    code: PushErrorCode,
+    actor_label: str | None,
+    **params: Any,
+) -> PushError:
+    audit_event_record(
+        action="push.click_to_pay_refused",
+        actor=cardholder.user if cardholder is not None else None,
+        actor_label=actor_label,
+        target=requestor,
+        outcome=AuditEvent.Outcome.FAILURE,
+        detail=code.value,
+    )
+    return PushError(code, requestor=requestor.consumer_facing_name, **params)
+
+
+def _click_to_pay_checked(
+    *,
+    cardholder: Cardholder | None,
+    requestor: TokenRequestor,
+    consent: ClickToPayAnswer | None,
+    actor_label: str | None,
+) -> ClickToPayReview:
+    """Click to Pay gets the whole profile it needs or nothing, and only with the cardholder's consent to the
+    current wording and (when the page says what it showed) to exactly the data that would go."""
+    review = click_to_pay_review(cardholder=cardholder, requestor=requestor)
+    if review.missing:
+        raise _click_to_pay_refused(
+            cardholder, requestor, PushErrorCode.DETAILS_MISSING, actor_label, missing=review.missing_words
+        )
+    if consent is None or not consent.given or consent.version != CONSENT_TEXT_VERSION:
+        raise _click_to_pay_refused(cardholder, requestor, PushErrorCode.CONSENT_REQUIRED, actor_label)
+    if consent.digest and not secrets.compare_digest(consent.digest, review.digest):
+        raise _click_to_pay_refused(cardholder, requestor, PushErrorCode.DETAILS_CHANGED, actor_label)
+    return review
+
+
 def push_start(
     *,
     cardholder: Cardholder | None,
@@ -171,6 +190,7 @@ def push_start(
     channel: str = PushRequest.Channel.WEB,
     request_digitization_data: bool = False,
     actor_label: str | None = None,
+    click_to_pay_consent: ClickToPayAnswer | None = None,
     client: TokenConnectClient | None = None,
 ) -> PushStarted:
     """Push `cards` to `token_requestor` with pushMultipleAccounts and work out where to send the cardholder.
@@ -179,9 +199,15 @@ def push_start(
     A second call with the same idempotency key raises PushError with code ALREADY_STARTED and the first push.
     `request_digitization_data`: ask MDES for issuerInitiatedDigitizationData, if the requestor supports it
     (an app hands it to the requestor's SDK instead of opening a URL). `actor_label`: who started it, when no
-    cardholder did (a landing link).
+    cardholder did (a landing link). `click_to_pay_consent`: the cardholder's answer to the review, required for
+    Click to Pay (recorded with the push as a ClickToPayConsent).
     """
     _check_choice(cardholder=cardholder, cards=cards, requestor=token_requestor, device=device)
+    review = None
+    if is_click_to_pay(token_requestor):
+        review = _click_to_pay_checked(
+            cardholder=cardholder, requestor=token_requestor, consent=click_to_pay_consent, actor_label=actor_label
+        )
     config = network_configuration_active()
     if config is None:
         raise PushError(PushErrorCode.NOT_CONFIGURED)
@@ -199,6 +225,7 @@ def push_start(
             config=config,
             idempotency_key=idempotency_key,
             actor_label=actor_label,
+            review=review,
         )
     except IntegrityError:  # the same form or request, sent twice at the same moment: the other one won
         existing = PushRequest.objects.filter(idempotency_key=idempotency_key).first()
@@ -219,6 +246,7 @@ def _push_record(
     config: NetworkConfiguration,
     idempotency_key: str,
     actor_label: str | None,
+    review: ClickToPayReview | None,
 ) -> PushRequest:
     """The push as started, recorded (and audited) before MDES is called, so that nothing started is lost."""
     push = PushRequest.objects.create(
@@ -239,8 +267,41 @@ def _push_record(
         target=push,
         after={"state": push.state, "token_requestor": token_requestor.trid, "cards": [c.last_four for c in cards]},
     )
+    if review is not None:
+        _consent_record(push=push, review=review, actor_label=actor_label)
     PUSHES.labels(requestor=token_requestor.trid, step="started", outcome=channel).inc()
     return push
+
+
+def _consent_record(*, push: PushRequest, review: ClickToPayReview, actor_label: str | None) -> None:
+    """What the cardholder agreed to, kept with the push: a digest and the kinds of data, never the data."""
+    user = push.cardholder.user if push.cardholder is not None else None
+    consent = ClickToPayConsent.objects.create(
+        push=push,
+        data_digest=review.digest,
+        data_kinds=review.kinds,
+        text_version=review.consent_version,
+        terms_url=review.terms_url,
+        privacy_url=review.privacy_url,
+        country=review.country,
+        explicit_opt_in=review.explicit_opt_in,
+        given_by=user,
+    )
+    audit_event_record(
+        action="push.click_to_pay_consent",
+        actor=user,
+        actor_label=actor_label,
+        target=push,
+        after={
+            "data_digest": consent.data_digest,
+            "data_kinds": consent.data_kinds,
+            "text_version": consent.text_version,
+            "terms_url": consent.terms_url,
+            "privacy_url": consent.privacy_url,
+            "country": consent.country,
+            "explicit_opt_in": consent.explicit_opt_in,
+        },
+    )
 
 
 def _push_to_mdes(
@@ -252,7 +313,7 @@ def _push_to_mdes(
     request_digitization_data: bool,
 ) -> PushStarted:
     requestor = push.token_requestor
-    holder_data = _account_holder_data(push.cardholder, requestor.supported_account_holder_data)
+    holder_data = account_holder_data(push.cardholder, requestor.supported_account_holder_data)
     accounts = {f"CA-{uuid.uuid4().hex}": card for card in cards}
     callback_url = config.callback_base_url.rstrip("/") + reverse("provisioning:push_return", args=[push.public_id])
     signature_data = SignatureData(

@@ -11,6 +11,7 @@ urlpatterns = [
         name="logo",
     ),
     path("wallets/", views.choose_token_requestor, name="choose"),
+    path("click-to-pay/", views.click_to_pay_review, name="click_to_pay"),
     path("push/", views.push_start, name="push_start"),
     path("push/<uuid:public_id>/return/", views.push_return, name="push_return"),
     path("push/<uuid:public_id>/", views.push_detail, name="push_detail"),

@@ -4,6 +4,7 @@ import secrets
 from typing import cast
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ObjectDoesNotExist
@@ -23,6 +24,7 @@ from core.rate_limits import rate_limit_allows, rate_limit_wait_seconds, wait_te
 from core.urls_safety import safe_next
 from provisioning import handoff, services
 from provisioning.access import push_access_back_url
+from provisioning.click_to_pay import ClickToPayAnswer, click_to_pay_offers, is_click_to_pay
 from provisioning.devices import (
     TokenRequestorRedirect,
     csp_allow_form_action,
@@ -31,7 +33,7 @@ from provisioning.devices import (
 )
 from provisioning.locales import network_locale
 from provisioning.mdes.callback import CallbackResultsError, callback_results
-from provisioning.models import DeviceEnvironment, LogoAsset, PushRequest
+from provisioning.models import DeviceEnvironment, LogoAsset, PushRequest, TokenRequestor
 from provisioning.outcomes import receipt_outcome
 from provisioning.push_errors import PushError, PushErrorCode
 from provisioning.selectors import (
@@ -101,7 +103,9 @@ def choose_token_requestor(request: HttpRequest) -> HttpResponse:
     if not step_up_is_fresh(request):
         return _step_up_first(request, request.get_full_path(), cards)
     device = device_environment(request.headers.get("User-Agent", ""))
-    choices = token_requestor_choices(cards=cards, device=device)
+    choices = token_requestor_choices(
+        cards=cards, device=device, exclude_trids=settings.CLICK_TO_PAY_TOKEN_REQUESTOR_IDS
+    )
     requestors = [choice.requestor for choice in choices]
     response = render(
         request,
@@ -109,6 +113,9 @@ def choose_token_requestor(request: HttpRequest) -> HttpResponse:
         {
             "cards": cards,
             "choices": choices,
+            # Click to Pay has a place of its own (at parity with the wallets), reached through its review.
+            "click_to_pay": click_to_pay_offers(cardholder=_cardholder(request), cards=cards, device=device),
+            "card_query": urlencode([("card", c.public_id) for c in cards]),
             "too_many": len(cards) > MAX_CARDS_PER_PUSH,
             "on_desktop": device == DeviceEnvironment.WEB,
             "idempotency_key": secrets.token_urlsafe(24),
@@ -119,6 +126,76 @@ def choose_token_requestor(request: HttpRequest) -> HttpResponse:
     # The push form's answer redirects to the chosen requestor; browsers apply form-action to that redirect too.
     csp_allow_form_action(response, push_method_origins(requestors, device))
     return response
+
+
+def _click_to_pay_page(
+    request: HttpRequest,
+    cards: list[Card],
+    requestor: TokenRequestor,
+    *,
+    error: str = "",
+    consent_error: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    """The review before a push to Click to Pay: the data that will go, the terms, the consent box."""
+    device = device_environment(request.headers.get("User-Agent", ""))
+    offers = [
+        offer
+        for offer in click_to_pay_offers(cardholder=_cardholder(request), cards=cards, device=device)
+        if offer.requestor == requestor
+    ]
+    if not offers:
+        raise Http404("Click to Pay cannot take these cards here")
+    query = urlencode([("card", c.public_id) for c in cards] + [("token_requestor", requestor.pk)])
+    here = f"{reverse('provisioning:click_to_pay')}?{query}"
+    response = render(
+        request,
+        "provisioning/click_to_pay_review.html",
+        {
+            "cards": cards,
+            "offer": offers[0],
+            "review": offers[0].review,
+            "profile_url": f"{reverse('profile')}?{urlencode({'next': here})}",
+            "back": f"{reverse('provisioning:choose')}?{urlencode([('card', c.public_id) for c in cards])}",
+            "idempotency_key": secrets.token_urlsafe(24),
+            "error": error,
+            "consent_error": consent_error,
+            "push_wait": wait_text(_push_wait(request)) if _push_wait(request) else "",
+        },
+        status=status,
+    )
+    csp_allow_form_action(response, push_method_origins([requestor], device))
+    return response
+
+
+@never_cache
+@login_required
+@require_GET
+def click_to_pay_review(request: HttpRequest) -> HttpResponse:
+    """Step 2b for Click to Pay: review the personal data it will get, read its terms, agree."""
+    cards = _chosen_cards(request, request.GET.getlist("card"))
+    if not step_up_is_fresh(request):
+        return _step_up_first(request, request.get_full_path(), cards)
+    requestor = token_requestor_chosen(request.GET.get("token_requestor", ""))
+    if requestor is None or not is_click_to_pay(requestor):
+        raise Http404("Not Click to Pay")
+    return _click_to_pay_page(request, cards, requestor)
+
+
+def _click_to_pay_answer(request: HttpRequest, requestor: TokenRequestor) -> ClickToPayAnswer | None:
+    if not is_click_to_pay(requestor):
+        return None
+    return ClickToPayAnswer(
+        given=request.POST.get("consent") == "yes",
+        version=request.POST.get("consent_version", ""),
+        digest=request.POST.get("data_digest", ""),
+    )
+
+
+# Refusals the review page itself explains (next to the box, or above the data), rather than a problem page.
+_REVIEW_ERRORS = frozenset(
+    {PushErrorCode.CONSENT_REQUIRED, PushErrorCode.DETAILS_MISSING, PushErrorCode.DETAILS_CHANGED}
+)
 
 
 @never_cache
@@ -177,8 +254,19 @@ def push_start(request: HttpRequest) -> HttpResponse:
             idempotency_key=services.push_idempotency_key(
                 channel=PushRequest.Channel.WEB, scope=cardholder.pk, key=request.POST.get("idempotency_key", "")
             ),
+            click_to_pay_consent=_click_to_pay_answer(request, requestor),
         )
     except PushError as error:
+        if error.code in _REVIEW_ERRORS:
+            consent_error = error.message if error.code is PushErrorCode.CONSENT_REQUIRED else ""
+            return _click_to_pay_page(
+                request,
+                cards,
+                requestor,
+                error="" if consent_error else error.message,
+                consent_error=consent_error,
+                status=error.http_status,
+            )
         already = error.code is PushErrorCode.ALREADY_STARTED
         if already and error.push is not None and error.push.cardholder_id == cardholder.pk:
             return HttpResponseRedirect(reverse("provisioning:push_detail", args=[error.push.public_id]))
@@ -258,13 +346,16 @@ def push_detail(request: HttpRequest, public_id: str) -> HttpResponse:
         return _sign_in_first(request)
     name = push.token_requestor.consumer_facing_name
     receipts = push.receipts.select_related("card").order_by("id")
+    outcomes = [(r.card, receipt_outcome(r, name)) for r in receipts]
     return render(
         request,
         "provisioning/push_detail.html",
         {
             "push": push,
-            "outcomes": [(r.card, receipt_outcome(r, name)) for r in receipts],
+            "outcomes": outcomes,
             "requestor_name": name,
+            "click_to_pay_added": is_click_to_pay(push.token_requestor)
+            and any(outcome.tone == "success" for _, outcome in outcomes),
             "back": back,
         },
     )

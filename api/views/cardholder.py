@@ -22,6 +22,8 @@ from api.problems import Problem
 from api.schema import idempotency_key_parameter, problems
 from api.serializers import (
     CardSerializer,
+    ClickToPayReviewQuerySerializer,
+    ClickToPayReviewSerializer,
     EligibleTokenRequestorsQuerySerializer,
     PushResultReportedSerializer,
     PushResultSerializer,
@@ -37,6 +39,7 @@ from api.views.base import CardholderApi, step_up_required
 from audit.services import audit_event_record
 from cardholders.models import Card
 from provisioning import services
+from provisioning.click_to_pay import ClickToPayAnswer, click_to_pay_offers, is_click_to_pay
 from provisioning.locales import network_locale
 from provisioning.mdes.callback import reported_result
 from provisioning.mdes.types import receipt_hint
@@ -148,6 +151,42 @@ class EligibleTokenRequestorsApi(CardholderApi):
         return Response(serialized.data)
 
 
+class ClickToPayReviewApi(CardholderApi):
+    @extend_schema(
+        operation_id="my_click_to_pay_review",
+        parameters=[
+            OpenApiParameter(
+                "card", OpenApiTypes.UUID, many=True, required=True, description="Card id; repeat for several."
+            ),
+            OpenApiParameter("token_requestor", OpenApiTypes.STR, required=True, description="Click to Pay's trid."),
+            OpenApiParameter("platform", OpenApiTypes.STR, enum=["ANDROID", "IOS", "WEB"], required=True),
+        ],
+        responses={200: ClickToPayReviewSerializer, **problems(400, 404)},
+        description=(
+            "Before a push to Click to Pay: exactly the personal data it would send, what is missing, the terms "
+            "and privacy notice for the cardholder's country and the consent wording. Show them, then push with "
+            "`consent_given: true` and this `consent_version`."
+        ),
+    )
+    def get(self, request: Request) -> Response:
+        query = ClickToPayReviewQuerySerializer(
+            data={
+                "card": request.query_params.getlist("card"),
+                "token_requestor": request.query_params.get("token_requestor"),
+                "platform": request.query_params.get("platform"),
+            }
+        )
+        query.is_valid(raise_exception=True)
+        cards = _own_cards(self, request, query.validated_data["card"])
+        offers = click_to_pay_offers(
+            cardholder=self.cardholder(request), cards=cards, device=query.validated_data["platform"]
+        )
+        offer = next((o for o in offers if o.requestor.trid == query.validated_data["token_requestor"]), None)
+        if offer is None:
+            raise _unknown("token_requestor", gettext("Not a Click to Pay requestor that can take these cards."))
+        return Response(ClickToPayReviewSerializer(offer).data)
+
+
 # --- Pushes -----------------------------------------------------------------------------------------------------------
 
 
@@ -213,6 +252,13 @@ class PushesApi(CardholderApi, ListAPIView[PushRequest]):
                 ),
                 channel=PushRequest.Channel.API,
                 request_digitization_data=True,
+                click_to_pay_consent=ClickToPayAnswer(
+                    given=data.validated_data["consent_given"],
+                    version=data.validated_data["consent_version"],
+                    digest=data.validated_data["data_digest"],
+                )
+                if is_click_to_pay(requestor)
+                else None,
             )
         except PushError as error:
             raise _push_problem(error) from error

@@ -438,6 +438,20 @@ MDES_COMPLETE_ISSUER_APP_ACTIVATION = env.bool("MDES_COMPLETE_ISSUER_APP_ACTIVAT
 # The token requestors that are Mastercard Click to Pay (its own place on the cardholder's pages, review and consent
 # before the push, always approved without more proof): 50123197928 is Click to Pay's TRID in MDES.
 CLICK_TO_PAY_TOKEN_REQUESTOR_IDS = env.list("CLICK_TO_PAY_TOKEN_REQUESTOR_IDS", default=["50123197928"])
+# Click to Pay's terms and privacy notice shown before the push: Mastercard's country listings unless a country
+# has its own (COUNTRY=URL pairs, ISO 3166 alpha-2), and the countries where the consent box starts unticked
+# (explicit opt-in; Mastercard's list for integrators, mdes-beyond-the-push.md section 1.3).
+CLICK_TO_PAY_TERMS_URL = env.str(
+    "CLICK_TO_PAY_TERMS_URL", default="https://www.mastercard.com/global/click-to-pay/country-listing/terms.html"
+)
+CLICK_TO_PAY_PRIVACY_URL = env.str(
+    "CLICK_TO_PAY_PRIVACY_URL", default="https://www.mastercard.com/global/click-to-pay/country-listing/privacy.html"
+)
+CLICK_TO_PAY_TERMS_URLS: dict[str, str] = env.dict("CLICK_TO_PAY_TERMS_URLS", default={})
+CLICK_TO_PAY_PRIVACY_URLS: dict[str, str] = env.dict("CLICK_TO_PAY_PRIVACY_URLS", default={})
+CLICK_TO_PAY_EXPLICIT_OPT_IN_COUNTRIES = env.list(
+    "CLICK_TO_PAY_EXPLICIT_OPT_IN_COUNTRIES", default=["CA", "NZ", "SG", "HK", "TH", "MY", "DE"]
+)
 # The only hosts the client may call, per environment of the network configuration (SSRF guard, ASVS 13.2.4).
 MDES_ALLOWED_HOSTS: dict[str, list[str]] = {
     "production": env.list("MDES_ALLOWED_HOSTS_PRODUCTION", default=["api.mastercard.com"]),

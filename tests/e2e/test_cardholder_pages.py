@@ -81,15 +81,15 @@ def test_a_card_page_shows_each_wallet_once_and_marks_where_the_card_already_is(
 
 def test_the_wallet_step_marks_wallets_the_card_is_in_and_preselects_another(page: Any, alice: Cardholder) -> None:
     debit = alice.cards.get(product_name="Everyday Debit")
-    _confirmed(debit, TokenRequestor.objects.get(consumer_facing_name="Click to Pay (simulated)"), "APPROVED")
+    _confirmed(debit, TokenRequestor.objects.get(consumer_facing_name="DemoPay"), "APPROVED")
     sign_in(page, alice.user.email)
     page.get_by_role("link", name=re.compile("Add Everyday Debit")).click()
     step_up_by_email(page)
     page.get_by_role("heading", name="Where should this card go?").wait_for()
-    click_to_pay = page.get_by_label(re.compile("Click to Pay"))
-    assert "Everyday Debit is already there" in click_to_pay.evaluate("el => el.labels[0].innerText")
-    assert not click_to_pay.is_checked()
-    assert page.get_by_label(re.compile("DemoPay")).is_checked()
+    demopay = page.get_by_label(re.compile("DemoPay"))
+    assert "Everyday Debit is already there" in demopay.evaluate("el => el.labels[0].innerText")
+    assert not demopay.is_checked()
+    assert page.get_by_label(re.compile("Sunday Store")).is_checked()
     assert accessibility_violations(page) == []
 
 

@@ -1,5 +1,6 @@
 """What a person does on the sandbox's simulated wallet page, driven over HTTP (no browser)."""
 
+import html
 import re
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -22,6 +23,23 @@ def wallet_decides(redirect_url: str, decision: str) -> str:
     )
     assert answer.status_code == 303, answer.text
     return answer.headers["Location"]
+
+
+def click_to_pay_enrols(redirect_url: str) -> str:
+    """Open the sandbox's Click to Pay page MDES pointed at and add the card (the network approving it); returns
+    where Click to Pay's "Continue to your bank" link sends the person back."""
+    page = requests.get(redirect_url, timeout=5)
+    assert page.status_code == 200, page.text
+    session = re.search(r'name="session" value="([^"]+)"', page.text)
+    assert session
+    origin = urlsplit(redirect_url)._replace(path="/click-to-pay/enrol", query="")
+    received = requests.post(
+        origin.geturl(), data={"session": session.group(1), "action": "enrol", "tokenization": "APPROVED"}, timeout=5
+    )
+    assert received.status_code == 200, received.text
+    back = re.search(r'id="return-link" href="([^"]+)"', received.text)
+    assert back
+    return html.unescape(back.group(1))
 
 
 def pushed_and_decided(portal: Client, card: Any, decision: str, trid: str = DEMOPAY) -> str:

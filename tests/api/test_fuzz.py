@@ -320,6 +320,7 @@ def site(world: World, gift_card: Card, cardholder: Cardholder, staff_user_with_
         "asset_id": logo.asset_id if logo else "none",
         "image_format": "svg",
         "token": "t" * 32,
+        "link_token": "l" * 32,  # a "Was this you?" link that does not exist
         "key": "k" * 20,
         "uidb36": "1",
         "path": "landing-art/none.png",  # a media file that does not exist

@@ -67,9 +67,13 @@ def _review_consent_push(page: Any, cardholder: Cardholder, name: str) -> None:
     assert accessibility_violations(page) == []
     page.get_by_label(re.compile("I agree that")).check()
     page.get_by_role("button", name="Agree and continue").click()
-    page.get_by_role("heading", name="Click to Pay (simulated)", exact=True).wait_for()  # the sandbox's page
+    page.get_by_role("heading", name="Add your card to Click to Pay").wait_for()  # the sandbox's Click to Pay
+    page.get_by_role("button", name="Add to Click to Pay").click()
+    received = page.locator("main").inner_text()  # what Click to Pay received: exactly the reviewed data
+    assert cardholder.user.email in received
+    assert cardholder.phone_number[-4:] in received
     screenshot(page, f"{name}-sandbox")
-    page.get_by_role("button", name=re.compile("Approve")).click()
+    page.get_by_role("link", name="Continue to your bank").click()
     page.wait_for_url(OUTCOME_PAGE)
     text = page.locator("main").inner_text()
     assert "is now in Click to Pay (simulated)" in text

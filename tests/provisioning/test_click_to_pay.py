@@ -28,7 +28,7 @@ from provisioning.push_errors import PushError, PushErrorCode
 from tests.fixtures.sandbox_server import SandboxServer
 from tests.issuer_portal.helpers import staff_client
 from tests.provisioning.factories import CardTokenFactory
-from tests.wallet import wallet_decides
+from tests.wallet import click_to_pay_enrols
 from users.models import User
 
 pytestmark = pytest.mark.django_db
@@ -205,7 +205,7 @@ def test_the_push_records_the_consent_with_a_digest_and_no_personal_data(
 
 def test_the_confirmation_says_where_the_card_can_be_used(portal: Client, holder: Cardholder, card: Card) -> None:
     response = _agree(portal, card)
-    callback = urlsplit(wallet_decides(response["Location"], "APPROVED"))
+    callback = urlsplit(click_to_pay_enrols(response["Location"]))
     back = portal.get(callback.path, parse_qs(callback.query))
     page = portal.get(back["Location"]).content.decode()
     assert "is now in Click to Pay (simulated)" in page

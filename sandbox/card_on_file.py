@@ -23,10 +23,9 @@ import hmac
 import secrets
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 import requests
-from flask import Blueprint, Response, abort, g, jsonify, render_template, request, url_for
+from flask import Blueprint, Response, abort, jsonify, request, url_for
 
 from sandbox.fixtures import SimulatedTokenRequestor
 from sandbox.issuer_services import PUSH_SOURCE, Answer, CardData, new_correlation_id
@@ -36,7 +35,10 @@ from sandbox.state import current_state as state
 from sandbox.token_requestor_pages import (
     EXPERIENCE_PAGES,
     RedirectReading,
+    allow_return_to,
     append_query,
+    html_page,
+    problem_page,
     receipt_hint,
     security_headers,
 )
@@ -57,33 +59,11 @@ AUTHENTICATION_CHOICES = (
 )
 
 
-def _page(template: str, status: int = 200, **context: Any) -> Response:
-    return Response(render_template(template, **context), status=status, mimetype="text/html")
-
-
-def _problem(token_requestor: SimulatedTokenRequestor | None, message: str, status: int, **context: Any) -> Response:
-    return _page(
-        "tr_problem.html",
-        status,
-        token_requestor=token_requestor,
-        problems=[message],
-        portal_origin=state().config.portal_origin,
-        **context,
-    )
-
-
-def _allow_return_to(callback_url: str | None) -> None:
-    """The callback's origin as a form target: this page's forms answer with a redirect there."""
-    if callback_url:
-        parts = urlsplit(callback_url)
-        g.form_targets = [f"{parts.scheme}://{parts.netloc}" if parts.netloc else f"{parts.scheme}:"]
-
-
 def _return(callback_url: str | None, receipt: str, value: str, token_requestor: SimulatedTokenRequestor) -> Response:
     if callback_url:
         return Response(status=303, headers={"Location": append_query(callback_url, [(f"results[{receipt}]", value)])})
     summary = [{"hint": receipt_hint(receipt), "result": value.partition("|")[0]}]
-    return _page("tr_done.html", token_requestor=token_requestor, results=summary, lang="en")
+    return html_page("tr_done.html", token_requestor=token_requestor, results=summary, lang="en")
 
 
 def start_page(token_requestor: SimulatedTokenRequestor, reading: RedirectReading, lang: str) -> Response:
@@ -98,9 +78,9 @@ def start_page(token_requestor: SimulatedTokenRequestor, reading: RedirectReadin
     )
     with sandbox_state.lock:
         sandbox_state.merchants.sessions[session.id] = session
-    _allow_return_to(session.callback_url)
+    allow_return_to(session.callback_url)
     record = sandbox_state.receipt(receipt)
-    return _page(
+    return html_page(
         "cof_start.html",
         token_requestor=token_requestor,
         session=session,
@@ -200,11 +180,11 @@ def save() -> Response:
     session = _take_session(request.form.get("session", ""))
     token_requestor = sandbox_state.token_requestor(session.trid) if session else None
     if session is None or token_requestor is None:
-        return _problem(None, "This page was already submitted, or it was never opened.", 409)
+        return problem_page(None, ["This page was already submitted, or it was never opened."], 409)
     action, authentication = request.form.get("action", ""), request.form.get("authentication", "")
     account = request.form.get("account", "").strip()[:320] or None
     if action not in ("save", "cancel") or authentication not in dict(AUTHENTICATION_CHOICES):
-        return _problem(token_requestor, "The form was submitted with an unknown choice.", 400)
+        return problem_page(token_requestor, ["The form was submitted with an unknown choice."], 400)
     (receipt,) = session.receipts
     problems, released = sandbox_state.redeem_releasing(
         {receipt: "CANCELLED" if action == "cancel" else "APPROVED"}, session.trid
@@ -214,7 +194,7 @@ def save() -> Response:
             append_query(session.callback_url, [(f"results[{receipt}]", "ERROR")]) if session.callback_url else None
         )
         why = f"receipt {receipt_hint(receipt)} is {problems[receipt]}"
-        return _problem(token_requestor, f"The card cannot be saved: {why}.", 409, return_url=return_url)
+        return problem_page(token_requestor, [f"The card cannot be saved: {why}."], 409, return_url=return_url)
     if action == "cancel":
         return _return(session.callback_url, receipt, "CANCELLED", token_requestor)
     record = sandbox_state.receipt(receipt)
@@ -320,10 +300,10 @@ def enrolment_page(enrolment_id: str) -> Response:
     enrolment = _enrolment(enrolment_id)
     if enrolment.status != "code":
         abort(404)
-    _allow_return_to(enrolment.callback_url)
+    allow_return_to(enrolment.callback_url)
     method = enrolment.method or {}
     label = METHOD_LABELS.get(method.get("type", ""), "{value}").format(value=method.get("value", ""))
-    return _page(
+    return html_page(
         "cof_code.html",
         enrolment=enrolment,
         token_requestor=state().token_requestor(enrolment.trid),

@@ -14,9 +14,8 @@ merchant's checkout where a person types their e-mail address and sees the cards
 
 import secrets
 from typing import Any
-from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, g, jsonify, render_template, request
+from flask import Blueprint, Response, jsonify, request
 
 from sandbox.fixtures import SimulatedTokenRequestor
 from sandbox.merchant_records import (
@@ -31,7 +30,10 @@ from sandbox.state import current_state as state
 from sandbox.token_requestor_pages import (
     EXPERIENCE_PAGES,
     RedirectReading,
+    allow_return_to,
     append_query,
+    html_page,
+    problem_page,
     receipt_hint,
     security_headers,
 )
@@ -56,28 +58,6 @@ CARD_ART = {"Debit Mastercard": "debit", "Mastercard": "credit", "Maestro": "mae
 CARD_STATES = {"A": "Ready to use", "S": "Suspended by your bank", "U": "Waiting for your bank"}
 
 
-def _page(template: str, status: int = 200, **context: Any) -> Response:
-    return Response(render_template(template, **context), status=status, mimetype="text/html")
-
-
-def _problem(token_requestor: SimulatedTokenRequestor | None, message: str, status: int, **context: Any) -> Response:
-    return _page(
-        "tr_problem.html",
-        status,
-        token_requestor=token_requestor,
-        problems=[message],
-        portal_origin=state().config.portal_origin,
-        **context,
-    )
-
-
-def _allow_return_to(callback_url: str | None) -> None:
-    """The callback's origin as a form target: the pages' own forms answer with a redirect there."""
-    if callback_url:
-        parts = urlsplit(callback_url)
-        g.form_targets = [f"{parts.scheme}://{parts.netloc}" if parts.netloc else f"{parts.scheme}:"]
-
-
 def start_page(token_requestor: SimulatedTokenRequestor, reading: RedirectReading, lang: str) -> Response:
     sandbox_state = state()
     session = MerchantSession(
@@ -89,12 +69,12 @@ def start_page(token_requestor: SimulatedTokenRequestor, reading: RedirectReadin
     )
     with sandbox_state.lock:
         sandbox_state.merchants.sessions[session.id] = session
-    _allow_return_to(session.callback_url)
+    allow_return_to(session.callback_url)
     cards = []
     for receipt in session.receipts:
         record = sandbox_state.receipt(receipt)
         cards.append({"hint": receipt_hint(receipt), "suffix": record.account_suffix if record else "????"})
-    return _page(
+    return html_page(
         "c2p_start.html",
         token_requestor=token_requestor,
         session=session,
@@ -194,23 +174,27 @@ def enrol() -> Response:
     session = _take_session(request.form.get("session", ""))
     token_requestor = sandbox_state.token_requestor(session.trid) if session else None
     if session is None or token_requestor is None:
-        return _problem(None, "This page was already submitted, or it was never opened.", 409)
+        return problem_page(None, ["This page was already submitted, or it was never opened."], 409)
     action, decision = request.form.get("action", ""), request.form.get("tokenization", "APPROVED")
     if action not in ("enrol", "cancel") or decision not in dict(TOKENIZATION_DECISIONS):
-        return _problem(token_requestor, "The form was submitted with an unknown choice.", 400)
+        return problem_page(token_requestor, ["The form was submitted with an unknown choice."], 400)
     wanted = {receipt: ("CANCELLED" if action == "cancel" else decision) for receipt in session.receipts}
     problems, released = sandbox_state.redeem_releasing(wanted, session.trid)
     if problems:
         errors = [(f"results[{receipt}]", "ERROR") for receipt in session.receipts]
         return_url = append_query(session.callback_url, errors) if session.callback_url else None
         why = "; ".join(f"receipt {receipt_hint(r)} is {problem}" for r, problem in problems.items())
-        return _problem(token_requestor, f"Click to Pay cannot use this request: {why}.", 409, return_url=return_url)
+        return problem_page(
+            token_requestor, [f"Click to Pay cannot use this request: {why}."], 409, return_url=return_url
+        )
     if action == "cancel":
         values = dict(wanted)
         if session.callback_url:
             target = append_query(session.callback_url, [(f"results[{r}]", v) for r, v in values.items()])
             return Response(status=303, headers={"Location": target})
-        return _page("c2p_received.html", token_requestor=token_requestor, cards=[], return_url=None, cancelled=True)
+        return html_page(
+            "c2p_received.html", token_requestor=token_requestor, cards=[], return_url=None, cancelled=True
+        )
     values, cards = {}, []
     for receipt in session.receipts:
         values[receipt], delivery = _enrol(sandbox_state, session, receipt, decision, released.get(receipt))
@@ -228,7 +212,7 @@ def enrol() -> Response:
         if session.callback_url
         else None
     )
-    return _page(
+    return html_page(
         "c2p_received.html", token_requestor=token_requestor, cards=cards, return_url=return_url, cancelled=False
     )
 
@@ -257,16 +241,16 @@ def checkout() -> Response:
     """A merchant's Click to Pay checkout: the e-mail address finds the profile and its cards."""
     sandbox_state = state()
     if request.method == "GET":
-        return _page("c2p_checkout.html", email="", profile=None, cards=[], searched=False)
+        return html_page("c2p_checkout.html", email="", profile=None, cards=[], searched=False)
     email = request.form.get("email", "").strip()
     if not email or len(email) > 320:
-        return _page(
+        return html_page(
             "c2p_checkout.html", 400, email="", profile=None, cards=[], searched=False, problem="Enter your e-mail."
         )
     with sandbox_state.lock:
         profile = sandbox_state.merchants.profiles.get(email.lower())
     cards = _profile_cards(sandbox_state, profile) if profile else []
-    return _page("c2p_checkout.html", email=email, profile=profile, cards=cards, searched=True)
+    return html_page("c2p_checkout.html", email=email, profile=profile, cards=cards, searched=True)
 
 
 @blueprint.get("/__sandbox__/click-to-pay/deliveries")

@@ -106,6 +106,12 @@ def _origin_source(url: str) -> str:
     return f"{parts.scheme}:"
 
 
+def allow_return_to(callback_url: str | None) -> None:
+    """The callback's origin as a form target: the page's forms answer with a redirect there."""
+    if callback_url:
+        g.form_targets = [_origin_source(callback_url)]
+
+
 def _signed_value_problems(
     payload: Mapping[str, Any], args: MultiDict[str, str], receipts: tuple[str, ...]
 ) -> list[str]:
@@ -195,11 +201,11 @@ def _html_lang(locale: str | None) -> str:
     return locale.replace("_", "-") if locale else "en"
 
 
-def _page(template: str, status: int, **context: Any) -> Response:
+def html_page(template: str, status: int = 200, **context: Any) -> Response:
     return Response(render_template(template, **context), status=status, mimetype="text/html")
 
 
-def _problem_page(
+def problem_page(
     token_requestor: SimulatedTokenRequestor | None,
     problems: list[str],
     status: int,
@@ -207,7 +213,7 @@ def _problem_page(
     return_url: str | None = None,
     lang: str = "en",
 ) -> Response:
-    return _page(
+    return html_page(
         "tr_problem.html",
         status,
         token_requestor=token_requestor,
@@ -231,17 +237,17 @@ def push_page(trid: str, platform: str) -> Response:
     sandbox_state = state()
     token_requestor = sandbox_state.token_requestor(trid)
     if token_requestor is None or not token_requestor.in_token_connect:
-        return _problem_page(None, [f"There is no simulated Token Connect requestor {trid}."], 404)
+        return problem_page(None, [f"There is no simulated Token Connect requestor {trid}."], 404)
     reading = read_redirect(token_requestor, request.args)
     lang = _html_lang(reading.values.get("locale"))
     if reading.problems:
         # Nothing in an altered or unsigned request is trusted, the callback URL least of all.
-        return _problem_page(token_requestor, reading.problems, 400, lang=lang)
+        return problem_page(token_requestor, reading.problems, 400, lang=lang)
     receipt_problems = sandbox_state.receipt_problems(reading.receipts, trid)
     if receipt_problems:
         messages = [f"Receipt {receipt_hint(r)} is {why}." for r, why in receipt_problems.items()]
         return_url = _error_return_url(reading.callback_url, reading.receipts)
-        return _problem_page(token_requestor, messages, 409, return_url=return_url, lang=lang)
+        return problem_page(token_requestor, messages, 409, return_url=return_url, lang=lang)
     if token_requestor.experience in EXPERIENCE_PAGES:
         return EXPERIENCE_PAGES[token_requestor.experience](token_requestor, reading, lang)
     session = sandbox_state.open_session(
@@ -251,13 +257,12 @@ def push_page(trid: str, platform: str) -> Response:
         platform,
         complete_website_activation=reading.values.get("completeWebsiteActivation", "true").lower() != "false",
     )
-    if reading.callback_url:
-        g.form_targets = [_origin_source(reading.callback_url)]
+    allow_return_to(reading.callback_url)
     cards = []
     for receipt in reading.receipts:
         record = sandbox_state.receipt(receipt)
         cards.append({"hint": receipt_hint(receipt), "suffix": record.account_suffix if record else "????"})
-    return _page(
+    return html_page(
         "tr_push.html",
         200,
         token_requestor=token_requestor,
@@ -320,15 +325,15 @@ def decision(trid: str) -> Response:
     token_requestor = sandbox_state.token_requestor(trid)
     session = sandbox_state.close_session(request.form.get("session", ""), trid)
     if token_requestor is None or session is None:
-        return _problem_page(token_requestor, ["This page was already submitted, or it was never opened."], 409)
+        return problem_page(token_requestor, ["This page was already submitted, or it was never opened."], 409)
     results = _results_from_form(request.form, session.receipts, token_requestor)
     if results is None:
-        return _problem_page(token_requestor, ["The form was submitted with an unknown decision."], 400)
+        return problem_page(token_requestor, ["The form was submitted with an unknown decision."], 400)
     problems = sandbox_state.redeem(results, trid)
     if problems:
         messages = [f"Receipt {receipt_hint(r)} is {why}." for r, why in problems.items()]
         return_url = _error_return_url(session.callback_url, session.receipts)
-        return _problem_page(token_requestor, messages, 409, return_url=return_url)
+        return problem_page(token_requestor, messages, 409, return_url=return_url)
     device_name, device_type = DEVICES.get(session.platform, DEVICES["push"])
     client = sandbox_state.issuer_client()
     values = {}
@@ -368,7 +373,7 @@ def decision(trid: str) -> Response:
         target = append_query(session.callback_url, [(f"results[{r}]", value) for r, value in values.items()])
         return Response(status=303, headers={"Location": target})
     summary = [{"hint": receipt_hint(receipt), "result": code} for receipt, code in results.items()]
-    return _page("tr_done.html", 200, token_requestor=token_requestor, results=summary, lang="en")
+    return html_page("tr_done.html", 200, token_requestor=token_requestor, results=summary, lang="en")
 
 
 @blueprint.get("/tr/<trid>/logo.<extension>")

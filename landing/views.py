@@ -27,7 +27,7 @@ from landing.models import LandingLink
 from landing.selectors import landing_link_history
 from provisioning import services as provisioning
 from provisioning.access import push_access_grant
-from provisioning.click_to_pay import click_to_pay_offers
+from provisioning.click_to_pay import click_to_pay_offers, is_click_to_pay
 from provisioning.devices import (
     TokenRequestorRedirect,
     csp_allow_form_action,
@@ -127,13 +127,14 @@ def _render_page(
     status: int = 200,
 ) -> HttpResponse:
     device = device_environment(request.headers.get("User-Agent", ""))
-    choices = token_requestor_choices(
-        cards=[link.card], device=device, exclude_trids=settings.CLICK_TO_PAY_TOKEN_REQUESTOR_IDS
+    every_choice = token_requestor_choices(
+        cards=[link.card], device=device, set_apart_trids=settings.CLICK_TO_PAY_TOKEN_REQUESTOR_IDS
     )
+    choices = [choice for choice in every_choice if not is_click_to_pay(choice.requestor)]
     requestors = [choice.requestor for choice in choices]
     context: dict[str, Any] = {
         # A landing card belongs to no cardholder profile, so Click to Pay (which needs one) says why it is not here.
-        "click_to_pay": click_to_pay_offers(cardholder=None, cards=[link.card], device=device),
+        "click_to_pay": click_to_pay_offers(cardholder=None, cards=[link.card], choices=every_choice),
         "link": link,
         "card": link.card,
         "art": link.art,

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from cardholders.models import Card, Cardholder
 from provisioning.mdes.types import AccountHolderData, BillingAddress, PhoneNumber
 from provisioning.models import TokenRequestor
-from provisioning.selectors import token_requestors_eligible, token_requestors_holding_cards
+from provisioning.selectors import RequestorChoice
 
 ACCOUNT_HOLDER_NAME_MAX = 27  # MDES accountHolderName is 1-27 characters
 # Bump whenever the consent wording below (or on the review page) changes: each consent record names the version
@@ -236,18 +236,17 @@ class ClickToPayOffer:
         return len(self.cards_there) == len(self.cards)
 
 
-def click_to_pay_offers(*, cardholder: Cardholder | None, cards: Sequence[Card], device: str) -> list[ClickToPayOffer]:
-    """The Click to Pay requestors eligible for `cards` on `device`, each with its review and where the cards
-    already are (a live token there, the same rule as the wallets')."""
-    eligible = [r for r in token_requestors_eligible(cards=cards, device=device) if is_click_to_pay(r)]
-    if not eligible:
-        return []
-    holding = token_requestors_holding_cards(cards=cards)
+def click_to_pay_offers(
+    *, cardholder: Cardholder | None, cards: Sequence[Card], choices: Sequence[RequestorChoice]
+) -> list[ClickToPayOffer]:
+    """The Click to Pay requestors among the choice step's `choices` for `cards`, each with its review and where the
+    cards already are (the choices' own rule: a live token there)."""
     return [
         ClickToPayOffer(
-            review=click_to_pay_review(cardholder=cardholder, requestor=requestor),
-            cards_there=[card for card in cards if card.pk in holding.get(requestor.pk, {})],
+            review=click_to_pay_review(cardholder=cardholder, requestor=choice.requestor),
+            cards_there=[card for card, _since in choice.cards_there],
             cards=list(cards),
         )
-        for requestor in eligible
+        for choice in choices
+        if is_click_to_pay(choice.requestor)
     ]

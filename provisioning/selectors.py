@@ -296,18 +296,18 @@ class RequestorChoice:
 
 
 def token_requestor_choices(
-    *, cards: Sequence[Card], device: str, exclude_trids: Collection[str] = ()
+    *, cards: Sequence[Card], device: str, set_apart_trids: Collection[str] = ()
 ) -> list[RequestorChoice]:
     """The eligible token requestors (`token_requestors_eligible`), each with the cards already in it; preselected
     is the first, in the staff's order, that does not hold every card yet, preferring on a phone a wallet with the
-    phone's own app (the phone's own wallet rather than a web page). `exclude_trids`: requestors the page shows in
-    a place of their own (Click to Pay)."""
-    requestors = [r for r in token_requestors_eligible(cards=cards, device=device) if r.trid not in exclude_trids]
+    phone's own app (the phone's own wallet rather than a web page). `set_apart_trids`: requestors the page shows
+    in a place of their own (Click to Pay), listed too but never preselected."""
+    requestors = token_requestors_eligible(cards=cards, device=device)
     holding = token_requestors_holding_cards(cards=cards)
     there = {
         r.pk: [(card, holding[r.pk][card.pk]) for card in cards if card.pk in holding.get(r.pk, {})] for r in requestors
     }
-    open_ones = [r for r in requestors if len(there[r.pk]) < len(cards)]
+    open_ones = [r for r in requestors if len(there[r.pk]) < len(cards) and r.trid not in set_apart_trids]
     own_app = [
         r
         for r in open_ones
@@ -315,7 +315,8 @@ def token_requestor_choices(
         and r.requestor_type == TokenRequestor.Type.WALLET
         and device in {method.get("type") for method in r.push_methods}
     ]
-    first = next(iter(own_app or open_ones or requestors), None)
+    listed = [r for r in requestors if r.trid not in set_apart_trids]
+    first = next(iter(own_app or open_ones or listed), None)
     return [RequestorChoice(r, there[r.pk], preselected=r == first) for r in requestors]
 
 

@@ -103,9 +103,10 @@ def choose_token_requestor(request: HttpRequest) -> HttpResponse:
     if not step_up_is_fresh(request):
         return _step_up_first(request, request.get_full_path(), cards)
     device = device_environment(request.headers.get("User-Agent", ""))
-    choices = token_requestor_choices(
-        cards=cards, device=device, exclude_trids=settings.CLICK_TO_PAY_TOKEN_REQUESTOR_IDS
+    every_choice = token_requestor_choices(
+        cards=cards, device=device, set_apart_trids=settings.CLICK_TO_PAY_TOKEN_REQUESTOR_IDS
     )
+    choices = [choice for choice in every_choice if not is_click_to_pay(choice.requestor)]
     requestors = [choice.requestor for choice in choices]
     response = render(
         request,
@@ -114,7 +115,7 @@ def choose_token_requestor(request: HttpRequest) -> HttpResponse:
             "cards": cards,
             "choices": choices,
             # Click to Pay has a place of its own (at parity with the wallets), reached through its review.
-            "click_to_pay": click_to_pay_offers(cardholder=_cardholder(request), cards=cards, device=device),
+            "click_to_pay": click_to_pay_offers(cardholder=_cardholder(request), cards=cards, choices=every_choice),
             "card_query": urlencode([("card", c.public_id) for c in cards]),
             "too_many": len(cards) > MAX_CARDS_PER_PUSH,
             "on_desktop": device == DeviceEnvironment.WEB,
@@ -141,7 +142,9 @@ def _click_to_pay_page(
     device = device_environment(request.headers.get("User-Agent", ""))
     offers = [
         offer
-        for offer in click_to_pay_offers(cardholder=_cardholder(request), cards=cards, device=device)
+        for offer in click_to_pay_offers(
+            cardholder=_cardholder(request), cards=cards, choices=token_requestor_choices(cards=cards, device=device)
+        )
         if offer.requestor == requestor
     ]
     if not offers:

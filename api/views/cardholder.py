@@ -45,7 +45,7 @@ from provisioning.mdes.callback import reported_result
 from provisioning.mdes.types import receipt_hint
 from provisioning.models import PushRequest
 from provisioning.push_errors import PushError
-from provisioning.selectors import cards_chosen_for_push, token_requestors_eligible
+from provisioning.selectors import cards_chosen_for_push, token_requestor_choices, token_requestors_eligible
 
 
 class Pagination(LimitOffsetPagination):
@@ -178,9 +178,8 @@ class ClickToPayReviewApi(CardholderApi):
         )
         query.is_valid(raise_exception=True)
         cards = _own_cards(self, request, query.validated_data["card"])
-        offers = click_to_pay_offers(
-            cardholder=self.cardholder(request), cards=cards, device=query.validated_data["platform"]
-        )
+        choices = token_requestor_choices(cards=cards, device=query.validated_data["platform"])
+        offers = click_to_pay_offers(cardholder=self.cardholder(request), cards=cards, choices=choices)
         offer = next((o for o in offers if o.requestor.trid == query.validated_data["token_requestor"]), None)
         if offer is None:
             raise _unknown("token_requestor", gettext("Not a Click to Pay requestor that can take these cards."))

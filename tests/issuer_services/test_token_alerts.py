@@ -3,6 +3,7 @@ services client, or its simulated wallet), the portal texts her through the sand
 suspends that token in the sandbox's Customer Service API, once."""
 
 import hashlib
+import io
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -332,6 +333,19 @@ def test_one_click_suspends_the_token_in_the_network_and_spends_the_link(
     assert browser.click("suspend").status_code == 410
     assert len(_events("token.suspended")) == 1
     assert [e.after["asked"] for e in _events("token_alert.link_refused")] == ["open", "suspend"]  # type: ignore[index]
+
+
+def test_the_link_token_never_reaches_the_log_whole(
+    link: tuple[str, Asked], sandbox: SandboxServer, portal_log: io.StringIO
+) -> None:
+    url, _asked = link
+    link_token = url.rstrip("/").rsplit("/", 1)[-1]
+
+    Browser(url).click("suspend")
+
+    assert "token.suspended" in {event.action for event in AuditEvent.objects.all()}
+    assert link_token not in portal_log.getvalue()
+    assert not [event for event in AuditEvent.objects.all() if link_token in str(vars(event))]
 
 
 def test_it_was_me_spends_the_link_and_leaves_the_token(link: tuple[str, Asked], sandbox: SandboxServer) -> None:

@@ -69,7 +69,7 @@ def _start_worker(*, threads: int = 0) -> subprocess.Popen[bytes]:
 
 @pytest.fixture
 def producer() -> Iterator[Celery]:
-    app = Celery(broker=BROKER)
+    app = Celery(broker=BROKER, set_as_current=False)  # current, it would take over every shared_task after it
     with app.connection_for_write() as conn:
         conn.default_channel.client.flushdb()  # type: ignore[attr-defined]
     yield app

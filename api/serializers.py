@@ -14,6 +14,7 @@ from rest_framework.request import Request
 
 from cardholders.models import Card
 from core.personal_data import mask_email
+from issuer_services.wallet_requests import WalletRequest, WalletRequestView
 from landing.models import LandingLink
 from provisioning.devices import usable_push_method_types
 from provisioning.mdes.callback import RECEIPT_MAX_LENGTH
@@ -552,3 +553,46 @@ class LandingLinkMintedSerializer(LandingLinkSerializer):
     delivered_by = serializers.ChoiceField(
         choices=["sms", "email"], allow_null=True, help_text="How the link was sent; null if not (asked or failed)."
     )
+
+
+# --- Wallet requests --------------------------------------------------------------------------------------------------
+
+
+class WalletRequestRequestorSerializer(serializers.Serializer[WalletRequest]):
+    """The wallet or merchant asking; `type` and `logo` are null for one the portal does not know."""
+
+    trid = serializers.CharField(source="record.trid", help_text="Token requestor id (11 digits), as MDES names it.")
+    name = serializers.CharField(source="wallet_name")
+    type = serializers.ChoiceField(
+        source="record.token_requestor.requestor_type",
+        choices=TokenRequestor.Type.choices,
+        allow_null=True,
+        default=None,
+    )
+    logo = serializers.SerializerMethodField()
+
+    @extend_schema_field(LogoSerializer(allow_null=True))
+    def get_logo(self, wallet_request: WalletRequest) -> dict[str, str | None] | None:
+        requestor = wallet_request.record.token_requestor
+        return _logo_urls(requestor.logo if requestor else None, self.context["request"])
+
+
+class WalletRequestSerializer(serializers.Serializer[WalletRequest]):
+    """A card typed into a wallet by hand, or saved by a merchant, that waits for the cardholder's answer (or did
+    in the last days): MDES holds the token until the cardholder approves."""
+
+    id = serializers.UUIDField(source="record.public_id")
+    state = serializers.ChoiceField(
+        source="view",
+        choices=[view.value for view in WalletRequestView],
+        help_text="waiting: answer by `expires_at`; expired: nobody answered in time; approved; declined.",
+    )
+    token_requestor = WalletRequestRequestorSerializer(source="*")
+    device_name = serializers.SerializerMethodField(help_text="As the wallet named the device; null if none.")
+    card = CardBriefSerializer(source="record.card")
+    created_at = serializers.DateTimeField(source="record.created_at")
+    expires_at = serializers.DateTimeField(source="record.expires_at")
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_device_name(self, wallet_request: WalletRequest) -> str | None:
+        return wallet_request.record.device_name or None

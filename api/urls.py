@@ -3,7 +3,7 @@
 from django.urls import URLPattern, URLResolver, include, path, re_path
 from drf_spectacular.views import SpectacularAPIView
 
-from api.views import card_tokens, cardholder, logos, program
+from api.views import card_tokens, cardholder, logos, program, wallet_requests
 from api.views.base import NotFoundApi
 
 app_name = "api"
@@ -21,6 +21,17 @@ v1: list[URLPattern | URLResolver] = [
     path("me/tokens/<uuid:token_id>/suspend/", card_tokens.TokenSuspendApi.as_view(), name="my_card_token_suspend"),
     path("me/tokens/<uuid:token_id>/resume/", card_tokens.TokenResumeApi.as_view(), name="my_card_token_resume"),
     path("me/tokens/<uuid:token_id>/remove/", card_tokens.TokenRemoveApi.as_view(), name="my_card_token_remove"),
+    path("me/wallet-requests/", wallet_requests.WalletRequestsApi.as_view(), name="my_wallet_requests"),
+    path(
+        "me/wallet-requests/<uuid:request_id>/approve/",
+        wallet_requests.WalletRequestApproveApi.as_view(),
+        name="my_wallet_request_approve",
+    ),
+    path(
+        "me/wallet-requests/<uuid:request_id>/decline/",
+        wallet_requests.WalletRequestDeclineApi.as_view(),
+        name="my_wallet_request_decline",
+    ),
     path("me/token-requestors/", cardholder.EligibleTokenRequestorsApi.as_view(), name="my_token_requestors"),
     path("me/click-to-pay/review/", cardholder.ClickToPayReviewApi.as_view(), name="my_click_to_pay_review"),
     path("me/pushes/", cardholder.PushesApi.as_view(), name="my_pushes"),

@@ -15,7 +15,7 @@ from cardholders.models import Cardholder
 from cardholders.services import cardholder_language_set, cardholder_profile_update
 from core.urls_safety import safe_next
 from users.models import User
-from users.step_up import step_up_first, step_up_is_fresh
+from users.step_up import StepUpPurpose, step_up_first, step_up_is_fresh
 
 
 @require_POST
@@ -42,7 +42,8 @@ def profile_edit(request: HttpRequest) -> HttpResponse:
         raise Http404("No cardholder profile on this account")
     back = safe_next(request, request.POST.get("next") or request.GET.get("next"))
     if not step_up_is_fresh(request):
-        return step_up_first(request, come_back_to=request.get_full_path(), about=[gettext("Your details")])
+        about = [gettext("Your details")]
+        return step_up_first(request, come_back_to=request.get_full_path(), about=about, purpose=StepUpPurpose.PROFILE)
     if request.method == "POST":
         form = ProfileForm(request.POST)
         if form.is_valid():

@@ -20,6 +20,7 @@ urlpatterns = [
     path("api/", include("api.urls")),
     path("mdes-issuer/", include("issuer_services.urls")),
     path("was-this-you/", include("issuer_services.token_alert_urls")),
+    path(settings.ISSUER_SERVICES_APPROVAL_PATH.strip("/") + "/", include("issuer_services.wallet_request_urls")),
     path("healthz", core_views.healthz, name="healthz"),
     path("readyz", core_views.readyz, name="readyz"),
     path("metrics", core_views.metrics, name="metrics"),

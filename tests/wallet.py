@@ -9,6 +9,7 @@ import requests
 from django.test import Client
 
 DEMOPAY = "50100000011"
+ALICE_NUMBER = "5555 5555 5555 4444"  # tests/fixtures/issuer_services.py: alice_card
 
 
 def wallet_decides(redirect_url: str, decision: str) -> str:
@@ -59,3 +60,33 @@ def callback_opened(portal: Client, callback: str) -> Any:
     """The browser back at the portal's callback URL."""
     parts = urlsplit(callback)
     return portal.get(parts.path, dict(parse_qsl(parts.query)))
+
+
+# --- a card typed into the sandbox wallet by hand (manual provisioning) ----------------------------------------
+def card_typed_in(sandbox: Any, number: str = ALICE_NUMBER, **fields: str) -> requests.Response:
+    """A person types a card into the sandbox's DemoPay (on an Android phone); `fields` change the form."""
+    form = {
+        "number": number,
+        "month": "12",
+        "year": "30",
+        "security_code": "123",
+        "device": "android",
+        "code_mode": "issuer",
+        "recommendation": "",
+        "device_score": "",
+        "account_score": "",
+    } | fields
+    return requests.post(f"{sandbox.origin}/wallet/{DEMOPAY}/add-card", data=form, timeout=20)
+
+
+def wallet_form_post(sandbox: Any, page: requests.Response, action: str, **fields: str) -> requests.Response:
+    """Send the wallet page's form whose action ends in `action` (method, code, resend, check)."""
+    found = re.search(rf'action="(/wallet/enrolments/[^/"]+/{action})"', page.text)
+    assert found, page.text
+    return requests.post(f"{sandbox.origin}{found.group(1)}", data=fields, timeout=20)
+
+
+def wallet_method_index(page: requests.Response, label: str) -> str:
+    found = re.search(rf'value="(\d+)"[^>]*>\s*<label for="method-\d+">{label}', page.text)
+    assert found, page.text
+    return found.group(1)

@@ -44,6 +44,9 @@ class StepUpPurpose(enum.StrEnum):
     PAUSE = "pause"  # pausing, resuming or removing a card where it lives
     RESUME = "resume"
     REMOVE = "remove"
+    APPROVE = "approve"  # approving or declining a wallet request
+    DECLINE = "decline"
+    PROFILE = "profile"  # changing the contact details on file
 
 
 class StepUpError(Exception):

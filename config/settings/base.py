@@ -419,6 +419,7 @@ API_WRITE_RATE_LIMITS: dict[str, dict[str, int]] = {
     "token_create": {"per_credential": 5, "per_address": 30, "window_seconds": 600},
     "card_tokens_check": {"per_credential": 20, "per_address": 60, "window_seconds": 600},
     "card_token_change": {"per_credential": 20, "per_address": 60, "window_seconds": 600},
+    "wallet_request_answer": {"per_credential": 20, "per_address": 60, "window_seconds": 600},
     "landing_link_create": {"per_credential": 200, "per_address": 400, "window_seconds": 3600},
     "landing_link_revoke": {"per_credential": 200, "per_address": 400, "window_seconds": 3600},
 }

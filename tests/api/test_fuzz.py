@@ -321,6 +321,8 @@ def site(world: World, gift_card: Card, cardholder: Cardholder, staff_user_with_
         "image_format": "svg",
         "token": "t" * 32,
         "link_token": "l" * 32,  # a "Was this you?" link that does not exist
+        "wallet_requests:public_id": "5b0f6c3e-0000-4000-8000-000000000001",  # a wallet request that does not exist
+        "request_id": "5b0f6c3e-0000-4000-8000-000000000001",
         "key": "k" * 20,
         "uidb36": "1",
         "path": "landing-art/none.png",  # a media file that does not exist

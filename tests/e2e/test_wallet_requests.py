@@ -5,7 +5,6 @@ decline); the sandbox's Customer Service API then holds the token active (or del
 Screenshots land in test-artifacts/wallet-request-*.png for a person to look at.
 """
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -27,7 +26,7 @@ def wallet(
     live_server: Any,
     alice_card: Card,
     sandbox_configuration: NetworkConfiguration,
-) -> Iterator[SandboxServer]:
+) -> SandboxServer:
     """The sandbox knows the portal's issuer services, and the portal's Customer Service API is the sandbox's."""
     sandbox.control("POST", "issuer-services", {"baseUrl": f"{live_server.url}{PREFIX}"})
     config = NetworkConfiguration.objects.get(is_active=True)
@@ -35,7 +34,7 @@ def wallet(
         setattr(config, name, getattr(sandbox_configuration, name))
     config.encryption_certificate_path = sandbox_configuration.encryption_certificate_path
     config.save()
-    yield sandbox
+    return sandbox
 
 
 def _typed_in_waiting_for_the_bank(page: Any, wallet: SandboxServer) -> str:

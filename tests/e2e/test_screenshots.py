@@ -3,7 +3,9 @@ test-artifacts/ for a person to look at (screens-<device>-<language>-<page>.png)
 free of sideways scrolling. The step-up proof is put into the browser's session directly (the code flow itself
 is driven in test_push_flow and test_cardholder_pages), so that one run covers every page quickly."""
 
+import secrets
 import time
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -11,6 +13,7 @@ from django.contrib.sessions.backends.db import SessionStore
 from django.utils import timezone
 
 from cardholders.models import Cardholder
+from issuer_services.models import Decision, TokenizationRequest
 from landing.services import landing_link_mint
 from provisioning import refresh
 from provisioning.models import CardToken, NetworkConfiguration, PushReceipt, TokenRequestor
@@ -77,6 +80,8 @@ def shown(sandbox_network_config: NetworkConfiguration, live_server: Any, settin
         suspenders=["I"],
     )
     CardTokenFactory.create(card=debit, device_name="Old phone", status=CardToken.Status.DELETED)
+    wallet_request = _wallet_request(debit, "DemoPay", hours_left=20)
+    _wallet_request(debit, "DemoPay", hours_left=-30, device_name="Old tablet")
     program = factories.ProgramFactory.create(name="Sunny Gifts", brand_colour="ember")
     gift = landing_link_mint(
         card=factories.GiftCardFactory.create(program=program),
@@ -92,7 +97,28 @@ def shown(sandbox_network_config: NetworkConfiguration, live_server: Any, settin
         "gift_url": gift.url,
         "in_demopay": in_demopay,
         "paused_by_bank": paused_by_bank,
+        "wallet_request": wallet_request,
+        "click_to_pay": TokenRequestor.objects.get(trid="50100000033"),
     }
+
+
+def _wallet_request(card: Any, wallet: str, *, hours_left: int, device_name: str = "Pixel 9") -> TokenizationRequest:
+    """A card typed into `wallet` by hand, waiting for the cardholder's proof (`hours_left` < 0: expired)."""
+    requestor = TokenRequestor.objects.filter(consumer_facing_name=wallet).order_by("trid").first()
+    assert requestor is not None
+    return TokenizationRequest.objects.create(
+        token_unique_reference=f"DSHOT{secrets.token_hex(20).upper()}",
+        correlation_id="1" * 14,
+        request_id=secrets.token_hex(8),
+        card=card,
+        token_requestor=requestor,
+        trid=requestor.trid,
+        consumer_facing_name=wallet,
+        device_name=device_name,
+        decision=Decision.REQUIRE_ADDITIONAL_AUTHENTICATION,
+        state=TokenizationRequest.State.PENDING,
+        expires_at=timezone.now() + timedelta(hours=hours_left),
+    )
 
 
 def _step_up_in_session(context: Any, user_pk: int) -> None:
@@ -152,6 +178,13 @@ def test_every_cardholder_page(
         look("token-remove")
         page.goto(f"/places/{shown['paused_by_bank'].public_id}/resume/")
         look("token-resume-paused-by-bank")
+        click_to_pay = f"card={shown['debit'].public_id}&token_requestor={shown['click_to_pay'].pk}"
+        page.goto(f"/click-to-pay/?{click_to_pay}")
+        look("click-to-pay-review")
+        page.goto("/wallet-requests/")
+        look("wallet-requests")
+        page.goto(f"/wallet-requests/{shown['wallet_request'].public_id}/approve/")
+        look("wallet-request-approve")
         page.goto(shown["gift_url"])
         look("landing-gift")
     finally:

@@ -186,6 +186,7 @@ def main() -> None:
    (open it on a phone, or here and scan the QR code; its code goes to {SANDBOX_URL}/inbox)
  MDES sandbox          {SANDBOX_URL}/        one-time codes "sent" by the portal: {SANDBOX_URL}/inbox
  Type a card in        {SANDBOX_URL}/wallet/50100000011/add-card   (DemoPay asks the portal's issuer services)
+   Alice's test card   5555 5555 5555 4444, expiry 12/29, any 3-digit code; her approvals: {PORTAL_URL}/wallet-requests/
  Data                  {env["DATABASE_URL"]}
 ==========================================================================================
 """,

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from cardholders.models import Card
-from issuer_services.models import DecisionRules, TokenizationRequest
+from issuer_services.models import DecisionRules, TokenAlert, TokenizationRequest
 from provisioning.models import CardToken
 from tests import factories
 from tests.fixtures.sandbox_server import SandboxServer
@@ -103,7 +103,8 @@ def test_approving_activates_the_token_in_the_network_and_the_wallet_adds_the_ca
     event = AuditEvent.objects.get(action="token.activated")
     assert (event.outcome, event.actor_id) == (AuditEvent.Outcome.SUCCESS, alice.pk)
     assert "Approved" in _text(answered.content.decode())  # now among the earlier requests
-    assert "Card added to DemoPay" in wallet_form_post(wallet, wallet_page, "check").text
+    assert "Card added to DemoPay" in wallet_form_post(wallet, wallet_page, "check").text  # notifyServiceActivated
+    assert not TokenAlert.objects.exists()  # approved here, signed in and stepped up: no "Was this you?"
 
 
 def test_declining_deletes_the_token_and_the_wallet_says_so(

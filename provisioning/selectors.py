@@ -59,14 +59,21 @@ def token_requestors_holding_cards(*, cards: Sequence[Card]) -> dict[int, dict[i
     """
     holding: dict[int, dict[int, datetime]] = {}
     recorded: set[tuple[int, int]] = set()
-    records = CardToken.objects.filter(card__in=cards, token_requestor__isnull=False).order_by()
-    for token in records:
-        requestor_id = int(token.token_requestor_id)  # type: ignore[arg-type]  # filtered: not null
-        recorded.add((requestor_id, token.card_id))
-        if token.is_live and token.status in HOLDING_STATUSES:
-            since = min(moment for moment in (token.status_at, token.first_seen_at) if moment is not None)
+    # Rows, not model instances: this runs on every wallet page.
+    records = (
+        CardToken.objects.filter(card__in=cards, token_requestor__isnull=False)
+        .order_by()
+        .values_list(
+            "token_requestor_id", "card_id", "status", "deleted_from_consumer_app", "status_at", "first_seen_at"
+        )
+    )
+    for requestor_id, card_id, status, removed_from_device, status_at, first_seen_at in records:
+        recorded.add((requestor_id, card_id))
+        live = status != CardToken.Status.DELETED and not removed_from_device  # CardToken.is_live
+        if live and status in HOLDING_STATUSES:
+            since = min(moment for moment in (status_at, first_seen_at) if moment is not None)
             there = holding.setdefault(requestor_id, {})
-            there[token.card_id] = min(since, there.get(token.card_id, since))
+            there[card_id] = min(since, there.get(card_id, since))
     checked = CardTokenCheck.objects.filter(card__in=cards, checked_at__isnull=False).values_list("card_id", flat=True)
     confirmed = (
         PushReceipt.objects.filter(card__in=cards, state=PushReceipt.State.USED, result__in=CONFIRMED_RESULTS)

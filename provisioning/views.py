@@ -108,6 +108,7 @@ def choose_token_requestor(request: HttpRequest) -> HttpResponse:
     )
     choices = [choice for choice in every_choice if not is_click_to_pay(choice.requestor)]
     requestors = [choice.requestor for choice in choices]
+    push_wait = _push_wait(request)
     response = render(
         request,
         "provisioning/choose_token_requestor.html",
@@ -121,7 +122,7 @@ def choose_token_requestor(request: HttpRequest) -> HttpResponse:
             "on_desktop": device == DeviceEnvironment.WEB,
             "idempotency_key": secrets.token_urlsafe(24),
             "step_up_minutes_left": max(1, -(-step_up_seconds_left(request) // 60)),  # rounded up
-            "push_wait": wait_text(_push_wait(request)) if _push_wait(request) else "",
+            "push_wait": wait_text(push_wait) if push_wait else "",
         },
     )
     # The push form's answer redirects to the chosen requestor; browsers apply form-action to that redirect too.
@@ -151,6 +152,7 @@ def _click_to_pay_page(
         raise Http404("Click to Pay cannot take these cards here")
     query = urlencode([("card", c.public_id) for c in cards] + [("token_requestor", requestor.pk)])
     here = f"{reverse('provisioning:click_to_pay')}?{query}"
+    push_wait = _push_wait(request)
     response = render(
         request,
         "provisioning/click_to_pay_review.html",
@@ -163,7 +165,7 @@ def _click_to_pay_page(
             "idempotency_key": secrets.token_urlsafe(24),
             "error": error,
             "consent_error": consent_error,
-            "push_wait": wait_text(_push_wait(request)) if _push_wait(request) else "",
+            "push_wait": wait_text(push_wait) if push_wait else "",
         },
         status=status,
     )

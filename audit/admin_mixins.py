@@ -3,9 +3,13 @@
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.admin import helpers
 from django.db import models
 from django.forms import BaseFormSet, ModelForm
 from django.http import HttpRequest
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext
 
 from audit.services import audit_event_record
 
@@ -29,7 +33,21 @@ def _changes(form: "ModelForm[Any]") -> tuple[dict[str, Any], dict[str, Any]]:
     return before, after
 
 
-class AuditedAdminMixin(admin.ModelAdmin):
+class PlainActionCheckboxAdmin(admin.ModelAdmin):
+    """The list's action checkbox as Django renders it, built as a string: Django renders it through the form
+    widget templates, once per row, which is most of a 100-row list's time (the audit trail: about 60 %)."""
+
+    def action_checkbox(self, obj: Any) -> SafeString:
+        label = format_html(gettext("Select this object for an action - {}"), str(obj))
+        return format_html(
+            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
+            helpers.ACTION_CHECKBOX_NAME,
+            str(obj.pk),
+            label,
+        )
+
+
+class AuditedAdminMixin(PlainActionCheckboxAdmin):
     """Every add, change and delete through this admin (and its inlines) becomes an audit event."""
 
     def _action(self, obj: models.Model, verb: str) -> str:
@@ -85,7 +103,7 @@ class AuditedAdminMixin(admin.ModelAdmin):
             )
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(PlainActionCheckboxAdmin):
     """A record of what happened: viewable by those allowed to, changeable by nobody (superusers included)."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:

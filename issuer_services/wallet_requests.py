@@ -146,7 +146,12 @@ def wallet_request_approve(record: TokenizationRequest, *, actor: TokenActor) ->
     network's failures are raised as `provisioning.tokens` raises them, after they are on record; the network call
     is not inside a transaction, so its record stays whatever happens."""
     _still_waiting(record, actor, "wallet_request.approved")
-    token = token_activate(_token_of(record), actor=actor)
+    token = _token_of(record)
+    if token.status == CardToken.Status.ACTIVE:
+        # The network activated it already (an approval whose answer was lost, seen by a refresh since): done.
+        _already(record, actor, "wallet_request.approved", token)
+    else:
+        token = token_activate(token, actor=actor)
     _answered(record, State.ACTIVATED, activated_at=timezone.now())
     return token
 
@@ -154,6 +159,20 @@ def wallet_request_approve(record: TokenizationRequest, *, actor: TokenActor) ->
 def wallet_request_decline(record: TokenizationRequest, *, actor: TokenActor) -> CardToken:
     """Delete the token in the network for good (reason D: deleted by the consumer)."""
     _still_waiting(record, actor, "wallet_request.declined")
-    token = token_remove(_token_of(record), actor=actor, everywhere=True)
+    token = _token_of(record)
+    if token.status == CardToken.Status.DELETED:
+        _already(record, actor, "wallet_request.declined", token)
+    else:
+        token = token_remove(token, actor=actor, everywhere=True)
     _answered(record, State.DECLINED)
     return token
+
+
+def _already(record: TokenizationRequest, actor: TokenActor, action: str, token: CardToken) -> None:
+    audit_event_record(
+        action=action,
+        actor=actor.user,
+        target=record,
+        detail=f"the network already holds the token as {token.get_status_display()}: nothing sent",
+        request=actor.request,
+    )

@@ -223,3 +223,20 @@ def test_requests_the_bank_decided_alone_are_not_listed(ask: Any, alice: User) -
     assert TokenizationRequest.objects.get().state == State.APPROVED
     assert "No wallet request is waiting for you." in page
     assert "Earlier requests" not in page
+
+
+def test_a_token_the_network_already_activated_is_approved_without_asking_again(
+    waiting: tuple[requests.Response, TokenizationRequest], wallet: SandboxServer, alice: User
+) -> None:
+    """An approval whose answer was lost: the network did activate it, and a refresh recorded that since."""
+    _, record = waiting
+    CardToken.objects.update(status=CardToken.Status.ACTIVE)
+    asked_before = len(wallet.request_log())
+
+    answered = _signed_in(alice).post(reverse("wallet_requests:approve", args=[record.public_id]), follow=True)
+
+    assert _messages(answered) == ["Approved: Everyday Debit •••• 4444 is ready to use in DemoPay."]
+    assert len(wallet.request_log()) == asked_before  # nothing sent
+    record.refresh_from_db()
+    assert record.state == State.ACTIVATED
+    assert AuditEvent.objects.get(action="wallet_request.approved").detail.startswith("the network already holds")

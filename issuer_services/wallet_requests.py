@@ -9,7 +9,7 @@ answer (another tab, or the app) finds the token no longer awaiting activation a
 
 import enum
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from uuid import UUID
 
 from django.utils import timezone
@@ -68,10 +68,6 @@ class WalletRequest:
     def logo_asset_id(self) -> str | None:
         requestor = self.record.token_requestor
         return requestor.logo.asset_id if requestor is not None and requestor.logo is not None else None
-
-    @property
-    def answered_at(self) -> datetime | None:
-        return self.record.activated_at if self.record.state == State.ACTIVATED else None
 
 
 def wallet_requests_of(cardholder: Cardholder) -> list[WalletRequest]:

@@ -38,7 +38,7 @@ class PlainActionCheckboxAdmin(admin.ModelAdmin):
     widget templates, once per row, which is most of a 100-row list's time (the audit trail: about 60 %)."""
 
     def action_checkbox(self, obj: Any) -> SafeString:
-        label = format_html(gettext("Select this object for an action - {}"), str(obj))
+        label = format_html(gettext("Select this object for an action - {}"), str(obj))  # Django's words
         return format_html(
             '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
             helpers.ACTION_CHECKBOX_NAME,

@@ -74,7 +74,7 @@ def test_the_cardholder_approves_on_the_wallet_requests_page_and_the_wallet_adds
     assert accessibility_violations(page) == []
     page.get_by_role("button", name="Approve").click()
     step_up_by_email(page, before_the_code=lambda: screenshot(page, "wallet-request-step-up"))
-    page.get_by_role("heading", name="Approve DemoPay?").wait_for()
+    page.get_by_role("heading", name="Add your card to DemoPay?").wait_for()
     screenshot(page, "wallet-request-approve")
     assert accessibility_violations(page) == []
     page.get_by_role("button", name="Approve").click()
@@ -97,7 +97,7 @@ def test_the_cardholder_declines_and_the_wallet_does_not_add_the_card(page: Any,
     _to_the_banks_page_signed_in(page)
     page.get_by_role("button", name="Decline").click()
     step_up_by_email(page)
-    page.get_by_role("heading", name="Decline DemoPay?").wait_for()
+    page.get_by_role("heading", name="Decline the request of DemoPay?").wait_for()
     page.get_by_role("button", name="Decline").click()
     page.get_by_text("Declined: Everyday Debit •••• 4444 was not added to DemoPay.").wait_for()
     screenshot(page, "wallet-request-declined")

@@ -143,7 +143,7 @@ def test_an_answer_needs_a_fresh_second_factor_and_comes_back_to_the_same_reques
     session[SESSION_KEY], session[SESSION_USER_KEY] = time.time(), alice.pk
     session.save()
     confirm = _text(client.get(approve).content.decode())
-    assert "Approve DemoPay?" in confirm
+    assert "Add your card to DemoPay?" in confirm
     assert "Approve only if you added it yourself." in confirm
 
 

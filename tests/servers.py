@@ -8,6 +8,7 @@ graceful shutdown) and, should that hang, kills what is left of its process grou
 import base64
 import json
 import os
+import re
 import secrets
 import signal
 import socket
@@ -111,13 +112,15 @@ def procfile(env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]
 def log_records(log: Path) -> list[dict[str, object]]:
     """The JSON records in a log, honcho's "12:00:00 web.1 | " prefixes taken off."""
     records = []
+    decoder = json.JSONDecoder()
     for line in log.read_text().splitlines():
-        start = line.find("{")
-        if start >= 0 and line.endswith("}"):
+        # Each record where it starts, so that a line two processes wrote into at once still yields its records.
+        for start in (found.start() for found in re.finditer(r'\{"asctime"', line)):
             try:
-                records.append(json.loads(line[start:]))
+                record, _end = decoder.raw_decode(line, start)
             except json.JSONDecodeError:
                 continue
+            records.append(record)
     return records
 
 

@@ -36,7 +36,9 @@ def test_gunicorn_serves_the_portal_and_logs_requests_without_query_strings(tmp_
 
     assert "SECRET-RECEIPT" not in log.read_text()
     assert "Control socket" not in log.read_text()  # no runtime control surface besides signals
-    (record,) = [r for r in access_records(log) if r["request_id"] == request_id]
+    found = [r for r in access_records(log) if r["request_id"] == request_id]
+    assert len(found) == 1, log.read_text()
+    (record,) = found
     assert record["message"] == "request"
     assert record["method"] == "GET"
     assert record["path"] == "/csp-report/"

@@ -14,7 +14,7 @@ from issuer_services.models import TokenizationRequest
 from provisioning.models import CardToken, NetworkConfiguration
 from tests.e2e.conftest import accessibility_violations, page_problems, screenshot, sign_in, step_up_by_email
 from tests.fixtures.issuer_services import DEMOPAY, PREFIX
-from tests.fixtures.sandbox_server import SandboxServer
+from tests.fixtures.sandbox_server import SandboxServer, point_at_sandbox
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -29,11 +29,7 @@ def wallet(
 ) -> SandboxServer:
     """The sandbox knows the portal's issuer services, and the portal's Customer Service API is the sandbox's."""
     sandbox.control("POST", "issuer-services", {"baseUrl": f"{live_server.url}{PREFIX}"})
-    config = NetworkConfiguration.objects.get(is_active=True)
-    for name in ("base_url", "consumer_key", "signing_key_path", "signing_key_password_env"):
-        setattr(config, name, getattr(sandbox_configuration, name))
-    config.encryption_certificate_path = sandbox_configuration.encryption_certificate_path
-    config.save()
+    point_at_sandbox(NetworkConfiguration.objects.get(is_active=True), sandbox_configuration)
     return sandbox
 
 

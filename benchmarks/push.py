@@ -13,6 +13,7 @@ minute.
 """
 
 import argparse
+import math
 import os
 import secrets
 import statistics
@@ -39,8 +40,8 @@ from provisioning.models import TokenRequestor  # noqa: E402
 from provisioning.selectors import account_range_starts_active  # noqa: E402
 from users.models import User  # noqa: E402
 
-CONCURRENT = 16
-USERS_PER_THREAD = 3  # each stays under the 10 pushes per 10 minutes a cardholder may start
+USERS_PER_THREAD = 3
+PUSHES_PER_CARDHOLDER = 8  # under the 10 pushes per 10 minutes a cardholder may start
 DEMOPAY = "50100000011"
 CSRF = secrets.token_hex(16)  # 32 characters: a CSRF secret the cookie and the form both carry
 
@@ -80,12 +81,14 @@ def _percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
-def _push_concurrently(people: list[tuple[str, str]], requestor: TokenRequestor, per_thread: int) -> list[str]:
-    """CONCURRENT threads push `per_thread` times each, each for its own share of `people`; the pushes' request ids.
-    Any push not sent on to the wallet ends the benchmark."""
+def _push_concurrently(
+    people: list[tuple[str, str]], requestor: TokenRequestor, per_thread: int, concurrent: int
+) -> list[str]:
+    """`concurrent` threads push `per_thread` times each, each for its own share of `people`; the pushes' request
+    ids. Any push not sent on to the wallet ends the benchmark."""
     ids: list[str] = []
     failures: list[str] = []
-    share = len(people) // CONCURRENT
+    share = len(people) // concurrent
 
     def pushes(thread: int) -> None:
         with requests.Session() as http:
@@ -109,7 +112,7 @@ def _push_concurrently(people: list[tuple[str, str]], requestor: TokenRequestor,
                 if answer.status_code != 302 or not answer.headers["Location"].startswith("http://127.0.0.1"):
                     failures.append(f"{answer.status_code} {answer.headers.get('Location', '')}")
 
-    threads = [threading.Thread(target=pushes, args=(number,)) for number in range(CONCURRENT)]
+    threads = [threading.Thread(target=pushes, args=(number,)) for number in range(concurrent)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -121,16 +124,22 @@ def _push_concurrently(people: list[tuple[str, str]], requestor: TokenRequestor,
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--pushes", type=int, default=320, help=f"measured, in all (a multiple of {CONCURRENT})")
+    parser.add_argument("--pushes", type=int, default=320, help="measured, in all (a multiple of --concurrent)")
+    parser.add_argument("--concurrent", type=int, default=16, help="cardholders pushing at once [16]")
     args = parser.parse_args()
-    if args.pushes < CONCURRENT:
-        parser.error(f"--pushes must be at least {CONCURRENT}")
+    concurrent = args.concurrent
+    if concurrent < 1 or args.pushes < concurrent:
+        parser.error("--concurrent must be at least 1 and --pushes at least --concurrent")
     with stack.running_stack(ENV) as running:
         requestor = TokenRequestor.objects.get(trid=DEMOPAY)
-        people = _cardholders(CONCURRENT * USERS_PER_THREAD)
+        per_thread = args.pushes // concurrent
+        # Enough cardholders that none is refused by the limit of pushes a cardholder may start in ten minutes.
+        people = _cardholders(concurrent * max(USERS_PER_THREAD, math.ceil(per_thread / PUSHES_PER_CARDHOLDER)))
         # Unmeasured: each worker's first push opens the MDES keys and connections.
-        _push_concurrently(_cardholders(CONCURRENT, first=len(people)), requestor, per_thread=1)
-        measured = set(_push_concurrently(people, requestor, per_thread=args.pushes // CONCURRENT))
+        _push_concurrently(_cardholders(concurrent, first=len(people)), requestor, 1, concurrent)
+        cpu_before = stack.worker_cpu_seconds(running.gunicorn)
+        measured = set(_push_concurrently(people, requestor, per_thread, concurrent))
+        cpu_ms = (stack.worker_cpu_seconds(running.gunicorn) - cpu_before) * 1000 / len(measured)
     records = stack.log_records(running)  # once gunicorn has stopped: a worker logs a request after answering it
     # The server's time from gunicorn's access log, the MDES call's from the portal's own record of it.
     server_ms = {
@@ -150,7 +159,11 @@ def main() -> None:
             f"No push matched to its MDES call ({len(server_ms)} of {len(measured)} pushes in the access log, "
             f"{len(mdes_ms)} MDES calls in the portal's log): see {running.log}"
         )
-    print(f"{len(server_ms)} pushes at {CONCURRENT} concurrent, {len(portal_ms)} matched to their MDES call")
+    workers = f"{ENV.get('GUNICORN_WORKERS') or 'default'} workers × {ENV.get('GUNICORN_THREADS') or 'default'} threads"
+    print(
+        f"{len(server_ms)} pushes at {concurrent} concurrent ({workers}), {len(portal_ms)} matched to their MDES call;"
+        f" {cpu_ms:.1f} ms of worker CPU a push"
+    )
     for name, values in (("server time", list(server_ms.values())), ("portal time without MDES", portal_ms)):
         p50, p99 = _percentile(values, 0.5), _percentile(values, 0.99)
         print(f"[{name}] p50 {p50:.1f} ms, p99 {p99:.1f} ms (mean {statistics.mean(values):.1f} ms)")

@@ -318,7 +318,8 @@ def landing_push_start(
     locale: str | None,
     idempotency_key: str,
 ) -> provisioning.PushStarted:
-    """Push the link's card (and only it) with the cardholder flow's own service, recorded against the link.
+    """Push the link's card (and only it) with the cardholder flow's own service, recorded against the link (as
+    redirected: the caller sends the browser on).
 
     A place among the link's `max_pushes` is taken first, in one conditional UPDATE (so parallel requests cannot
     exceed it) and given back if the push fails before MDES issued anything. No transaction is held across the call
@@ -349,6 +350,7 @@ def landing_push_start(
             idempotency_key=idempotency_key,
             channel=PushRequest.Channel.LANDING,
             actor_label=f"landing link {link.public_id}",
+            redirecting=True,  # the landing page sends the browser on at once
         )
     except PushError as error:
         already = error.code is PushErrorCode.ALREADY_STARTED

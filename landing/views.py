@@ -279,5 +279,4 @@ def landing_push(request: HttpRequest, public_id: str) -> HttpResponse:
         )
         return response
     push_access_grant(request, started.push, back_url=back)
-    provisioning.push_mark_redirected(push=started.push)
     return TokenRequestorRedirect(started.redirect_url)

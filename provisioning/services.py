@@ -192,6 +192,7 @@ def push_start(
     actor_label: str | None = None,
     click_to_pay_consent: ClickToPayAnswer | None = None,
     client: TokenConnectClient | None = None,
+    redirecting: bool = False,
 ) -> PushStarted:
     """Push `cards` to `token_requestor` with pushMultipleAccounts and work out where to send the cardholder.
 
@@ -200,7 +201,9 @@ def push_start(
     `request_digitization_data`: ask MDES for issuerInitiatedDigitizationData, if the requestor supports it
     (an app hands it to the requestor's SDK instead of opening a URL). `actor_label`: who started it, when no
     cardholder did (a landing link). `click_to_pay_consent`: the cardholder's answer to the review, required for
-    Click to Pay (recorded with the push as a ClickToPayConsent).
+    Click to Pay (recorded with the push as a ClickToPayConsent). `redirecting`: the caller sends the browser to
+    the token requestor at once (the web flows), so the push is recorded as redirected with its receipts, in the
+    same transaction.
     """
     _check_choice(cardholder=cardholder, cards=cards, requestor=token_requestor, device=device)
     review = None
@@ -211,9 +214,6 @@ def push_start(
     config = network_configuration_active()
     if config is None:
         raise PushError(PushErrorCode.NOT_CONFIGURED)
-    existing = PushRequest.objects.filter(idempotency_key=idempotency_key).first()
-    if existing is not None:
-        raise PushError(PushErrorCode.ALREADY_STARTED, push=existing)
     try:
         push = _push_record(
             cardholder=cardholder,
@@ -227,11 +227,18 @@ def push_start(
             actor_label=actor_label,
             review=review,
         )
-    except IntegrityError:  # the same form or request, sent twice at the same moment: the other one won
+    except IntegrityError:  # the idempotency key is unique: the same form or request was sent before
         existing = PushRequest.objects.filter(idempotency_key=idempotency_key).first()
         raise PushError(PushErrorCode.ALREADY_STARTED, push=existing) from None
     want_data = request_digitization_data and token_requestor.supports_issuer_initiated_digitization_data
-    return _push_to_mdes(push=push, cards=cards, config=config, client=client, request_digitization_data=want_data)
+    return _push_to_mdes(
+        push=push,
+        cards=cards,
+        config=config,
+        client=client,
+        request_digitization_data=want_data,
+        redirecting=redirecting,
+    )
 
 
 @transaction.atomic
@@ -311,6 +318,7 @@ def _push_to_mdes(
     config: NetworkConfiguration,
     client: TokenConnectClient | None,
     request_digitization_data: bool,
+    redirecting: bool,
 ) -> PushStarted:
     requestor = push.token_requestor
     holder_data = account_holder_data(push.cardholder, requestor.supported_account_holder_data)
@@ -343,11 +351,17 @@ def _push_to_mdes(
     except MdesError as error:
         reasons = ", ".join(error.reason_codes) or type(error).__name__
         raise _fail(push, _failure_code(error), reasons, str(error)) from error
-    return _record_result(push=push, accounts=accounts, result=result, validity=config.receipt_validity_minutes)
+    return _record_result(
+        push=push,
+        accounts=accounts,
+        result=result,
+        validity=config.receipt_validity_minutes,
+        redirecting=redirecting,
+    )
 
 
 def _record_result(
-    *, push: PushRequest, accounts: Mapping[str, Card], result: PushResult, validity: int
+    *, push: PushRequest, accounts: Mapping[str, Card], result: PushResult, validity: int, redirecting: bool
 ) -> PushStarted:
     now = timezone.now()
     requestor = push.token_requestor
@@ -400,6 +414,8 @@ def _record_result(
                     "refused": len(result.failed),
                 },
             )
+            if redirecting:
+                _mark_redirected(push, now)
     support = result.token_requestor_signature_support
     if support is not None and support != requestor.supports_signature:
         # Outside the receipts' transaction, and only when it changed: every push names the same requestor row,
@@ -430,20 +446,19 @@ def _record_result(
     return PushStarted(push=push, redirect_url=redirect_url, issued=tuple(issued))
 
 
-@transaction.atomic
-def push_mark_redirected(*, push: PushRequest) -> None:
-    """The browser is being sent to the token requestor (the web flow; an app does this step itself)."""
-    now = timezone.now()
-    updated = transition_update(PushRequest.objects.filter(pk=push.pk), PushRequest.State.REDIRECTED, redirected_at=now)
-    if updated:
-        audit_event_record(
-            action="push.redirected",
-            target=push,
-            before={"state": PushRequest.State.PUSHED},
-            after={"state": PushRequest.State.REDIRECTED},
-        )
-        PUSHES.labels(requestor=push.token_requestor.trid, step="redirected", outcome="web").inc()
-        push.refresh_from_db()
+def _mark_redirected(push: PushRequest, now: datetime) -> None:
+    """The browser is being sent to the token requestor (the web flows; an app does this step itself). Within the
+    receipts' transaction, which holds the push's row."""
+    push.transition_to(PushRequest.State.REDIRECTED)
+    push.redirected_at = now
+    push.save(update_fields=["state", "redirected_at"])
+    audit_event_record(
+        action="push.redirected",
+        target=push,
+        before={"state": PushRequest.State.PUSHED},
+        after={"state": PushRequest.State.REDIRECTED},
+    )
+    PUSHES.labels(requestor=push.token_requestor.trid, step="redirected", outcome="web").inc()
 
 
 def push_return(*, push: PushRequest, results: Mapping[str, ReportedResult]) -> dict[str, ReceiptUse]:

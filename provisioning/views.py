@@ -260,6 +260,7 @@ def push_start(request: HttpRequest) -> HttpResponse:
                 channel=PushRequest.Channel.WEB, scope=cardholder.pk, key=request.POST.get("idempotency_key", "")
             ),
             click_to_pay_consent=_click_to_pay_answer(request, requestor),
+            redirecting=True,
         )
     except PushError as error:
         if error.code in _REVIEW_ERRORS:
@@ -281,7 +282,6 @@ def push_start(request: HttpRequest) -> HttpResponse:
             {"message": error.message, "back": back, "push": None if already else error.push},
             status=error.http_status,
         )
-    services.push_mark_redirected(push=started.push)
     return TokenRequestorRedirect(started.redirect_url)
 
 

@@ -36,6 +36,7 @@ import requests  # noqa: E402
 
 from cardholders.models import Cardholder  # noqa: E402
 from cardholders.services import card_create  # noqa: E402
+from config import gunicorn as gunicorn_config  # noqa: E402 - the workers and threads the stack runs with
 from provisioning.models import TokenRequestor  # noqa: E402
 from provisioning.selectors import account_range_starts_active  # noqa: E402
 from users.models import User  # noqa: E402
@@ -159,10 +160,10 @@ def main() -> None:
             f"No push matched to its MDES call ({len(server_ms)} of {len(measured)} pushes in the access log, "
             f"{len(mdes_ms)} MDES calls in the portal's log): see {running.log}"
         )
-    workers = f"{ENV.get('GUNICORN_WORKERS') or 'default'} workers × {ENV.get('GUNICORN_THREADS') or 'default'} threads"
+    workers = f"{gunicorn_config.workers} workers, {gunicorn_config.threads} threads each"
     print(
-        f"{len(server_ms)} pushes at {concurrent} concurrent ({workers}), {len(portal_ms)} matched to their MDES call;"
-        f" {cpu_ms:.1f} ms of worker CPU a push"
+        f"{len(server_ms)} pushes at {concurrent} concurrent ({workers}), {len(portal_ms)} matched to their MDES"
+        f" call; {cpu_ms:.1f} ms of worker CPU a push"
     )
     for name, values in (("server time", list(server_ms.values())), ("portal time without MDES", portal_ms)):
         p50, p99 = _percentile(values, 0.5), _percentile(values, 0.99)

@@ -1,13 +1,16 @@
 """The expiry sweep: receipts past their validity become expired, pushes that cannot come back are closed."""
 
+import threading
 from datetime import timedelta
 
 import pytest
 import time_machine
+from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from audit.models import AuditEvent
 from cardholders.models import Card
+from core.states import transition_update
 from provisioning.expiry import RECEIPTS_EXPIRED, push_receipts_expire
 from provisioning.models import PushReceipt, PushRequest
 from tests.provisioning.factories import PushFactory
@@ -91,3 +94,38 @@ def test_a_sweep_audits_each_batch_of_receipts_once_with_its_count_and_each_push
     assert sorted(counts) == [1, 2, 2]
     closed = set(AuditEvent.objects.filter(action="push.expired").values_list("object_id", flat=True))
     assert closed == {str(push.pk) for push in pushes}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_receipt_being_used_as_the_sweep_runs_stays_used_and_is_not_counted(card: Card) -> None:
+    """The sweep waits for a receipt another transaction holds and checks its state again (no SKIP LOCKED, which
+    cost a second write of every due row): a use that commits meanwhile wins."""
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's row locks; SQLite runs one writer at a time")
+    push = PushFactory.create(card=card, state="redirected")
+    receipt = push.receipts.get()
+    PushReceipt.objects.filter(pk=receipt.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    holding, release = threading.Event(), threading.Event()
+
+    def use_it() -> None:  # a use that began a moment before the receipt's validity ended
+        try:
+            with transaction.atomic():
+                transition_update(
+                    PushReceipt.objects.filter(pk=receipt.pk),
+                    PushReceipt.State.USED,
+                    used_at=timezone.now(),
+                    result=PushReceipt.Result.APPROVED,
+                )
+                holding.set()
+                release.wait(timeout=10)
+        finally:
+            connections.close_all()
+
+    user = threading.Thread(target=use_it)
+    user.start()
+    assert holding.wait(timeout=10)
+    threading.Timer(0.3, release.set).start()  # the sweep is waiting for the row by then
+    assert push_receipts_expire() == 0
+    user.join()
+    assert PushReceipt.objects.get(pk=receipt.pk).state == PushReceipt.State.USED
+    assert not AuditEvent.objects.filter(action=RECEIPTS_EXPIRED).exists()

@@ -160,7 +160,8 @@ def main() -> None:
             f"No push matched to its MDES call ({len(server_ms)} of {len(measured)} pushes in the access log, "
             f"{len(mdes_ms)} MDES calls in the portal's log): see {running.log}"
         )
-    workers = f"{gunicorn_config.workers} workers, {gunicorn_config.threads} threads each"
+    threads = gunicorn_config.threads
+    workers = f"{gunicorn_config.workers} workers of {threads} thread{'' if threads == 1 else 's'}"
     print(
         f"{len(server_ms)} pushes at {concurrent} concurrent ({workers}), {len(portal_ms)} matched to their MDES"
         f" call; {cpu_ms:.1f} ms of worker CPU a push"

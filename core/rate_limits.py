@@ -25,10 +25,22 @@ def counter_hit(key: str, window_seconds: int) -> int:
         return 1
 
 
+def _hits(keys: list[str], window_seconds: int) -> list[int]:
+    """One hit of each key counted; the hits so far. Also notes when each window ends, so that a page can say how
+    long to wait (the cache API cannot tell a key's TTL)."""
+    ends_at = time.time() + window_seconds
+    one_round_trip = getattr(cache, "window_hits", None)  # core.cache.PortalRedisCache; not the local-memory cache
+    if one_round_trip is not None:
+        return list(one_round_trip(keys, window_seconds, ends_at))
+    counts = []
+    for key in keys:
+        cache.add(f"{key}:until", ends_at, timeout=window_seconds)
+        counts.append(counter_hit(key, window_seconds))
+    return counts
+
+
 def _hit(key: str, limit: int, window_seconds: int) -> bool:
-    # When the window ends, so that a page can say how long to wait (the cache API cannot tell a key's TTL).
-    cache.add(f"{key}:until", time.time() + window_seconds, timeout=window_seconds)
-    return counter_hit(key, window_seconds) <= limit
+    return _hits([key], window_seconds)[0] <= limit
 
 
 def rate_limit_allows(
@@ -49,9 +61,8 @@ def rate_limit_allows_for(
     request: HttpRequest, action: str, *, subject: str, per_subject: int, per_address: int, window_seconds: int
 ) -> bool:
     """Count one `action` for `subject` (a user, a landing link, an API credential) and for this address."""
-    subject_ok = _hit(f"rate:{action}:{subject}", per_subject, window_seconds)
-    address_ok = _address_hit(request, action, per_address, window_seconds)
-    return _counted(action, subject_ok and address_ok)
+    subject_hits, address_hits = _hits([f"rate:{action}:{subject}", _address_key(request, action)], window_seconds)
+    return _counted(action, subject_hits <= per_subject and address_hits <= per_address)
 
 
 def wait_text(seconds: int) -> str:
@@ -71,7 +82,7 @@ def rate_limit_wait_seconds(request: HttpRequest, action: str, *, per_user: int,
     pages that hide what the limit would refuse and say how long to wait."""
     return max(
         _wait(f"rate:{action}:user:{request.user.pk}", per_user),
-        _wait(f"rate:{action}:ip:{client_ip(request) or 'unknown'}", per_address),
+        _wait(_address_key(request, action), per_address),
     )
 
 
@@ -80,8 +91,12 @@ def rate_limit_allows_address(request: HttpRequest, action: str, *, per_address:
     return _counted(action, _address_hit(request, action, per_address, window_seconds))
 
 
+def _address_key(request: HttpRequest, action: str) -> str:
+    return f"rate:{action}:ip:{client_ip(request) or 'unknown'}"
+
+
 def _address_hit(request: HttpRequest, action: str, per_address: int, window_seconds: int) -> bool:
-    return _hit(f"rate:{action}:ip:{client_ip(request) or 'unknown'}", per_address, window_seconds)
+    return _hit(_address_key(request, action), per_address, window_seconds)
 
 
 def _counted(action: str, allowed: bool) -> bool:

@@ -37,3 +37,21 @@ def test_it_stores_reads_counts_and_deletes(cache: PortalRedisCache) -> None:
     assert cache.get_many(["a", "missing"]) == {"a": {"b": 1}}
     cache.delete_many(["a", "n"])
     assert cache.get("a") is None
+
+
+def test_rate_limit_hits_are_counted_in_one_window_that_djangos_own_reads_see(cache: PortalRedisCache) -> None:
+    ends_at = 1_900_000_000.5
+    assert cache.window_hits(["user", "address"], 60, ends_at) == [1, 1]
+    assert cache.window_hits(["user", "address"], 60, ends_at + 10) == [2, 2]
+    assert cache.window_hits(["user"], 60, ends_at + 20) == [3]
+
+    assert cache.get("user") == 3
+    assert cache.get("user:until") == ends_at  # the window's first hit set when it ends; later hits do not move it
+    ttl = cache._cache.get_client().ttl(cache.make_key("user"))  # type: ignore[attr-defined]
+    assert 0 < ttl <= 60
+
+
+def test_a_rate_limit_window_starts_again_once_it_has_passed(cache: PortalRedisCache) -> None:
+    assert cache.window_hits(["short"], 1, 0.0) == [1]
+    cache._cache.get_client().expire(cache.make_key("short"), 0)  # type: ignore[attr-defined]  # the window ends
+    assert cache.window_hits(["short"], 1, 0.0) == [1]

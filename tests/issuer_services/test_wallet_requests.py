@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 import requests
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -19,7 +18,7 @@ from issuer_services.models import DecisionRules, TokenAlert, TokenizationReques
 from provisioning.models import CardToken
 from tests import factories
 from tests.fixtures.sandbox_server import SandboxServer
-from tests.https_client import HttpsClient
+from tests.https_client import signed_in
 from tests.wallet import wallet_form_post, wallet_method_index
 from users.models import User
 from users.step_up import SESSION_KEY, SESSION_USER_KEY
@@ -33,16 +32,6 @@ State = TokenizationRequest.State
 def alice(alice_card: Card) -> User:
     assert alice_card.cardholder is not None
     return alice_card.cardholder.user
-
-
-def _signed_in(user: User, *, stepped_up: bool = True) -> Client:
-    client = HttpsClient()
-    client.force_login(user)
-    if stepped_up:
-        session = client.session
-        session[SESSION_KEY], session[SESSION_USER_KEY] = time.time(), user.pk  # a code passed a moment ago
-        session.save()
-    return client
 
 
 def _text(html: str) -> str:
@@ -69,7 +58,7 @@ def test_the_page_lists_the_waiting_request_with_its_wallet_device_card_and_dead
 ) -> None:
     _, record = waiting
 
-    page = _text(_signed_in(alice).get(reverse("wallet_requests:list")).content.decode())
+    page = _text(signed_in(alice).get(reverse("wallet_requests:list")).content.decode())
 
     assert "DemoPay wants to add your card •••• 4444" in page
     assert "Pixel 9 (sandbox)" in page
@@ -82,7 +71,7 @@ def test_the_page_lists_the_waiting_request_with_its_wallet_device_card_and_dead
 def test_the_home_page_points_to_a_waiting_request(
     waiting: tuple[requests.Response, TokenizationRequest], alice: User
 ) -> None:
-    home = _text(_signed_in(alice).get(reverse("home")).content.decode())
+    home = _text(signed_in(alice).get(reverse("home")).content.decode())
 
     assert "A wallet is waiting for you to approve your card. Approve or decline" in home
 
@@ -93,7 +82,7 @@ def test_approving_activates_the_token_in_the_network_and_the_wallet_adds_the_ca
     wallet_page, record = waiting
     wallet_page = _website_chosen(wallet, wallet_page)
 
-    answered = _signed_in(alice).post(reverse("wallet_requests:approve", args=[record.public_id]), follow=True)
+    answered = signed_in(alice).post(reverse("wallet_requests:approve", args=[record.public_id]), follow=True)
 
     assert _messages(answered) == ["Approved: Everyday Debit •••• 4444 is ready to use in DemoPay."]
     assert _sandbox_status(wallet) == "A"
@@ -113,7 +102,7 @@ def test_declining_deletes_the_token_and_the_wallet_says_so(
     wallet_page, record = waiting
     wallet_page = _website_chosen(wallet, wallet_page)
 
-    answered = _signed_in(alice).post(reverse("wallet_requests:decline", args=[record.public_id]), follow=True)
+    answered = signed_in(alice).post(reverse("wallet_requests:decline", args=[record.public_id]), follow=True)
 
     assert _messages(answered) == ["Declined: Everyday Debit •••• 4444 was not added to DemoPay."]
     assert _sandbox_status(wallet) == "D"
@@ -127,7 +116,7 @@ def test_an_answer_needs_a_fresh_second_factor_and_comes_back_to_the_same_reques
     waiting: tuple[requests.Response, TokenizationRequest], wallet: SandboxServer, alice: User
 ) -> None:
     _, record = waiting
-    client = _signed_in(alice, stepped_up=False)
+    client = signed_in(alice, stepped_up=False)
     approve = reverse("wallet_requests:approve", args=[record.public_id])
 
     asked = client.post(approve)
@@ -153,7 +142,7 @@ def test_an_expired_request_cannot_be_answered_and_the_page_says_it_expired(
     _, record = waiting
     TokenizationRequest.objects.filter(pk=record.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
 
-    answered = _signed_in(alice).post(reverse("wallet_requests:approve", args=[record.public_id]), follow=True)
+    answered = signed_in(alice).post(reverse("wallet_requests:approve", args=[record.public_id]), follow=True)
 
     assert _messages(answered) == ["This request expired. To add the card, start again in the wallet."]
     page = _text(answered.content.decode())
@@ -169,7 +158,7 @@ def test_a_request_is_answered_once(
     waiting: tuple[requests.Response, TokenizationRequest], wallet: SandboxServer, alice: User
 ) -> None:
     _, record = waiting
-    client = _signed_in(alice)
+    client = signed_in(alice)
     client.post(reverse("wallet_requests:approve", args=[record.public_id]), follow=True)
 
     again = client.post(reverse("wallet_requests:decline", args=[record.public_id]), follow=True)
@@ -191,7 +180,7 @@ def test_when_the_network_does_not_take_the_answer_the_request_still_waits_and_t
     _, record = waiting
     wallet.fail_next(status, count=3)
 
-    answered = _signed_in(alice).post(reverse("wallet_requests:approve", args=[record.public_id]), follow=True)
+    answered = signed_in(alice).post(reverse("wallet_requests:approve", args=[record.public_id]), follow=True)
 
     assert _messages(answered) == [words]
     record.refresh_from_db()
@@ -207,7 +196,7 @@ def test_another_cardholders_request_is_not_found(
     _, record = waiting
     bob = factories.CardholderFactory.create().user
 
-    client = _signed_in(bob)
+    client = signed_in(bob)
 
     assert client.post(reverse("wallet_requests:approve", args=[record.public_id])).status_code == 404
     assert "No wallet request is waiting for you." in client.get(reverse("wallet_requests:list")).content.decode()
@@ -218,7 +207,7 @@ def test_requests_the_bank_decided_alone_are_not_listed(ask: Any, alice: User) -
     DecisionRules.objects.update_or_create(pk=1, defaults={"manual_decision": "APPROVED", "new_device_step_up": False})
     assert ask().status == 200
 
-    page = _text(_signed_in(alice).get(reverse("wallet_requests:list")).content.decode())
+    page = _text(signed_in(alice).get(reverse("wallet_requests:list")).content.decode())
 
     assert TokenizationRequest.objects.get().state == State.APPROVED
     assert "No wallet request is waiting for you." in page
@@ -233,7 +222,7 @@ def test_a_token_the_network_already_activated_is_approved_without_asking_again(
     CardToken.objects.update(status=CardToken.Status.ACTIVE)
     asked_before = len(wallet.request_log())
 
-    answered = _signed_in(alice).post(reverse("wallet_requests:approve", args=[record.public_id]), follow=True)
+    answered = signed_in(alice).post(reverse("wallet_requests:approve", args=[record.public_id]), follow=True)
 
     assert _messages(answered) == ["Approved: Everyday Debit •••• 4444 is ready to use in DemoPay."]
     assert len(wallet.request_log()) == asked_before  # nothing sent

@@ -4,7 +4,6 @@ The portal runs under Django's test client; where the network is asked, it is th
 """
 
 import re
-import time
 from datetime import timedelta
 from typing import Any
 
@@ -23,24 +22,13 @@ from provisioning.models import CardToken, CardTokenCheck, LogoAsset, NetworkCon
 from provisioning.tokens import card_tokens_refresh
 from tests import factories
 from tests.fixtures.sandbox_server import SandboxServer
-from tests.https_client import HttpsClient
+from tests.https_client import signed_in
 from tests.provisioning.factories import CardTokenFactory, TokenRequestorFactory
 from users.models import User
-from users.step_up import SESSION_KEY, SESSION_USER_KEY
 
 pytestmark = pytest.mark.django_db
 
 DEMOPAY, SUNDAY_STORE = "50100000011", "50100000022"
-
-
-def _signed_in(user: User, *, stepped_up: bool = True) -> Client:
-    client = HttpsClient()
-    client.force_login(user)
-    if stepped_up:
-        session = client.session
-        session[SESSION_KEY], session[SESSION_USER_KEY] = time.time(), user.pk  # a code passed a moment ago
-        session.save()
-    return client
 
 
 def _places(html: str) -> list[str]:
@@ -83,7 +71,7 @@ def test_the_home_page_says_where_each_card_lives_in_plain_words(card: Card, hol
     CardTokenFactory.create(card=card, device_name="Old phone", status=CardToken.Status.DELETED)
     CardTokenFactory.create(card=card, device_name="Lost phone", deleted_from_consumer_app=True)
 
-    html = _signed_in(holder, stepped_up=False).get(reverse("home")).content.decode()
+    html = signed_in(holder, stepped_up=False).get(reverse("home")).content.decode()
 
     rows = _places(html)
     assert len(rows) == 4  # the removed ones are not where the card lives
@@ -100,14 +88,14 @@ def test_the_home_page_says_where_each_card_lives_in_plain_words(card: Card, hol
 
 
 def test_a_card_never_checked_offers_to_check_now(card: Card, holder: User) -> None:
-    html = _signed_in(holder, stepped_up=False).get(reverse("home")).content.decode()
+    html = signed_in(holder, stepped_up=False).get(reverse("home")).content.decode()
     assert "Not checked yet" in html
     assert "Check now" in html
 
 
 def test_when_the_network_last_checked_is_said_in_minutes(card: Card, holder: User) -> None:
     CardTokenCheck.objects.create(card=card, checked_at=timezone.now() - timedelta(minutes=5))
-    html = _signed_in(holder, stepped_up=False).get(reverse("home")).content.decode()
+    html = signed_in(holder, stepped_up=False).get(reverse("home")).content.decode()
     assert "Checked 5\xa0minutes ago" in html  # timesince keeps the number with its unit
     assert "Not in any wallet or at any merchant." in html
 
@@ -125,7 +113,7 @@ def test_the_home_page_costs_the_same_queries_with_ten_times_the_cards_and_token
     requestor = TokenRequestorFactory.create(logo=logo)
     first = factories.CardFactory.create(cardholder=cardholder, card_number=_card_number(0))
     CardTokenFactory.create(card=first, token_requestor=requestor)
-    client = _signed_in(cardholder.user, stepped_up=False)
+    client = signed_in(cardholder.user, stepped_up=False)
     client.get(reverse("home"))  # the session and caches warm
     one = _home_queries(client)
 
@@ -145,7 +133,7 @@ def test_the_home_page_costs_the_same_queries_with_ten_times_the_cards_and_token
 def test_another_cardholders_token_is_not_found(card: Card, change: str) -> None:
     token = CardTokenFactory.create(card=card, status="S", suspenders=["C"], portal_suspenders=["cardholder"])
     stranger = factories.CardholderFactory.create().user
-    client = _signed_in(stranger)
+    client = signed_in(stranger)
     url = reverse(f"provisioning:token_{change}", args=[token.public_id])
     assert client.get(url).status_code == 404
     assert client.post(url, {"where": "everywhere"}).status_code == 404
@@ -157,7 +145,7 @@ def test_another_cardholders_token_is_not_found(card: Card, change: str) -> None
 
 def test_a_change_needs_a_fresh_second_factor_and_comes_back_to_the_same_change(card: Card, holder: User) -> None:
     token = CardTokenFactory.create(card=card)
-    client = _signed_in(holder, stepped_up=False)
+    client = signed_in(holder, stepped_up=False)
     page = reverse("provisioning:token_pause", args=[token.public_id])
 
     refused = client.post(page)
@@ -186,7 +174,7 @@ def test_a_change_needs_a_fresh_second_factor_and_comes_back_to_the_same_change(
 
 def test_a_card_the_bank_paused_offers_no_resume_and_a_forged_resume_is_refused(card: Card, holder: User) -> None:
     token = CardTokenFactory.create(card=card, status=CardToken.Status.SUSPENDED, suspenders=["I"])
-    client = _signed_in(holder)
+    client = signed_in(holder)
     row = _places(client.get(reverse("home")).content.decode())[0]
     assert "Paused by your bank" in row
     assert "Resume" not in row
@@ -210,7 +198,7 @@ def test_a_card_the_bank_paused_offers_no_resume_and_a_forged_resume_is_refused(
 
 def test_a_merchant_token_cannot_be_removed_from_a_device_only(card: Card, holder: User) -> None:
     token = CardTokenFactory.create(card=card, device_name="", device_type="")
-    client = _signed_in(holder)
+    client = signed_in(holder)
     page = reverse("provisioning:token_remove", args=[token.public_id])
     confirmation = client.get(page).content.decode()
     assert "only</button>" not in confirmation
@@ -284,7 +272,7 @@ def test_a_card_paused_by_the_cardholder_and_the_bank_offers_no_resume(card: Car
     CardTokenFactory.create(
         card=card, status=CardToken.Status.SUSPENDED, suspenders=["I"], portal_suspenders=["cardholder", "issuer"]
     )
-    row = _places(_signed_in(holder).get(reverse("home")).content.decode())[0]
+    row = _places(signed_in(holder).get(reverse("home")).content.decode())[0]
     assert "Paused by you and your bank" in row
     assert "Resume" not in row
 

@@ -88,15 +88,11 @@ def rate_limit_wait_seconds(request: HttpRequest, action: str, *, per_user: int,
 
 def rate_limit_allows_address(request: HttpRequest, action: str, *, per_address: int, window_seconds: int) -> bool:
     """Count one `action` for this client address alone (for requests that name no one, or the wrong one)."""
-    return _counted(action, _address_hit(request, action, per_address, window_seconds))
+    return _counted(action, _hit(_address_key(request, action), per_address, window_seconds))
 
 
 def _address_key(request: HttpRequest, action: str) -> str:
     return f"rate:{action}:ip:{client_ip(request) or 'unknown'}"
-
-
-def _address_hit(request: HttpRequest, action: str, per_address: int, window_seconds: int) -> bool:
-    return _hit(_address_key(request, action), per_address, window_seconds)
 
 
 def _counted(action: str, allowed: bool) -> bool:

@@ -401,21 +401,18 @@ def _record_result(
                     error_description=(error.description if error else "")[:256],
                 )
         if uri is not None:
-            push.transition_to(PushRequest.State.PUSHED)
-            push.pushed_at = now
-            push.save(update_fields=["state", "pushed_at"])
-            audit_event_record(
-                action="push.receipts_issued",
-                target=push,
-                before={"state": PushRequest.State.STARTED},
-                after={
-                    "state": PushRequest.State.PUSHED,
-                    "receipts": len(result.succeeded),
-                    "refused": len(result.failed),
-                },
+            _push_moved(
+                push,
+                PushRequest.State.PUSHED,
+                "pushed_at",
+                now,
+                "push.receipts_issued",
+                receipts=len(result.succeeded),
+                refused=len(result.failed),
             )
-            if redirecting:
-                _mark_redirected(push, now)
+            if redirecting:  # the web flows send the browser on at once (an app does this step itself)
+                _push_moved(push, PushRequest.State.REDIRECTED, "redirected_at", now, "push.redirected")
+                PUSHES.labels(requestor=requestor.trid, step="redirected", outcome="web").inc()
     support = result.token_requestor_signature_support
     if support is not None and support != requestor.supports_signature:
         # Outside the receipts' transaction, and only when it changed: every push names the same requestor row,
@@ -446,19 +443,12 @@ def _record_result(
     return PushStarted(push=push, redirect_url=redirect_url, issued=tuple(issued))
 
 
-def _mark_redirected(push: PushRequest, now: datetime) -> None:
-    """The browser is being sent to the token requestor (the web flows; an app does this step itself). Within the
-    receipts' transaction, which holds the push's row."""
-    push.transition_to(PushRequest.State.REDIRECTED)
-    push.redirected_at = now
-    push.save(update_fields=["state", "redirected_at"])
-    audit_event_record(
-        action="push.redirected",
-        target=push,
-        before={"state": PushRequest.State.PUSHED},
-        after={"state": PushRequest.State.REDIRECTED},
-    )
-    PUSHES.labels(requestor=push.token_requestor.trid, step="redirected", outcome="web").inc()
+def _push_moved(push: PushRequest, target: str, moment: str, now: datetime, action: str, **details: Any) -> None:
+    """Move the push to `target`, stamp `moment` (a field) with `now`, and audit it as `action` with `details`."""
+    before = push.transition_to(target)
+    setattr(push, moment, now)
+    push.save(update_fields=["state", moment])
+    audit_event_record(action=action, target=push, before={"state": before}, after={"state": target, **details})
 
 
 def push_return(*, push: PushRequest, results: Mapping[str, ReportedResult]) -> dict[str, ReceiptUse]:

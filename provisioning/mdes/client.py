@@ -18,7 +18,6 @@ import dataclasses
 import functools
 import json
 import logging
-import os
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
@@ -50,6 +49,7 @@ from provisioning.mdes.transport import (
     envelope_errors,
     error_summary,
     field_level_encryption,
+    file_version,
     json_object,
     observed_call,
     raise_refusal,
@@ -111,17 +111,13 @@ def encryption_settings(certificate_path: str, fingerprint: str | None = None) -
 
 def encryption_config(certificate_path: str, fingerprint: str | None = None) -> FieldLevelEncryptionConfig:
     """The push's encryption set up once per certificate file (read-only afterwards, so clients share it)."""
-    try:
-        modified = os.stat(certificate_path).st_mtime_ns
-    except OSError as exc:
-        raise MdesConfigurationError("The MDES encryption certificate cannot be loaded") from exc
+    modified = file_version(certificate_path, "The MDES encryption certificate cannot be loaded")
     return _encryption_config(certificate_path, modified, fingerprint)
 
 
 @functools.lru_cache(maxsize=4)
 def _encryption_config(certificate_path: str, modified: int, fingerprint: str | None) -> FieldLevelEncryptionConfig:
-    """Parsing the certificate and hashing its key took about half a millisecond of every push; a replaced file
-    (new mtime) is read again."""
+    """Parsing the certificate and hashing its key took about half a millisecond of every push."""
     return field_level_encryption(encryption_settings(certificate_path, fingerprint))
 
 

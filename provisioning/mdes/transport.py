@@ -64,12 +64,17 @@ def configured_path(path: str) -> str:
     return str(Path(settings.BASE_DIR, path)) if not os.path.isabs(path) else path
 
 
-def signing_key(path: str, password: str) -> rsa.RSAPrivateKey:
+def file_version(path: str, unreadable: str) -> int:
+    """The file's modification time, which keys the caches of what is parsed from it (a replaced file is read
+    again); MdesConfigurationError(`unreadable`) when it cannot be read."""
     try:
-        modified = os.stat(path).st_mtime_ns
+        return os.stat(path).st_mtime_ns
     except OSError as exc:
-        raise MdesConfigurationError("The OAuth signing key (.p12) cannot be read") from exc
-    return _load_signing_key(path, modified, password)
+        raise MdesConfigurationError(unreadable) from exc
+
+
+def signing_key(path: str, password: str) -> rsa.RSAPrivateKey:
+    return _load_signing_key(path, file_version(path, "The OAuth signing key (.p12) cannot be read"), password)
 
 
 @functools.lru_cache(maxsize=4)
